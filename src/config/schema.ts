@@ -1,0 +1,92 @@
+/**
+ * Every setting of the tap, once. This list drives config validation and defaults
+ * (load-config.ts), `--about` (JSON and Markdown), the README settings table and meltano.yml kinds.
+ */
+
+export type SettingKind = 'string' | 'integer' | 'number' | 'boolean' | 'string-list' | 'enum'
+
+export interface SettingSpec {
+  readonly name: string
+  readonly kind: SettingKind
+  readonly description: string
+  readonly required?: boolean
+  readonly secret?: boolean
+  readonly default?: string | number | boolean
+  readonly choices?: readonly string[]
+  /** Inclusive lower bound for integer/number settings. */
+  readonly minimum?: number
+  /** Inclusive upper bound for integer/number settings. */
+  readonly maximum?: number
+}
+
+export const REPLICATION_METHODS = ['FULL_TABLE', 'INCREMENTAL', 'LOG_BASED'] as const
+export type ReplicationMethod = (typeof REPLICATION_METHODS)[number]
+
+export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const
+export type SslMode = (typeof SSL_MODES)[number]
+
+export const SETTINGS: readonly SettingSpec[] = [
+  { name: 'host', kind: 'string', required: true, description: 'Hostname or IP of the primary server.' },
+  { name: 'port', kind: 'integer', default: 5432, minimum: 1, maximum: 65535, description: 'Port of the primary server.' },
+  { name: 'user', kind: 'string', required: true, description: 'Database user.' },
+  { name: 'password', kind: 'string', secret: true, description: 'Password; may be absent (trust, .pgpass, client certificates).' },
+  { name: 'dbname', kind: 'string', required: true, description: 'Database to extract from.' },
+  { name: 'filter_schemas', kind: 'string-list', description: 'Schemas to discover (comma-separated list or array); default: all non-system schemas.' },
+  { name: 'ssl', kind: 'boolean', default: false, description: '`true` means sslmode=require (pipelinewise meaning).' },
+  { name: 'sslmode', kind: 'enum', choices: SSL_MODES, description: 'libpq-style SSL mode; wins over `ssl`.' },
+  { name: 'sslrootcert', kind: 'string', description: 'Path of the CA certificate file (verify-ca, verify-full).' },
+  { name: 'sslcert', kind: 'string', description: 'Path of the client certificate file.' },
+  { name: 'sslkey', kind: 'string', secret: true, description: 'Path of the client private key file.' },
+  { name: 'application_name', kind: 'string', default: 'tap-postgres', description: 'Shown in pg_stat_activity for every connection the tap opens.' },
+  { name: 'max_workers', kind: 'integer', default: 4, minimum: 1, maximum: 64, description: 'Size of the worker pool: the most connections used for table reads.' },
+  { name: 'itersize', kind: 'integer', default: 5000, minimum: 1, maximum: 1000000, description: 'Rows per cursor fetch (FETCH FORWARD).' },
+  { name: 'work_mem', kind: 'string', description: 'Session work_mem for every read connection, e.g. `256MB`; default: the server\'s.' },
+  { name: 'fast_sync', kind: 'boolean', default: false, description: 'Fresh FULL_TABLE syncs skip the ORDER BY xmin; such a sync is not resumable.' },
+  { name: 'diagnostic_mode', kind: 'boolean', default: false, description: 'Log server settings, database and table sizes, query and batch timings.' },
+  { name: 'default_replication_method', kind: 'enum', choices: REPLICATION_METHODS, description: 'Replication method of streams whose metadata names none.' },
+  { name: 'use_secondary', kind: 'boolean', default: false, description: 'Send discovery and table reads to a replica (secondary_host/secondary_port).' },
+  { name: 'secondary_host', kind: 'string', description: 'Replica host; required when use_secondary.' },
+  { name: 'secondary_port', kind: 'integer', minimum: 1, maximum: 65535, description: 'Replica port; required when use_secondary.' },
+  { name: 'limit', kind: 'integer', minimum: 1, description: 'LIMIT on INCREMENTAL queries.' },
+  { name: 'tap_id', kind: 'string', description: 'Part of the default replication slot name.' },
+  { name: 'replication_slot_name', kind: 'string', description: 'Replication slot to read from; default: pipelinewise_<dbname>[_<tap_id>].' },
+  { name: 'poll_interval', kind: 'number', default: 5, minimum: 0.1, maximum: 3600, description: 'LOG_BASED: seconds between standby status updates (keepalives).' },
+  { name: 'logical_poll_total_seconds', kind: 'number', default: 10800, minimum: 0.1, description: 'LOG_BASED: stop after this many seconds without new data.' },
+  { name: 'max_run_seconds', kind: 'number', default: 43200, minimum: 0.1, description: 'LOG_BASED: hard cap on the length of one run, in seconds.' },
+  { name: 'break_at_end_lsn', kind: 'boolean', default: true, description: 'LOG_BASED: stop once caught up with the LSN current at the start of the run.' },
+  { name: 'debug_lsn', kind: 'boolean', default: false, description: 'LOG_BASED: add `_sdc_lsn` to records.' },
+]
+
+export function settingByName(name: string): SettingSpec | undefined {
+  return SETTINGS.find((s) => s.name === name)
+}
+
+export const SECRET_SETTINGS: readonly string[] = SETTINGS.filter((s) => s.secret).map((s) => s.name)
+
+/** The settings as a JSON Schema (draft-07), for `--about` and validation. */
+export function settingsJsonSchema(): Record<string, unknown> {
+  const properties: Record<string, unknown> = {}
+  for (const s of SETTINGS) {
+    const p: Record<string, unknown> = { description: s.description }
+    switch (s.kind) {
+      case 'string': p.type = 'string'; break
+      case 'integer': p.type = 'integer'; break
+      case 'number': p.type = 'number'; break
+      case 'boolean': p.type = 'boolean'; break
+      case 'enum': p.type = 'string'; p.enum = [...(s.choices ?? [])]; break
+      case 'string-list': p.oneOf = [{ type: 'string' }, { type: 'array', items: { type: 'string' } }]; break
+    }
+    if (s.default !== undefined) p.default = s.default
+    if (s.minimum !== undefined) p.minimum = s.minimum
+    if (s.maximum !== undefined) p.maximum = s.maximum
+    if (s.secret) p.secret = true
+    if (s.secret) p.writeOnly = true
+    properties[s.name] = p
+  }
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    type: 'object',
+    properties,
+    required: SETTINGS.filter((s) => s.required).map((s) => s.name),
+  }
+}

@@ -1,0 +1,34 @@
+import type { ReplicationMethod, SslMode } from './schema.js'
+
+/** The validated, defaulted configuration. Built only by load-config.ts; passed down as an argument. */
+export interface TapConfig {
+  readonly host: string
+  readonly port: number
+  readonly user: string
+  readonly password?: string
+  readonly dbname: string
+  readonly filter_schemas?: readonly string[]
+  readonly ssl: boolean
+  readonly sslmode?: SslMode
+  readonly sslrootcert?: string
+  readonly sslcert?: string
+  readonly sslkey?: string
+  readonly application_name: string
+  readonly max_workers: number
+  readonly itersize: number
+  readonly work_mem?: string
+  readonly fast_sync: boolean
+  readonly diagnostic_mode: boolean
+  readonly default_replication_method?: ReplicationMethod
+  readonly use_secondary: boolean
+  readonly secondary_host?: string
+  readonly secondary_port?: number
+  readonly limit?: number
+  readonly tap_id?: string
+  readonly replication_slot_name?: string
+  readonly poll_interval: number
+  readonly logical_poll_total_seconds: number
+  readonly max_run_seconds: number
+  readonly break_at_end_lsn: boolean
+  readonly debug_lsn: boolean
+}

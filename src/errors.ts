@@ -1,0 +1,128 @@
+/**
+ * The only error list of the tap. Every failure that reaches the user is a TapError: it carries a
+ * stable `code`, the process `exitCode` (spec §1: 2 = bad usage or input, 1 = runtime failure) and
+ * an optional `hint`. The base command prints `error: <message>` (+ hint) on one stderr line.
+ *
+ * Messages must never contain a secret: build them from setting names and public facts only.
+ */
+
+/** Stable error codes. Each is documented where it is thrown; add new ones here only. */
+export type ErrorCode =
+  /** Flags or subcommand usage are wrong. */
+  | 'USAGE'
+  /** A config file is missing, unreadable, not JSON, or violates the settings schema. */
+  | 'CONFIG_INVALID'
+  /** A catalog file is missing, not JSON, or not the Singer catalog shape. */
+  | 'CATALOG_INVALID'
+  /** A state file is missing, not JSON, or not the Singer state shape. */
+  | 'STATE_INVALID'
+  /** A stream's replication method or key cannot be used. */
+  | 'STREAM_INVALID'
+  /** The server could not be reached or refused us (host, port, auth, database). */
+  | 'CONNECTION_FAILED'
+  /** A query failed on the server. */
+  | 'QUERY_FAILED'
+  /** Discovery could not read the catalog. */
+  | 'DISCOVERY_FAILED'
+  /** A table read failed. */
+  | 'SYNC_FAILED'
+  /** The replication slot is missing, lost or in use. */
+  | 'SLOT_ERROR'
+  /** The server cannot do logical replication as configured (wal_level, wal2json). */
+  | 'REPLICATION_UNAVAILABLE'
+  /** Logical replication failed while streaming. */
+  | 'REPLICATION_FAILED'
+  /** The run was interrupted by a signal. */
+  | 'INTERRUPTED'
+  /** stdout was closed by its reader. */
+  | 'OUTPUT_CLOSED'
+  /** A bug: anything not classified above. */
+  | 'INTERNAL'
+
+export interface TapErrorOptions {
+  hint?: string
+  cause?: unknown
+  exitCode?: number
+}
+
+export class TapError extends Error {
+  readonly code: ErrorCode
+  readonly exitCode: number
+  readonly hint: string | undefined
+
+  constructor(code: ErrorCode, message: string, options: TapErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.exitCode = options.exitCode ?? 1
+    this.hint = options.hint
+  }
+}
+
+/** Bad input: exit 2. */
+export class InputError extends TapError {
+  constructor(code: ErrorCode, message: string, options: TapErrorOptions = {}) {
+    super(code, message, { exitCode: 2, ...options })
+  }
+}
+
+export class ConfigError extends InputError {
+  /** One entry per violation, each naming its key. */
+  readonly violations: readonly string[]
+  constructor(message: string, violations: readonly string[] = [], options: TapErrorOptions = {}) {
+    super('CONFIG_INVALID', message, options)
+    this.violations = violations
+  }
+}
+
+export class ConnectionError extends TapError {
+  constructor(message: string, options: TapErrorOptions = {}) {
+    super('CONNECTION_FAILED', message, options)
+  }
+}
+
+/** A server-side failure, with the SQLSTATE kept so callers can branch on it. */
+export class QueryError extends TapError {
+  readonly sqlState: string | undefined
+  constructor(code: ErrorCode, message: string, sqlState?: string, options: TapErrorOptions = {}) {
+    super(code, message, options)
+    this.sqlState = sqlState
+  }
+}
+
+export class SlotError extends TapError {
+  readonly slotName: string
+  constructor(slotName: string, message: string, options: TapErrorOptions = {}) {
+    super('SLOT_ERROR', message, options)
+    this.slotName = slotName
+  }
+}
+
+export function isTapError(e: unknown): e is TapError {
+  return e instanceof TapError
+}
+
+/** A plain-data form of a TapError that survives postMessage between threads. */
+export interface SerializedTapError {
+  code: ErrorCode
+  message: string
+  exitCode: number
+  hint?: string
+  sqlState?: string
+}
+
+export function serializeError(e: unknown): SerializedTapError {
+  if (e instanceof TapError) {
+    const out: SerializedTapError = { code: e.code, message: e.message, exitCode: e.exitCode }
+    if (e.hint !== undefined) out.hint = e.hint
+    if (e instanceof QueryError && e.sqlState !== undefined) out.sqlState = e.sqlState
+    return out
+  }
+  const message = e instanceof Error ? e.message : String(e)
+  return { code: 'INTERNAL', message, exitCode: 1 }
+}
+
+export function deserializeError(s: SerializedTapError): TapError {
+  if (s.sqlState !== undefined) return new QueryError(s.code, s.message, s.sqlState, { hint: s.hint, exitCode: s.exitCode })
+  return new TapError(s.code, s.message, { hint: s.hint, exitCode: s.exitCode })
+}
