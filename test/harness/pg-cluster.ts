@@ -5,7 +5,7 @@
  * points the tests at an existing server instead. The cluster is removed after the run, also on failure.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -70,20 +70,29 @@ function asServerUser(osUser: string | null, cmd: string, args: string[]): void 
   if (r.status !== 0) throw new Error(`${cmd} failed: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}`)
 }
 
-export async function startCluster(): Promise<TestCluster> {
+export interface ClusterOptions {
+  /** Keep the cluster in this directory across runs (the benchmark caches its data sets there). */
+  persistentDir?: string
+  /** Extra postgresql.conf lines. */
+  settings?: string[]
+}
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
   const binDir = findBinDir()
   ensureExtensions(binDir)
   const osUser = isRoot() ? 'postgres' : null
-  const base = mkdtempSync(join(tmpdir(), 'tap-pg-'))
+  const base = opts.persistentDir ?? mkdtempSync(join(tmpdir(), 'tap-pg-'))
   const dataDir = join(base, 'data')
   const logPath = join(base, 'server.log')
+  const reuse = opts.persistentDir !== undefined && existsSync(join(dataDir, 'PG_VERSION'))
+  if (opts.persistentDir !== undefined) mkdirSync(base, { recursive: true })
   if (osUser) {
     const uid = Number(execFileSync('id', ['-u', osUser], { encoding: 'utf8' }).trim())
     const gid = Number(execFileSync('id', ['-g', osUser], { encoding: 'utf8' }).trim())
     chownSync(base, uid, gid)
     chmodSync(base, 0o755)
   }
-  asServerUser(osUser, join(binDir, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'])
+  if (!reuse) asServerUser(osUser, join(binDir, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'])
   const port = await freePort()
   const conf = [
     `port = ${port}`,
@@ -99,6 +108,7 @@ export async function startCluster(): Promise<TestCluster> {
     'full_page_writes = off',
     'shared_buffers = 128MB',
     `lc_monetary = 'C'`,
+    ...(opts.settings ?? []),
   ].join('\n')
   // Some PostgreSQL builds only load output plugins named in output_plugin_libraries; that
   // parameter is absent elsewhere, so it is only set where the server knows it.
@@ -109,7 +119,7 @@ export async function startCluster(): Promise<TestCluster> {
   asServerUser(osUser, join(binDir, 'pg_ctl'), ['-D', dataDir, '-l', logPath, '-w', '-t', '60', 'start'])
   const stop = () => {
     try { asServerUser(osUser, join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']) } catch { /* already stopped */ }
-    rmSync(base, { recursive: true, force: true })
+    if (opts.persistentDir === undefined) rmSync(base, { recursive: true, force: true })
   }
   return { host: '127.0.0.1', port, user: 'postgres', logPath, dataDir, binDir, osUser, stop }
 }

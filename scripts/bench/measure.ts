@@ -1,0 +1,98 @@
+/** Runs one tap process and measures it: wall time, output bytes and records, peak RSS. */
+import { spawn, spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+
+export interface TapRun {
+  wallSeconds: number
+  bytes: number
+  records: number
+  lines: number
+  peakRssMb: number
+  exitCode: number | null
+  stderrTail: string
+  /** The last STATE line's value, for chaining runs. */
+  lastState: unknown
+}
+
+export interface TapRunOptions {
+  bin: string
+  args: string[]
+  /** Do not read stdout for this long after the first byte is available (slow consumer). */
+  stallMs?: number
+  env?: NodeJS.ProcessEnv
+}
+
+function readPeakRssKb(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const m = /VmHWM:\s+(\d+) kB/.exec(status)
+    return m ? Number(m[1]) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const RECORD = Buffer.from('{"type":"RECORD"')
+const STATE = Buffer.from('{"type":"STATE"')
+
+export function runTapMeasured(opts: TapRunOptions): Promise<TapRun> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint()
+    const child = spawn(process.execPath, [opts.bin, ...opts.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } })
+    let bytes = 0
+    let records = 0
+    let lines = 0
+    let stderr = ''
+    let lastStateLine = ''
+    let carry = Buffer.alloc(0)
+    let peakKb = 0
+    const poll = setInterval(() => {
+      const kb = child.pid ? readPeakRssKb(child.pid) : undefined
+      if (kb !== undefined && kb > peakKb) peakKb = kb
+    }, 50)
+    if (opts.stallMs) {
+      child.stdout.pause()
+      setTimeout(() => child.stdout.resume(), opts.stallMs)
+    }
+    child.stdout.on('data', (chunk: Buffer) => {
+      bytes += chunk.length
+      // Count whole lines; keep the tail of a cut line for the next chunk.
+      const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk
+      let from = 0
+      let nl: number
+      while ((nl = buf.indexOf(10, from)) >= 0) {
+        lines++
+        if (buf.indexOf(RECORD, from) === from) records++
+        else if (buf.indexOf(STATE, from) === from) lastStateLine = buf.subarray(from, nl).toString('utf8')
+        from = nl + 1
+      }
+      carry = Buffer.from(buf.subarray(from))
+    })
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString('utf8')
+      if (stderr.length > 20000) stderr = stderr.slice(-10000)
+    })
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearInterval(poll)
+      const wall = Number(process.hrtime.bigint() - start) / 1e9
+      let lastState: unknown
+      try { lastState = lastStateLine ? (JSON.parse(lastStateLine) as { value: unknown }).value : undefined } catch { lastState = undefined }
+      resolve({ wallSeconds: wall, bytes, records, lines, peakRssMb: peakKb / 1024, exitCode: code, stderrTail: stderr.slice(-2000), lastState })
+    })
+  })
+}
+
+/** Wall seconds of a psql command whose output goes to /dev/null. */
+export function timePsql(psqlArgs: string[], sql: string): number {
+  const start = process.hrtime.bigint()
+  const r = spawnSync('psql', [...psqlArgs, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 20 })
+  if (r.status !== 0) throw new Error(`psql failed: ${r.stderr?.toString().slice(0, 500)}`)
+  return Number(process.hrtime.bigint() - start) / 1e9
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
