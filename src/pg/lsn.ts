@@ -1,0 +1,71 @@
+/**
+ * Log sequence numbers. PostgreSQL prints an LSN as two hexadecimal 32-bit halves, `X/Y`
+ * (https://www.postgresql.org/docs/15/datatype-pg-lsn.html), without zero padding: `0/30FE5300` and
+ * `16/B374D848` are both normal. Comparing that text as a string is wrong (`0/9` > `0/10`), and a JS
+ * number cannot hold 64 bits, so every LSN inside the tap is a bigint; text appears only at the edges
+ * (SQL results, the replication protocol library, logs).
+ *
+ * Singer state keeps an LSN as a JSON integer (pipelinewise format, spec §5): `lsnFromState` and
+ * `lsnToStateValue` convert at that edge. See docs/lsn-and-state.md for what each LSN means.
+ */
+
+export type Lsn = bigint
+
+export const ZERO_LSN: Lsn = 0n
+export const MAX_LSN: Lsn = 0xffff_ffff_ffff_ffffn
+
+const LSN_TEXT = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/
+
+/** `X/Y` → bigint. Throws on anything else (the server never sends other shapes). */
+export function parseLsn(text: string): Lsn {
+  const m = LSN_TEXT.exec(text)
+  if (m === null) throw new RangeError(`not an LSN: ${JSON.stringify(text)}`)
+  return (BigInt(`0x${m[1]}`) << 32n) | BigInt(`0x${m[2]}`)
+}
+
+/** bigint → `X/Y` in PostgreSQL's own spelling (upper case, no padding). */
+export function formatLsn(lsn: Lsn): string {
+  assertLsn(lsn)
+  return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffff_ffffn).toString(16).toUpperCase()}`
+}
+
+export function compareLsn(a: Lsn, b: Lsn): -1 | 0 | 1 {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+export function maxLsn(a: Lsn, b: Lsn): Lsn {
+  return a > b ? a : b
+}
+
+export function minLsn(a: Lsn, b: Lsn): Lsn {
+  return a < b ? a : b
+}
+
+function assertLsn(lsn: Lsn): void {
+  if (lsn < 0n || lsn > MAX_LSN) throw new RangeError(`LSN out of range: ${lsn}`)
+}
+
+/**
+ * A state bookmark's `lsn` → bigint. pipelinewise writes a JSON integer; a reader that parsed the
+ * state losslessly may hand us a bigint or the digits as a string; an `X/Y` string is accepted too.
+ * Returns undefined for anything that is not an LSN (the caller decides whether that is an error).
+ */
+export function lsnFromState(value: unknown): Lsn | undefined {
+  let out: bigint | undefined
+  if (typeof value === 'bigint') out = value
+  else if (typeof value === 'number' && Number.isSafeInteger(value)) out = BigInt(value)
+  else if (typeof value === 'string' && /^\d{1,20}$/.test(value)) out = BigInt(value)
+  else if (typeof value === 'string' && LSN_TEXT.test(value)) out = parseLsn(value)
+  if (out === undefined || out < 0n || out > MAX_LSN) return undefined
+  return out
+}
+
+/**
+ * bigint → the value written into a bookmark. LSNs below 2^53 (≈ 8 PiB of WAL: every real server)
+ * become a plain number so ordinary JSON writers print an integer; larger ones stay bigint, which
+ * the tap's own JSON writer (src/singer/json.ts) prints with every digit.
+ */
+export function lsnToStateValue(lsn: Lsn): number | bigint {
+  assertLsn(lsn)
+  return lsn <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(lsn) : lsn
+}
