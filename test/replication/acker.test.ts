@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest'
+import { Acker, bookmarkLsn, smallestLsn } from '../../src/replication/acker.js'
+
+describe('Acker.confirm (the slot position reported in standby status)', () => {
+  it.each([
+    ['the input state floor', { start: 100n, inputFloor: 100n, slotConfirmed: 80n }, 100n],
+    ['never below what the slot already confirmed', { start: 100n, inputFloor: 60n, slotConfirmed: 80n }, 80n],
+    ['the slot position when no stream had an lsn (first run)', { start: 80n, inputFloor: undefined, slotConfirmed: 80n }, 80n],
+  ])('is %s', (_what, opts, expected) => {
+    expect(new Acker(opts).confirm).toBe(expected)
+  })
+
+  it('does not move during the run, whatever is committed or kept alive', () => {
+    const a = new Acker({ start: 100n, inputFloor: 100n, slotConfirmed: 50n })
+    a.begin(); a.commit(500n); a.keepalive(900n, false); a.drained()
+    expect(a.position).toBe(900n)
+    expect(a.confirm).toBe(100n)
+  })
+})
+
+describe('Acker.position (what a STATE may say)', () => {
+  const fresh = () => new Acker({ start: 100n, inputFloor: 100n, slotConfirmed: 100n })
+
+  it('starts where the server starts: the larger of start and the slot position', () => {
+    expect(fresh().position).toBe(100n)
+    expect(new Acker({ start: 100n, inputFloor: 100n, slotConfirmed: 150n }).position).toBe(150n)
+  })
+
+  it('moves to the end of each commit', () => {
+    const a = fresh()
+    a.begin()
+    expect(a.position).toBe(100n)
+    a.commit(200n)
+    expect(a.position).toBe(200n)
+  })
+
+  it('takes an idle keepalive at once', () => {
+    const a = fresh()
+    a.keepalive(300n, false)
+    expect(a.position).toBe(300n)
+  })
+
+  it('ignores a keepalive inside a transaction until the commit', () => {
+    const a = fresh()
+    a.begin()
+    a.keepalive(300n, false)
+    expect(a.position).toBe(100n)
+    a.commit(250n)
+    expect(a.position).toBe(300n)
+  })
+
+  it('holds a keepalive that overtook queued messages until they are processed', () => {
+    const a = fresh()
+    a.keepalive(300n, true) // a B/I/C for commit 250 is still in the queue
+    expect(a.position).toBe(100n)
+    a.begin()
+    a.drained() // not possible mid-transaction in practice, and must not apply it anyway
+    expect(a.position).toBe(100n)
+    a.commit(250n)
+    expect(a.position).toBe(300n)
+  })
+
+  it('applies a held keepalive when the queue drains outside a transaction', () => {
+    const a = fresh()
+    a.keepalive(300n, true)
+    a.keepalive(280n, true) // an older one never lowers the held value
+    a.drained()
+    expect(a.position).toBe(300n)
+  })
+
+  it('never goes backwards', () => {
+    const a = fresh()
+    a.keepalive(300n, false)
+    a.begin(); a.commit(200n)
+    a.keepalive(250n, false)
+    expect(a.position).toBe(300n)
+  })
+})
+
+describe('bookmarkLsn and smallestLsn', () => {
+  it.each([
+    [undefined, 500n, 500n],
+    [100n, 500n, 500n],
+    [900n, 500n, 900n],
+  ])('bookmark %s with written %s → %s', (bookmark, written, out) => {
+    expect(bookmarkLsn(bookmark, written)).toBe(out)
+  })
+
+  it('finds the smallest defined LSN', () => {
+    expect(smallestLsn([undefined, 5000001234n, 5000000000n])).toBe(5000000000n)
+    expect(smallestLsn([undefined])).toBeUndefined()
+    expect(smallestLsn([])).toBeUndefined()
+  })
+})
