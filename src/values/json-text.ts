@@ -7,6 +7,9 @@
 // several line-oriented readers, so a record could be split in two.
 const LINE_SEPARATORS = /[\u2028\u2029]/
 const LINE_SEPARATORS_ALL = /[\u2028\u2029]/g
+// Anything JSON.stringify would change (quote, backslash, control characters, surrogates, which it
+// checks for pairing) or we escape on top. Most text has none of these and is just wrapped in quotes.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029\ud800-\udfff]/
 
 function escapeSeparator(c: string): string {
   return c === '\u2028' ? '\\u2028' : '\\u2029'
@@ -14,6 +17,7 @@ function escapeSeparator(c: string): string {
 
 /** A JSON string literal for `text`, escaping control characters and U+2028/U+2029. */
 export function jsonString(text: string): string {
+  if (!NEEDS_ESCAPE.test(text)) return '"' + text + '"'
   const s = JSON.stringify(text)
   return LINE_SEPARATORS.test(s) ? s.replace(LINE_SEPARATORS_ALL, escapeSeparator) : s
 }
