@@ -1,7 +1,28 @@
-import { TapError } from '../errors.js'
+/**
+ * A sync run (spec §5-§8): inputs → plan → one short-lived main connection (live columns, end_lsn)
+ * → FULL_TABLE / INCREMENTAL streams and LOG_BASED initial loads on the pool → LOG_BASED streaming
+ * (log-based-seam.ts) → final STATE. Connections at any moment: the main one alone, then the pool's
+ * (≤ max_workers), then the replication run's; never two phases at once.
+ */
+import type pg from 'pg'
 import type { TapConfig } from '../config/tap-config.js'
+import { TapError } from '../errors.js'
 import type { Logger } from '../log/logger.js'
+import { SyncMetrics } from '../log/metrics.js'
+import { withClient } from '../pg/connect.js'
+import { parseLsn } from '../pg/lsn.js'
+import { queryError } from '../pg/pg-errors.js'
 import type { SingerOutput } from '../singer/output.js'
+import { readCatalog, readState } from '../singer/read-inputs.js'
+import { getBookmark, type SingerState } from '../singer/state.js'
+import { OutputEmitter } from './emitter.js'
+import { readLiveTables } from './live-tables.js'
+import { loadLogBasedRunner, type LogBasedStream } from './log-based-seam.js'
+import { needsInitialLoad, planStreams, reconcileState, selectStreams, type PlannedStream, type SelectedStream } from './plan.js'
+import { TablePool } from './pool.js'
+import { progressDisplay } from './progress.js'
+import { runStreams } from './scheduler.js'
+import { StopSignals } from './signals.js'
 
 export interface SyncArgs {
   config: TapConfig
@@ -11,7 +32,130 @@ export interface SyncArgs {
   output: SingerOutput
 }
 
+/** Batches a worker may send ahead of what stdout has taken: bounds memory at ~credits × 1 MB per worker. */
+const MAX_IN_FLIGHT = 3
+
 /** Returns the process exit code. */
-export async function runSync(_args: SyncArgs): Promise<number> {
-  throw new TapError('INTERNAL', 'sync is not implemented yet', { exitCode: 2 })
+export async function runSync(args: SyncArgs): Promise<number> {
+  const { config, logger, output } = args
+  // Bad input fails here, before any connection or output.
+  const catalog = readCatalog(args.catalogPath)
+  const inputState = readState(args.statePath)
+  const selected = selectStreams(catalog, config)
+  if (selected.length === 0) logger.warn('no stream is selected in the catalog: nothing to sync')
+
+  const signals = new StopSignals(logger)
+  try {
+    const { live, endLsn } = await readServerFacts(config, selected)
+    const plan = planStreams(selected, live)
+    for (const w of plan.warnings) logger.warn(w)
+    const emitter = new OutputEmitter(output, reconcileState(inputState, plan.streams))
+    if (signals.stopped) return await finish(emitter, signals, logger)
+
+    const poolStreams = plan.streams.filter((s) => s.method !== 'LOG_BASED' || needsInitialLoad(getBookmark(emitter.state, s.tapStreamId)))
+    const loaded = new Set<string>()
+    if (poolStreams.length > 0) {
+      const outcome = await runPool(config, logger, emitter, poolStreams, signals, endLsn)
+      for (const id of outcome.completed) loaded.add(id)
+      if (outcome.outputClosed) return quietOutputClosed(logger)
+      if (outcome.failure !== undefined) {
+        await emitter.writeState().catch(() => undefined)
+        throw outcome.failure
+      }
+    }
+
+    const logStreams = plan.streams.filter((s) => s.method === 'LOG_BASED')
+    if (logStreams.length > 0 && !signals.stopped && endLsn !== undefined) {
+      await runLogBasedStreams(config, logger, emitter, logStreams, loaded, inputState, endLsn, signals.signal)
+    }
+    return await finish(emitter, signals, logger)
+  } catch (e) {
+    if (e instanceof TapError && e.code === 'OUTPUT_CLOSED') return quietOutputClosed(logger)
+    throw e
+  } finally {
+    signals.dispose()
+  }
+}
+
+interface ServerFacts {
+  live: Awaited<ReturnType<typeof readLiveTables>>
+  endLsn?: bigint
+}
+
+/** The main connection: live columns of the selected tables in one query, and end_lsn for LOG_BASED. */
+async function readServerFacts(config: TapConfig, selected: readonly SelectedStream[]): Promise<ServerFacts> {
+  if (selected.length === 0) return { live: [] }
+  const wantsLsn = selected.some((s) => s.method === 'LOG_BASED')
+  // end_lsn comes from the primary; when reads go to a replica that is a second (sequential) connection.
+  const lsnOnReadConnection = wantsLsn && !config.use_secondary
+  const facts = await withClient(config, { target: 'read' }, async (client): Promise<ServerFacts> => {
+    const endLsn = lsnOnReadConnection ? await currentWalLsn(client) : undefined
+    return { live: await readLiveTables(client, selected), endLsn }
+  })
+  if (wantsLsn && !lsnOnReadConnection) facts.endLsn = await withClient(config, { target: 'primary' }, currentWalLsn)
+  return facts
+}
+
+async function currentWalLsn(client: pg.Client): Promise<bigint> {
+  try {
+    const r = await client.query<{ lsn: string }>('SELECT pg_catalog.pg_current_wal_lsn()::text AS lsn')
+    return parseLsn(r.rows[0].lsn)
+  } catch (e) {
+    throw queryError(e, 'reading the current WAL position (pg_current_wal_lsn)')
+  }
+}
+
+interface PoolOutcome {
+  /** Streams whose read completed. */
+  completed: string[]
+  failure?: TapError
+  outputClosed: boolean
+}
+
+async function runPool(config: TapConfig, logger: Logger, emitter: OutputEmitter, streams: readonly PlannedStream[], signals: StopSignals, endLsn: bigint | undefined): Promise<PoolOutcome> {
+  const size = Math.max(1, Math.min(config.max_workers, streams.length))
+  const pool = new TablePool({ size, config, logger })
+  const metrics = new SyncMetrics(logger)
+  const progress = progressDisplay()
+  try {
+    const result = await runStreams(streams, size, {
+      pool, emitter, metrics, progress, logger, config, maxInFlight: MAX_IN_FLIGHT, endLsn, now: Date.now,
+    }, signals.signal)
+    return result
+  } finally {
+    metrics.close()
+    progress.close()
+    await pool.close()
+  }
+}
+
+async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: OutputEmitter, planned: readonly PlannedStream[], loaded: ReadonlySet<string>, inputState: SingerState, endLsn: bigint, signal: AbortSignal): Promise<void> {
+  const runner = await loadLogBasedRunner()
+  if (runner === undefined) {
+    logger.warn(`log-based streaming not available yet: ${planned.map((s) => s.tapStreamId).join(', ')} not streamed in this run`)
+    return
+  }
+  // A stream whose initial load did not finish (interrupted) has no lsn yet and waits for the next run.
+  const streams: LogBasedStream[] = planned
+    .filter((s) => getBookmark(emitter.state, s.tapStreamId).lsn !== undefined)
+    .map((s) => ({
+      tapStreamId: s.tapStreamId, stream: s.stream, schemaName: s.schemaName, tableName: s.tableName,
+      columns: s.columns, keyProperties: s.keyProperties, schemaWritten: loaded.has(s.tapStreamId),
+    }))
+  if (streams.length === 0) return
+  await runner({ config, logger, streams, inputState, emitter, endLsn, signal })
+}
+
+/** The last STATE; exit 0, or 130/143 after a signal (its STATE is safe to resume from). */
+async function finish(emitter: OutputEmitter, signals: StopSignals, logger: Logger): Promise<number> {
+  if (!signals.stopped) emitter.setCurrentlySyncing(null)
+  await emitter.writeState()
+  logger.info(`Sync ${signals.stopped ? 'stopped' : 'finished'}: ${emitter.recordsWritten} records written`)
+  return signals.exitCode ?? 0
+}
+
+/** stdout closed by its reader (spec §1): no error line, no trace, a non-zero exit. */
+function quietOutputClosed(logger: Logger): number {
+  logger.debug('stdout was closed by its reader; stopped')
+  return 1
 }

@@ -1,0 +1,86 @@
+/**
+ * SQL text for table reads. Identifiers are always quoted (a table may be called
+ * `x"; DROP TABLE y; --`), values are always bound parameters, never spliced in.
+ */
+
+/** A quoted identifier: `"a""b"` for `a"b`. */
+export function quoteIdent(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"'
+}
+
+/** `"schema"."table"`. */
+export function qualifiedName(schemaName: string, tableName: string): string {
+  return `${quoteIdent(schemaName)}.${quoteIdent(tableName)}`
+}
+
+/** A statement and its parameters, ready for a cursor. */
+export interface BoundQuery {
+  readonly text: string
+  readonly values: readonly string[]
+}
+
+function selectList(columns: readonly string[], extra: readonly string[] = []): string {
+  return [...columns.map(quoteIdent), ...extra].join(', ')
+}
+
+export interface FullTableQuery {
+  readonly schemaName: string
+  readonly tableName: string
+  readonly columns: readonly string[]
+  /**
+   * How rows are ordered and resumed:
+   * - `xmin`: tables. Adds `xmin::text` as the last column and orders by `age(xmin) DESC` (oldest
+   *   first), which survives transaction-id wraparound and matches the resume filter
+   *   `age(xmin) <= age(<bookmark>)`: rows sharing the bookmark's xmin are read again (duplicates,
+   *   never gaps). pipelinewise ordered by `xmin::text`, a text order its own `>=` filter did not
+   *   match, so a resume could skip rows.
+   * - `unordered`: views, materialized views and fast_sync: no xmin, not resumable.
+   */
+  readonly order: 'xmin' | 'unordered'
+  /** The xmin of the last row written by an interrupted run (only with order `xmin`). */
+  readonly resumeXmin?: number
+}
+
+export function fullTableQuery(q: FullTableQuery): BoundQuery {
+  const from = qualifiedName(q.schemaName, q.tableName)
+  if (q.order === 'unordered') return { text: `SELECT ${selectList(q.columns)} FROM ${from}`, values: [] }
+  const cols = selectList(q.columns, ['xmin::text'])
+  if (q.resumeXmin === undefined) return { text: `SELECT ${cols} FROM ${from} ORDER BY age(xmin) DESC`, values: [] }
+  return {
+    text: `SELECT ${cols} FROM ${from} WHERE age(xmin) <= age($1::xid) ORDER BY age(xmin) DESC`,
+    values: [String(q.resumeXmin)],
+  }
+}
+
+export interface IncrementalQuery {
+  readonly schemaName: string
+  readonly tableName: string
+  readonly columns: readonly string[]
+  readonly replicationKey: string
+  /**
+   * The bookmark as text, bound as a parameter of unknown type so the server casts it to the key
+   * column's type (a pipelinewise `2023-05-17T10:11:12.123456+00:00` works for timestamptz).
+   */
+  readonly from?: string
+  readonly limit?: number
+}
+
+/**
+ * `>=`, not `>`: rows sharing the bookmark's key value may not all have been written yet, so the
+ * boundary rows repeat. NULL keys are never selected by the filter and never move the bookmark.
+ */
+export function incrementalQuery(q: IncrementalQuery): BoundQuery {
+  const key = quoteIdent(q.replicationKey)
+  const values: string[] = []
+  let text = `SELECT ${selectList(q.columns)} FROM ${qualifiedName(q.schemaName, q.tableName)}`
+  if (q.from !== undefined) {
+    values.push(q.from)
+    text += ` WHERE ${key} >= $${values.length}`
+  }
+  text += ` ORDER BY ${key} ASC`
+  if (q.limit !== undefined) {
+    values.push(String(q.limit))
+    text += ` LIMIT $${values.length}::bigint`
+  }
+  return { text, values }
+}

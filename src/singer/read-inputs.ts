@@ -1,0 +1,162 @@
+/**
+ * The catalog and state files → typed values. Every defect is one InputError (exit 2) naming the
+ * file and what is wrong, raised before anything is read from the database.
+ */
+import { readFileSync } from 'node:fs'
+import { parse as parseLossless, LosslessNumber } from 'lossless-json'
+import { InputError, type ErrorCode } from '../errors.js'
+import type { Catalog, CatalogEntry } from '../catalog/catalog-types.js'
+import { rawJson, isRawJson, EMPTY_STATE, type Bookmark, type SingerState, type StateValue } from './state.js'
+import { jsonString } from '../values/json-text.js'
+import { lsnFromState } from '../pg/lsn.js'
+
+function readText(path: string, code: ErrorCode, what: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'file cannot be read'
+    throw new InputError(code, `invalid ${what} ${path}: ${why}`)
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+// ---------------------------------------------------------------------------------------- catalog
+
+export function readCatalog(path: string): Catalog {
+  const text = readText(path, 'CATALOG_INVALID', 'catalog')
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch (e) {
+    throw new InputError('CATALOG_INVALID', `invalid catalog ${path}: not JSON (${(e as Error).message})`)
+  }
+  return parseCatalog(doc, path)
+}
+
+export function parseCatalog(doc: unknown, where = 'catalog'): Catalog {
+  const bad = (why: string): InputError => new InputError('CATALOG_INVALID', `invalid catalog ${where}: ${why}`, { hint: 'use the output of --discover' })
+  if (!isObject(doc) || !Array.isArray(doc.streams)) throw bad('expected an object with a "streams" array')
+  doc.streams.forEach((s: unknown, i: number) => {
+    if (!isObject(s)) throw bad(`streams[${i}] is not an object`)
+    if (typeof s.tap_stream_id !== 'string' || s.tap_stream_id === '') throw bad(`streams[${i}] has no "tap_stream_id"`)
+    const id = s.tap_stream_id
+    if (s.stream !== undefined && typeof s.stream !== 'string') throw bad(`stream ${id}: "stream" must be a string`)
+    if (s.table_name !== undefined && typeof s.table_name !== 'string') throw bad(`stream ${id}: "table_name" must be a string`)
+    if (s.schema !== undefined && !isObject(s.schema)) throw bad(`stream ${id}: "schema" must be an object`)
+    if (s.metadata !== undefined && !Array.isArray(s.metadata)) throw bad(`stream ${id}: "metadata" must be an array`)
+    for (const [j, m] of ((s.metadata as unknown[] | undefined) ?? []).entries()) {
+      if (!isObject(m) || !Array.isArray(m.breadcrumb) || !isObject(m.metadata)) {
+        throw bad(`stream ${id}: metadata[${j}] must be {"breadcrumb": [...], "metadata": {...}}`)
+      }
+    }
+  })
+  const streams = (doc.streams as Record<string, unknown>[]).map((s) => ({
+    ...s,
+    stream: (s.stream as string | undefined) ?? (s.table_name as string | undefined) ?? (s.tap_stream_id as string),
+    table_name: (s.table_name as string | undefined) ?? (s.stream as string | undefined) ?? '',
+    schema: (s.schema as CatalogEntry['schema'] | undefined) ?? { type: 'object', properties: {} },
+    metadata: (s.metadata as CatalogEntry['metadata'] | undefined) ?? [],
+  })) as CatalogEntry[]
+  return { streams }
+}
+
+// ------------------------------------------------------------------------------------------ state
+
+/** Numbers come back exact: safe integers as number, larger integers as bigint, others as raw text. */
+function exactNumber(text: string): StateValue {
+  if (/^-?\d+$/.test(text)) {
+    const n = Number(text)
+    return Number.isSafeInteger(n) ? n : BigInt(text)
+  }
+  return rawJson(text)
+}
+
+function fromLossless(v: unknown): StateValue {
+  if (v instanceof LosslessNumber) return exactNumber(v.value)
+  if (Array.isArray(v)) return v.map(fromLossless)
+  if (isObject(v)) {
+    const out: Record<string, StateValue> = {}
+    for (const [k, x] of Object.entries(v)) out[k] = fromLossless(x)
+    return out
+  }
+  return v as StateValue
+}
+
+export function readState(path: string | undefined): SingerState {
+  if (path === undefined) return EMPTY_STATE
+  const text = readText(path, 'STATE_INVALID', 'state')
+  if (text.trim() === '') return EMPTY_STATE
+  let doc: unknown
+  try {
+    doc = parseLossless(text, null, { parseNumber: (s: string) => new LosslessNumber(s), onDuplicateKey: ({ newValue }) => newValue })
+  } catch (e) {
+    throw new InputError('STATE_INVALID', `invalid state ${path}: not JSON (${(e as Error).message})`)
+  }
+  return parseState(fromLossless(doc), path)
+}
+
+function isInteger(v: StateValue | undefined): v is number | bigint {
+  return (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint'
+}
+
+/** Checks the keys the tap relies on; other keys are kept as they are. */
+export function parseState(doc: StateValue, where = 'state'): SingerState {
+  const bad = (why: string): InputError => new InputError('STATE_INVALID', `invalid state ${where}: ${why}`)
+  if (!isObject(doc)) throw bad('expected a JSON object')
+  // Some runners hand over the last STATE message instead of its value.
+  const value = doc.type === 'STATE' && isObject(doc.value) ? (doc.value as Record<string, StateValue>) : (doc as Record<string, StateValue>)
+  const cs = value.currently_syncing
+  if (cs !== undefined && cs !== null && typeof cs !== 'string') throw bad('"currently_syncing" must be a string or null')
+  const bookmarksIn = value.bookmarks ?? {}
+  if (!isObject(bookmarksIn)) throw bad('"bookmarks" must be an object')
+  const bookmarks: Record<string, Bookmark> = {}
+  for (const [id, b] of Object.entries(bookmarksIn as Record<string, StateValue>)) {
+    if (!isObject(b)) throw bad(`bookmarks["${id}"] must be an object`)
+    bookmarks[id] = parseBookmark(b as Record<string, StateValue>, (why) => bad(`bookmarks["${id}"]: ${why}`))
+  }
+  return { currently_syncing: typeof cs === 'string' ? cs : null, bookmarks }
+}
+
+function parseBookmark(b: Record<string, StateValue>, bad: (why: string) => InputError): Bookmark {
+  const out: Record<string, StateValue | undefined> = { ...b }
+  const method = b.last_replication_method
+  if (method !== undefined && method !== null && typeof method !== 'string') throw bad('"last_replication_method" must be a string')
+  if (method === null) delete out.last_replication_method
+  if (b.version !== undefined && b.version !== null) {
+    if (!isInteger(b.version) || !Number.isSafeInteger(Number(b.version))) throw bad('"version" must be an integer')
+    out.version = Number(b.version)
+  } else {
+    delete out.version
+  }
+  if (b.xmin !== undefined && b.xmin !== null) {
+    if (!isInteger(b.xmin) || Number(b.xmin) < 0 || Number(b.xmin) > 0xffffffff) throw bad('"xmin" must be a transaction id (integer) or null')
+    out.xmin = Number(b.xmin)
+  }
+  if (b.lsn !== undefined && b.lsn !== null) {
+    // pipelinewise writes an integer; digits or "X/Y" text are accepted too.
+    const lsn = lsnFromState(b.lsn)
+    if (lsn === undefined) throw bad('"lsn" must be an integer LSN')
+    out.lsn = lsn
+  } else {
+    delete out.lsn
+  }
+  if (b.replication_key !== undefined && b.replication_key !== null && typeof b.replication_key !== 'string') throw bad('"replication_key" must be a string')
+  const kv = b.replication_key_value
+  if (kv === undefined || kv === null) {
+    delete out.replication_key_value
+  } else if (typeof kv === 'string') {
+    out.replication_key_value = rawJson(jsonString(kv))
+  } else if (typeof kv === 'number' || typeof kv === 'bigint') {
+    out.replication_key_value = rawJson(String(kv))
+  } else if (typeof kv === 'boolean') {
+    out.replication_key_value = rawJson(String(kv))
+  } else if (isRawJson(kv)) {
+    out.replication_key_value = kv
+  } else {
+    throw bad('"replication_key_value" must be a string, number or boolean')
+  }
+  return out as Bookmark
+}

@@ -1,0 +1,70 @@
+/**
+ * Worker side of a task's port: sends RECORD batches with credit-based flow control and receives
+ * stop/abort requests. A MessagePort queues without limit, so without credits a fast table read
+ * would pile batches up in the main thread while stdout is slow.
+ */
+import type { MessagePort } from 'node:worker_threads'
+import type { BatchMessage, ControlMessage } from '../protocol/worker-messages.js'
+
+/** Thrown out of `send`/`drain` once the main thread aborted the task. */
+export class TaskAborted extends Error {
+  constructor() {
+    super('task aborted by the main thread')
+  }
+}
+
+export class BatchSender {
+  readonly #port: MessagePort
+  readonly #maxInFlight: number
+  #inFlight = 0
+  #stopRequested = false
+  #aborted = false
+  #wake: (() => void) | undefined
+
+  constructor(port: MessagePort, maxInFlight: number) {
+    this.#port = port
+    this.#maxInFlight = Math.max(1, maxInFlight)
+    port.on('message', (m: ControlMessage) => this.#onControl(m))
+  }
+
+  /** A stop was asked for: finish the batch at hand and end the task normally. */
+  get stopRequested(): boolean {
+    return this.#stopRequested || this.#aborted
+  }
+
+  get aborted(): boolean {
+    return this.#aborted
+  }
+
+  async send(batch: BatchMessage): Promise<void> {
+    if (this.#aborted) throw new TaskAborted()
+    while (this.#inFlight >= this.#maxInFlight) await this.#waitForChange()
+    this.#port.postMessage(batch)
+    this.#inFlight++
+  }
+
+  /** Resolves once the main thread has written every batch sent. */
+  async drain(): Promise<void> {
+    while (this.#inFlight > 0) await this.#waitForChange()
+  }
+
+  close(): void {
+    this.#port.close()
+  }
+
+  #waitForChange(): Promise<void> {
+    if (this.#aborted) return Promise.reject(new TaskAborted())
+    return new Promise<void>((resolve, reject) => {
+      this.#wake = () => (this.#aborted ? reject(new TaskAborted()) : resolve())
+    })
+  }
+
+  #onControl(m: ControlMessage): void {
+    if (m.type === 'ack') this.#inFlight--
+    else if (m.type === 'stop') this.#stopRequested = true
+    else if (m.type === 'abort') this.#aborted = true
+    const wake = this.#wake
+    this.#wake = undefined
+    wake?.()
+  }
+}

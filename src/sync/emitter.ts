@@ -1,0 +1,69 @@
+/**
+ * The run's Singer output and its state, together, so that a STATE line can only describe records
+ * already written (spec §4): bookmarks change only through `commit`, which callers use after the
+ * `write` of the records it covers resolved; `writeState` prints the bookmarks as they are then.
+ * Writes keep their call order in SingerOutput's stream, so a STATE issued after a write resolved
+ * comes after those records in stdout.
+ */
+import type { SingerOutput } from '../singer/output.js'
+import { stateLine } from '../singer/messages.js'
+import { patchBookmark, setCurrentlySyncing, type BookmarkPatch, type SingerState } from '../singer/state.js'
+
+/** What the stream runners and the LOG_BASED run may do with the output (see log-based-seam.ts). */
+export interface SyncEmitter {
+  /** The state as of the last commit. */
+  readonly state: SingerState
+  /** Writes finished Singer lines (each ending in '\n'); resolves when stdout can take more. */
+  write(lines: string): Promise<void>
+  /** Changes a stream's bookmark. Call only after the records it covers were written (await write). */
+  commit(tapStreamId: string, patch: BookmarkPatch): void
+  /** Sets `currently_syncing` (a stream in flight, or null). */
+  setCurrentlySyncing(tapStreamId: string | null): void
+  /** Writes a STATE line with every bookmark as committed so far. */
+  writeState(): Promise<void>
+}
+
+export class OutputEmitter implements SyncEmitter {
+  readonly #output: SingerOutput
+  #state: SingerState
+  #records = 0
+
+  constructor(output: SingerOutput, state: SingerState) {
+    this.#output = output
+    this.#state = state
+  }
+
+  get state(): SingerState {
+    return this.#state
+  }
+
+  get recordsWritten(): number {
+    return this.#records
+  }
+
+  write(lines: string): Promise<void> {
+    return this.#output.write(lines)
+  }
+
+  /** For batches of RECORD lines: counted, for the run summary. */
+  writeRecords(lines: string, rows: number): Promise<void> {
+    this.#records += rows
+    return this.#output.write(lines)
+  }
+
+  commit(tapStreamId: string, patch: BookmarkPatch): void {
+    this.#state = patchBookmark(this.#state, tapStreamId, patch)
+  }
+
+  setCurrentlySyncing(tapStreamId: string | null): void {
+    this.#state = setCurrentlySyncing(this.#state, tapStreamId)
+  }
+
+  replaceState(state: SingerState): void {
+    this.#state = state
+  }
+
+  writeState(): Promise<void> {
+    return this.#output.write(stateLine(this.#state))
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The seam between the sync run (src/sync) and LOG_BASED streaming (src/replication).
+ *
+ * Before this is called, run-sync has:
+ * - taken `endLsn` = pg_current_wal_lsn() on the primary, before any table was read;
+ * - given every LOG_BASED stream without an `lsn` bookmark its initial FULL_TABLE load on the pool
+ *   (resumable via xmin); when that finished, its bookmark got `lsn: endLsn` and `xmin: null`, its
+ *   SCHEMA (with `_sdc_deleted_at`) and records were written (`schemaWritten: true`);
+ * - closed the pool, so the table-read connections are gone.
+ * A run interrupted by a signal or failed before this point does not call it.
+ *
+ * The runner streams changes from the smallest `lsn` bookmark of `streams` and writes through
+ * `emitter`: `write` RECORD/SCHEMA lines, `commit` a stream's new `lsn` only after the lines it
+ * covers resolved, then `writeState`. run-sync writes one more STATE (currently_syncing null) after
+ * it returns. LSNs are bigint; `commit(id, {lsn})` is written into STATE as a JSON integer.
+ *
+ * The implementation lives in src/replication/run-log-based.ts as `export const runLogBased:
+ * LogBasedRunner`; until that file exists, LOG_BASED streams are skipped after their initial load
+ * with a warning.
+ */
+import type { ColumnInfo } from '../catalog/pg-type.js'
+import type { TapConfig } from '../config/tap-config.js'
+import type { Logger } from '../log/logger.js'
+import type { SingerState } from '../singer/state.js'
+import type { SyncEmitter } from './emitter.js'
+
+export interface LogBasedStream {
+  readonly tapStreamId: string
+  /** Singer stream name of RECORD/SCHEMA lines (`<schema>-<stream>`). */
+  readonly stream: string
+  readonly schemaName: string
+  readonly tableName: string
+  /** The columns to emit (user selections applied; keys always in), in table order, with types. */
+  readonly columns: readonly ColumnInfo[]
+  readonly keyProperties: readonly string[]
+  /** True when this run already wrote the stream's SCHEMA (after its initial load). */
+  readonly schemaWritten: boolean
+}
+
+export interface LogBasedRunArgs {
+  readonly config: TapConfig
+  readonly logger: Logger
+  /** Selected LOG_BASED streams; each has an `lsn` bookmark in `emitter.state`. */
+  readonly streams: readonly LogBasedStream[]
+  /** The state as read from --state, before this run changed it: its LSNs are what the target committed (pre-flush). */
+  readonly inputState: SingerState
+  /** The run's output and current state (STATE only after the records it covers). */
+  readonly emitter: SyncEmitter
+  /** pg_current_wal_lsn() on the primary at the start of the run. */
+  readonly endLsn: bigint
+  /** Aborted on SIGINT/SIGTERM: stop streaming, commit what was written, return. */
+  readonly signal: AbortSignal
+}
+
+export type LogBasedRunner = (args: LogBasedRunArgs) => Promise<void>
+
+const IMPLEMENTATION = '../replication/run-log-based.js'
+
+/** The runner, or undefined while src/replication/run-log-based.ts does not exist yet. */
+export async function loadLogBasedRunner(): Promise<LogBasedRunner | undefined> {
+  // A variable specifier keeps tsc from requiring the module at build time.
+  const specifier: string = IMPLEMENTATION
+  let mod: { runLogBased?: unknown }
+  try {
+    mod = (await import(specifier)) as { runLogBased?: unknown }
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('run-log-based')) return undefined
+    throw e
+  }
+  return typeof mod.runLogBased === 'function' ? (mod.runLogBased as LogBasedRunner) : undefined
+}

@@ -1,0 +1,148 @@
+/**
+ * What a sync run does, decided from the catalog, the state, the config and the live columns, with
+ * no I/O: which streams, by which method, reading which columns, from which bookmark. Every input
+ * defect is an InputError here, before anything is written to stdout.
+ */
+import type { ReplicationMethod } from '../config/schema.js'
+import type { TapConfig } from '../config/tap-config.js'
+import { InputError } from '../errors.js'
+import type { Catalog, CatalogEntry } from '../catalog/catalog-types.js'
+import {
+  isColumnDeselected, isStreamSelected, keyPropertiesOf, resolveReplication, schemaNameOf, tableNameOf,
+} from '../catalog/metadata.js'
+import { isViewRelkind, type ColumnInfo, type TableInfo } from '../catalog/pg-type.js'
+import { getBookmark, keyValueParameter, patchBookmark, reconcileBookmark, type Bookmark, type SingerState } from '../singer/state.js'
+
+/** A selected catalog stream with its method resolved (no database needed yet). */
+export interface SelectedStream {
+  readonly entry: CatalogEntry
+  readonly tapStreamId: string
+  /** The Singer stream name: `<schema>-<stream>` (pipelinewise's calculate_destination_stream_name). */
+  readonly stream: string
+  readonly schemaName: string
+  readonly tableName: string
+  readonly method: ReplicationMethod
+  readonly replicationKey?: string
+  /** From the catalog; filtered to live columns by planStreams. */
+  readonly keyProperties: readonly string[]
+}
+
+export function selectStreams(catalog: Catalog, config: Pick<TapConfig, 'default_replication_method'>): SelectedStream[] {
+  const seen = new Set<string>()
+  const out: SelectedStream[] = []
+  for (const entry of catalog.streams) {
+    if (seen.has(entry.tap_stream_id)) throw new InputError('CATALOG_INVALID', `invalid catalog: stream ${entry.tap_stream_id} appears twice`)
+    seen.add(entry.tap_stream_id)
+    if (!isStreamSelected(entry)) continue
+    const { method, replicationKey } = resolveReplication(entry, config.default_replication_method)
+    const schemaName = schemaNameOf(entry)
+    out.push({
+      entry,
+      tapStreamId: entry.tap_stream_id,
+      stream: `${schemaName}-${entry.stream}`,
+      schemaName,
+      tableName: tableNameOf(entry),
+      method,
+      replicationKey,
+      keyProperties: keyPropertiesOf(entry),
+    })
+  }
+  return out
+}
+
+/** A selected stream matched with its table as it is now. */
+export interface PlannedStream extends SelectedStream {
+  readonly relkind: TableInfo['relkind']
+  readonly isView: boolean
+  /** The columns to read and emit, in table order: selected ones plus keys and the replication key. */
+  readonly columns: readonly ColumnInfo[]
+  readonly rowEstimate: number
+}
+
+export interface Plan {
+  readonly streams: PlannedStream[]
+  /** One line each: selected tables that are gone, key columns that are gone. */
+  readonly warnings: string[]
+}
+
+function tableKey(schemaName: string, tableName: string): string {
+  return JSON.stringify([schemaName, tableName])
+}
+
+export function planStreams(selected: readonly SelectedStream[], live: readonly TableInfo[]): Plan {
+  const byName = new Map(live.map((t) => [tableKey(t.schemaName, t.tableName), t]))
+  const warnings: string[] = []
+  const streams: PlannedStream[] = []
+  for (const s of selected) {
+    const table = byName.get(tableKey(s.schemaName, s.tableName))
+    if (table === undefined) {
+      warnings.push(`stream ${s.tapStreamId}: table ${s.schemaName}.${s.tableName} no longer exists (or cannot be read); skipped`)
+      continue
+    }
+    const liveNames = new Set(table.columns.map((c) => c.name))
+    const isView = isViewRelkind(table.relkind)
+    if (s.method === 'LOG_BASED' && isView) {
+      throw new InputError('STREAM_INVALID', `stream ${s.tapStreamId}: LOG_BASED replication is not possible on a view`, { hint: 'use FULL_TABLE or INCREMENTAL for views' })
+    }
+    if (s.replicationKey !== undefined && !liveNames.has(s.replicationKey)) {
+      throw new InputError('STREAM_INVALID', `stream ${s.tapStreamId}: replication key "${s.replicationKey}" is not a column of ${s.schemaName}.${s.tableName}`)
+    }
+    const gone = s.keyProperties.filter((k) => !liveNames.has(k))
+    if (gone.length > 0) warnings.push(`stream ${s.tapStreamId}: key column(s) ${gone.join(', ')} no longer exist; not used as keys`)
+    const keyProperties = s.keyProperties.filter((k) => liveNames.has(k))
+    const mustRead = new Set([...keyProperties, ...(s.replicationKey === undefined ? [] : [s.replicationKey])])
+    const columns = table.columns.filter((c) => mustRead.has(c.name) || !isColumnDeselected(s.entry, c.name))
+    streams.push({ ...s, keyProperties, relkind: table.relkind, isView, columns, rowEstimate: table.rowCount })
+  }
+  return { streams, warnings }
+}
+
+/** The state this run starts from: every planned stream's bookmark reconciled with its method. */
+export function reconcileState(state: SingerState, streams: readonly PlannedStream[]): SingerState {
+  let out = state
+  for (const s of streams) {
+    const before = getBookmark(out, s.tapStreamId)
+    const after = reconcileBookmark(before, s.method, s.replicationKey)
+    out = { ...out, bookmarks: { ...out.bookmarks, [s.tapStreamId]: after } }
+  }
+  return out
+}
+
+/** How a FULL_TABLE read (or a LOG_BASED initial load) starts. */
+export interface FullTableStart {
+  readonly version: number
+  readonly order: 'xmin' | 'unordered'
+  readonly resumeXmin?: number
+  /** ACTIVATE_VERSION goes out at the start only on the first run of a version. */
+  readonly firstRunOfVersion: boolean
+}
+
+export function fullTableStart(bookmark: Bookmark, isView: boolean, fastSync: boolean, now: number): FullTableStart {
+  if (isView) return { version: now, order: 'unordered', firstRunOfVersion: true }
+  const resumable = typeof bookmark.xmin === 'number' && bookmark.version !== undefined
+  if (resumable) return { version: bookmark.version as number, order: 'xmin', resumeXmin: bookmark.xmin as number, firstRunOfVersion: false }
+  return { version: now, order: fastSync ? 'unordered' : 'xmin', firstRunOfVersion: true }
+}
+
+export interface IncrementalStart {
+  readonly version: number
+  /** Bookmark value as the query parameter text. */
+  readonly from?: string
+}
+
+export function incrementalStart(bookmark: Bookmark, now: number): IncrementalStart {
+  const version = bookmark.version ?? now
+  const kv = bookmark.replication_key_value
+  return kv === undefined ? { version } : { version, from: keyValueParameter(kv) }
+}
+
+/** LOG_BASED streams without an lsn bookmark first get an initial FULL_TABLE load (spec §7.2). */
+export function needsInitialLoad(bookmark: Bookmark): boolean {
+  return bookmark.lsn === undefined
+}
+
+/** The bookmark patch when a stream starts (the version it writes RECORDs with). */
+export function startPatch(state: SingerState, s: PlannedStream, version: number): SingerState {
+  if (s.method === 'INCREMENTAL') return patchBookmark(state, s.tapStreamId, { version, replication_key: s.replicationKey })
+  return patchBookmark(state, s.tapStreamId, { version })
+}

@@ -1,0 +1,106 @@
+/**
+ * The table-sync pool: Piscina 5 with the contract that bounds connections (aesthetics habit 12):
+ * - minThreads = maxThreads = size (= min(max_workers, table streams)), idleTimeout Infinity:
+ *   threads, and the one connection each opens during setup, live for the whole run. Piscina only
+ *   reaps threads above minThreads, so connections never churn.
+ * - concurrentTasksPerWorker 1: one stream per connection at a time.
+ * - atomics 'disabled': an idle thread's event loop keeps running, so its socket and the close
+ *   channel are serviced between tasks.
+ * - Tasks are never aborted through Piscina's `signal` (that terminates the thread and its
+ *   connection); they are stopped by a message on their port (protocol/worker-messages.ts).
+ * - At the end every thread is asked to close its connection, then the pool is destroyed.
+ */
+import { BroadcastChannel, MessageChannel, type MessagePort } from 'node:worker_threads'
+import { randomBytes } from 'node:crypto'
+import { Piscina } from 'piscina'
+import type { TapConfig } from '../config/tap-config.js'
+import type { Logger } from '../log/logger.js'
+import type { ClosedMessage, CloseRequest, TableTask, TableWorkerData, TaskResult } from '../protocol/worker-messages.js'
+
+/** dist/workers/table-sync.worker.js, from dist/src/sync/pool.js. */
+export const TABLE_WORKER_URL = new URL('../../workers/table-sync.worker.js', import.meta.url)
+
+/** The task as the caller gives it; the pool adds the port. */
+export type TaskWithoutPort = TableTask extends infer T ? (T extends TableTask ? Omit<T, 'port'> : never) : never
+
+export interface RunningTask {
+  /** The main thread's end of the task's port. */
+  readonly port: MessagePort
+  readonly result: Promise<TaskResult>
+}
+
+export interface TablePoolOptions {
+  readonly size: number
+  readonly config: TapConfig
+  readonly logger: Logger
+  readonly workerUrl?: URL
+  /** Young generation per thread: rows are short-lived garbage, and a small one means many scavenges. */
+  readonly youngGenerationMb?: number
+}
+
+export class TablePool {
+  readonly #pool: Piscina
+  readonly #closeChannel: string
+  readonly #size: number
+  readonly #logger: Logger
+  #closed = false
+
+  constructor(opts: TablePoolOptions) {
+    if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError(`TablePool size must be a positive integer (got ${opts.size})`)
+    this.#size = opts.size
+    this.#logger = opts.logger
+    this.#closeChannel = `tap-postgres-close-${process.pid}-${randomBytes(6).toString('hex')}`
+    const workerData: TableWorkerData = { config: opts.config, logger: opts.logger.options, closeChannel: this.#closeChannel }
+    this.#pool = new Piscina({
+      filename: (opts.workerUrl ?? TABLE_WORKER_URL).href,
+      minThreads: opts.size,
+      maxThreads: opts.size,
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: 1,
+      atomics: 'disabled',
+      resourceLimits: { maxYoungGenerationSizeMb: opts.youngGenerationMb ?? 64 },
+      workerData,
+    })
+    // A thread that dies outside a task must not crash the process; tasks report their own errors.
+    this.#pool.on('error', (e: Error) => this.#logger.debug(`table pool: ${e.message}`))
+  }
+
+  get size(): number {
+    return this.#size
+  }
+
+  run(task: TaskWithoutPort): RunningTask {
+    const { port1, port2 } = new MessageChannel()
+    const full = { ...task, port: port1 } as TableTask
+    const result = this.#pool.run(full, { transferList: [port1] }) as Promise<TaskResult>
+    return { port: port2, result }
+  }
+
+  /**
+   * Asks every thread to close its connection (waiting up to `timeoutMs` for the answers), then
+   * terminates the threads. Safe to call twice.
+   */
+  async close(timeoutMs = 5000): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    const channel = new BroadcastChannel(this.#closeChannel)
+    const closed = new Set<number>()
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs)
+      channel.onmessage = (event: unknown) => {
+        const m = (event as { data?: ClosedMessage }).data
+        if (m?.type !== 'closed') return
+        closed.add(m.threadId)
+        if (closed.size >= this.#pool.threads.length) {
+          clearTimeout(timer)
+          resolve()
+        }
+      }
+      const request: CloseRequest = { type: 'close' }
+      channel.postMessage(request)
+    })
+    channel.close()
+    if (closed.size < this.#pool.threads.length) this.#logger.debug(`table pool: ${this.#pool.threads.length - closed.size} thread(s) did not confirm closing their connection`)
+    await this.#pool.destroy()
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The main-thread side of one FULL_TABLE / INCREMENTAL stream (or a LOG_BASED initial load):
+ * writes the stream's opening messages, runs its task on the pool, writes each batch the worker
+ * sends, moves the bookmark only after the batch's records were written, writes STATE every
+ * ~1000 rows and the closing messages (spec §6, examples/messages-full-table.jsonl).
+ */
+import type { TapConfig } from '../config/tap-config.js'
+import { deserializeError, TapError } from '../errors.js'
+import type { Logger } from '../log/logger.js'
+import type { SyncMetrics } from '../log/metrics.js'
+import type { BatchMark, BatchMessage, ControlMessage, TaskResult } from '../protocol/worker-messages.js'
+import { activateVersionLine } from '../singer/messages.js'
+import { getBookmark, rawJson, type BookmarkPatch } from '../singer/state.js'
+import type { OutputEmitter } from './emitter.js'
+import { fullTableStart, incrementalStart, type PlannedStream } from './plan.js'
+import type { TablePool, TaskWithoutPort } from './pool.js'
+import type { ProgressSink } from './progress.js'
+import { streamSchemaLine } from './stream-schema.js'
+
+/** STATE cadence in rows (pipelinewise's UPDATE_BOOKMARK_PERIOD, one value for every method). */
+const STATE_EVERY_ROWS = 1000
+
+export interface StreamRunContext {
+  readonly pool: TablePool
+  readonly emitter: OutputEmitter
+  readonly metrics: SyncMetrics
+  readonly progress: ProgressSink
+  readonly logger: Logger
+  readonly config: TapConfig
+  /** Unacknowledged batches a worker may have in flight. */
+  readonly maxInFlight: number
+  /** LOG_BASED initial loads: the bookmark's lsn once the load is complete. */
+  readonly endLsn?: bigint
+  readonly now: () => number
+}
+
+export type StreamStatus = 'done' | 'stopped' | 'aborted' | 'failed'
+
+export interface StreamOutcome {
+  readonly status: StreamStatus
+  readonly rows: number
+  readonly error?: TapError
+}
+
+interface Opening {
+  readonly task: TaskWithoutPort
+  readonly firstRunOfVersion: boolean
+}
+
+export class StreamRun {
+  readonly stream: PlannedStream
+  readonly #ctx: StreamRunContext
+  readonly #logger: Logger
+  #port: { postMessage(m: ControlMessage): void } | undefined
+  #stopRequested = false
+  #aborted = false
+  #rowsSinceState = 0
+  #rows = 0
+  #writeError: TapError | undefined
+  // Batches are handled one after another: a port delivers the next message while an async handler waits.
+  #chain: Promise<void> = Promise.resolve()
+
+  constructor(ctx: StreamRunContext, stream: PlannedStream) {
+    this.#ctx = ctx
+    this.stream = stream
+    this.#logger = ctx.logger.child({ stream: stream.stream })
+  }
+
+  /** Ask the worker to stop after the rows it has read (signal, or another stream failed). */
+  stop(): void {
+    this.#stopRequested = true
+    this.#port?.postMessage({ type: 'stop' })
+  }
+
+  /** Drop everything at once (stdout is gone). */
+  abort(): void {
+    this.#aborted = true
+    this.#port?.postMessage({ type: 'abort' })
+  }
+
+  async run(): Promise<StreamOutcome> {
+    if (this.#stopRequested || this.#aborted) return { status: 'stopped', rows: 0 }
+    const { emitter, metrics, progress, config } = this.#ctx
+    const s = this.stream
+    const opening = this.#open()
+    this.#logger.info(`Starting ${s.method === 'LOG_BASED' ? 'LOG_BASED initial load (full table)' : s.method} sync of ${s.schemaName}.${s.tableName}${opening.task.kind === 'fullTable' && opening.task.resumeXmin !== undefined ? ` resuming after xmin ${opening.task.resumeXmin}` : ''}`)
+    emitter.setCurrentlySyncing(s.tapStreamId)
+    await emitter.write(streamSchemaLine(s, config.debug_lsn))
+    await emitter.writeState()
+    if (opening.firstRunOfVersion && opening.task.kind === 'fullTable') await emitter.write(activateVersionLine(s.stream, opening.task.version))
+    metrics.streamStarted(s.stream)
+    progress.started(s.stream, s.rowEstimate)
+    const outcome = await this.#runTask(opening.task)
+    progress.ended(s.stream)
+    metrics.streamEnded(s.stream, outcome.status === 'done' ? 'succeeded' : outcome.status === 'failed' ? 'failed' : 'interrupted')
+    if (outcome.status === 'done') await this.#close(opening.task)
+    return outcome
+  }
+
+  /** The task, and the bookmark's version committed before anything is written. */
+  #open(): Opening {
+    const { emitter, config } = this.#ctx
+    const s = this.stream
+    const bookmark = getBookmark(emitter.state, s.tapStreamId)
+    const columns = s.columns.map((c) => ({ name: c.name, type: c.type }))
+    const base = {
+      stream: s.stream, tapStreamId: s.tapStreamId, schemaName: s.schemaName, tableName: s.tableName,
+      columns, rowEstimate: s.rowEstimate, maxInFlight: this.#ctx.maxInFlight,
+    }
+    if (s.method === 'INCREMENTAL') {
+      const start = incrementalStart(bookmark, this.#ctx.now())
+      emitter.commit(s.tapStreamId, { version: start.version, replication_key: s.replicationKey })
+      return {
+        task: { ...base, kind: 'incremental', version: start.version, replicationKey: s.replicationKey as string, from: start.from, limit: config.limit },
+        firstRunOfVersion: false,
+      }
+    }
+    const start = fullTableStart(bookmark, s.isView, config.fast_sync, this.#ctx.now())
+    // A fresh version starts without xmin: a stale one would make an interrupted run resume wrongly.
+    emitter.commit(s.tapStreamId, start.resumeXmin === undefined ? { version: start.version, xmin: undefined } : { version: start.version })
+    return {
+      task: { ...base, kind: 'fullTable', version: start.version, order: start.order, resumeXmin: start.resumeXmin },
+      firstRunOfVersion: start.firstRunOfVersion,
+    }
+  }
+
+  async #runTask(task: TaskWithoutPort): Promise<StreamOutcome> {
+    const running = this.#ctx.pool.run(task)
+    const port = running.port
+    this.#port = port
+    if (this.#aborted) port.postMessage({ type: 'abort' })
+    else if (this.#stopRequested) port.postMessage({ type: 'stop' })
+    port.on('message', (m: BatchMessage) => {
+      this.#chain = this.#chain.then(() => this.#onBatch(m))
+    })
+    let result: TaskResult
+    try {
+      result = await running.result
+    } catch (e) {
+      // Piscina rejects only when the thread itself died (the task never rejects).
+      result = { status: 'failed', rows: this.#rows, error: { code: 'SYNC_FAILED', message: `worker thread failed: ${(e as Error).message}`, exitCode: 1 } }
+    }
+    await this.#chain
+    port.close()
+    if (this.#writeError) return { status: 'failed', rows: this.#rows, error: this.#writeError }
+    if (result.status === 'failed') {
+      const cause = deserializeError(result.error)
+      const error = new TapError(cause.code, `stream ${this.stream.tapStreamId}: ${cause.message}`, { hint: cause.hint, exitCode: cause.exitCode })
+      return { status: 'failed', rows: this.#rows, error }
+    }
+    if (result.clamped.length > 0) {
+      const parts = result.clamped.map(([column, n]) => `${column}: ${n}`)
+      this.#logger.warn(`Out-of-range date/time values clamped (infinity, BC or after 9999): ${parts.join(', ')}`)
+    }
+    this.#logger.info(`${result.status === 'done' ? 'Finished' : 'Stopped'} after ${this.#rows} rows`)
+    return { status: result.status, rows: this.#rows }
+  }
+
+  async #onBatch(m: BatchMessage): Promise<void> {
+    if (this.#aborted || this.#writeError) return
+    const { emitter, metrics, progress } = this.#ctx
+    const s = this.stream
+    try {
+      await emitter.writeRecords(m.lines, m.rows)
+      this.#rows += m.rows
+      metrics.recordsWritten(s.stream, m.rows)
+      progress.advanced(s.stream, m.rows)
+      if (m.mark !== undefined) emitter.commit(s.tapStreamId, markPatch(m.mark))
+      this.#rowsSinceState += m.rows
+      if (this.#rowsSinceState >= STATE_EVERY_ROWS && m.mark !== undefined) {
+        this.#rowsSinceState = 0
+        emitter.setCurrentlySyncing(s.tapStreamId)
+        await emitter.writeState()
+      }
+      this.#port?.postMessage({ type: 'ack' })
+    } catch (e) {
+      // stdout is gone: the worker must not wait for credits that will never come.
+      this.#writeError = e instanceof TapError ? e : new TapError('OUTPUT_CLOSED', String(e))
+      this.abort()
+    }
+  }
+
+  /** The closing messages: `xmin: null` (and the LOG_BASED lsn), ACTIVATE_VERSION, STATE. */
+  async #close(task: TaskWithoutPort): Promise<void> {
+    const { emitter } = this.#ctx
+    const s = this.stream
+    if (task.kind === 'fullTable') {
+      const patch: BookmarkPatch = s.isView ? {} : { xmin: null }
+      emitter.commit(s.tapStreamId, s.method === 'LOG_BASED' && this.#ctx.endLsn !== undefined ? { ...patch, lsn: this.#ctx.endLsn } : patch)
+      await emitter.write(activateVersionLine(s.stream, task.version))
+    }
+    emitter.setCurrentlySyncing(s.tapStreamId)
+    await emitter.writeState()
+  }
+}
+
+function markPatch(mark: BatchMark): BookmarkPatch {
+  return 'xmin' in mark ? { xmin: mark.xmin } : { replication_key_value: rawJson(mark.keyValue) }
+}
