@@ -1,0 +1,202 @@
+/**
+ * The replication slot (spec §7.1): find, create, drop and describe it, and turn the server's
+ * replication errors into errors a user can act on. Runs on an ordinary (not walsender) connection:
+ * the slot functions (https://www.postgresql.org/docs/15/functions-admin.html#FUNCTIONS-REPLICATION)
+ * and pg_replication_slots work there, and need the REPLICATION attribute or superuser.
+ */
+import type pg from 'pg'
+import type { TapConfig } from '../config/tap-config.js'
+import { SlotError, TapError } from '../errors.js'
+import { queryError } from '../pg/pg-errors.js'
+import { parseLsn, type Lsn } from '../pg/lsn.js'
+import { defaultSlotNames, pickExistingSlot, slotNameToCreate } from './slot-name.js'
+
+export const OUTPUT_PLUGIN = 'wal2json'
+
+export const CREATE_HINT = 'create it with `tap-postgres slot create --config <config>` (needs the REPLICATION attribute)'
+
+export interface SlotInfo {
+  readonly name: string
+  readonly plugin: string | null
+  readonly database: string | null
+  readonly active: boolean
+  readonly activePid: number | null
+  /** Where the consumer has confirmed (the next run starts here at the earliest). */
+  readonly confirmedFlushLsn: Lsn | null
+  /** The oldest WAL the slot keeps. */
+  readonly restartLsn: Lsn | null
+  /** PG13+: reserved, extended, unreserved or lost (lost: the slot can no longer be used). */
+  readonly walStatus: string | null
+  /** pg_current_wal_lsn() − confirmed_flush_lsn: the WAL the consumer has not confirmed yet. */
+  readonly lagBytes: bigint | null
+  /** pg_current_wal_lsn() − restart_lsn: the WAL the slot holds on the server's disk. */
+  readonly retainedBytes: bigint | null
+}
+
+const SLOTS_SQL = `
+SELECT slot_name, plugin, database, active, active_pid,
+       confirmed_flush_lsn::text AS confirmed_flush_lsn, restart_lsn::text AS restart_lsn, wal_status,
+       pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag_bytes,
+       pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), restart_lsn)::text AS retained_bytes
+FROM pg_catalog.pg_replication_slots
+WHERE slot_name = ANY($1::text[])`
+
+type Row = Record<string, string | null>
+
+function toInfo(r: Row): SlotInfo {
+  const lsn = (v: string | null) => (v === null ? null : parseLsn(v))
+  // pg_wal_lsn_diff returns numeric; byte counts are whole numbers.
+  const bytes = (v: string | null) => (v === null ? null : BigInt(v.replace(/\.0*$/, '')))
+  return {
+    name: r.slot_name ?? '',
+    plugin: r.plugin,
+    database: r.database,
+    active: r.active === 't' || r.active === 'true',
+    activePid: r.active_pid === null ? null : Number(r.active_pid),
+    confirmedFlushLsn: lsn(r.confirmed_flush_lsn),
+    restartLsn: lsn(r.restart_lsn),
+    walStatus: r.wal_status,
+    lagBytes: bytes(r.lag_bytes),
+    retainedBytes: bytes(r.retained_bytes),
+  }
+}
+
+/** The slots among `names` that exist, by name. */
+export async function readSlots(client: pg.Client, names: readonly string[]): Promise<Map<string, SlotInfo>> {
+  try {
+    const r = await client.query<Row>(SLOTS_SQL, [names])
+    return new Map(r.rows.map((row) => [row.slot_name ?? '', toInfo(row)]))
+  } catch (e) {
+    throw queryError(e, 'reading pg_replication_slots')
+  }
+}
+
+/**
+ * The slot a LOG_BASED run reads: the first of the configured names that exists (spec §7.1),
+ * checked to be usable by this tap. Throws SlotError naming the command that creates it.
+ */
+export async function findSlot(client: pg.Client, config: Pick<TapConfig, 'dbname' | 'tap_id' | 'replication_slot_name'>): Promise<SlotInfo> {
+  const names = defaultSlotNames(config)
+  const slots = await readSlots(client, names)
+  const name = pickExistingSlot(names, slots.keys())
+  if (name === undefined) {
+    const which = names.length === 1 ? `"${names[0]}"` : names.map((n) => `"${n}"`).join(' or ')
+    throw new SlotError(names[0], `replication slot ${which} does not exist`, { hint: CREATE_HINT })
+  }
+  const slot = slots.get(name) as SlotInfo
+  assertUsable(slot, config.dbname)
+  return slot
+}
+
+/** A slot we can stream from: ours (wal2json, this database) and not lost. */
+export function assertUsable(slot: SlotInfo, dbname: string): void {
+  if (slot.plugin !== OUTPUT_PLUGIN) {
+    throw new SlotError(slot.name, `replication slot "${slot.name}" uses ${slot.plugin === null ? 'physical replication' : `the ${slot.plugin} plugin`}, not ${OUTPUT_PLUGIN}`,
+      { hint: 'set replication_slot_name to a wal2json slot, or drop this one and run `tap-postgres slot create`' })
+  }
+  if (slot.database !== null && slot.database !== dbname) {
+    throw new SlotError(slot.name, `replication slot "${slot.name}" belongs to database "${slot.database}", not "${dbname}"`, { hint: 'slots are per database: set replication_slot_name' })
+  }
+  if (slot.walStatus === 'lost') {
+    throw new SlotError(slot.name, `replication slot "${slot.name}" is lost: the server removed WAL it still needed (max_slot_wal_keep_size)`,
+      { hint: 'drop and recreate the slot (`tap-postgres slot drop`, `tap-postgres slot create`), then resync the LOG_BASED streams from scratch (remove their bookmarks)' })
+  }
+}
+
+export type CreateResult = { readonly created: true; readonly slot: SlotInfo } | { readonly created: false; readonly slot: SlotInfo }
+
+/** Creates the configured slot with wal2json; an existing wal2json slot of that name is kept. */
+export async function createSlot(client: pg.Client, config: Pick<TapConfig, 'dbname' | 'tap_id' | 'replication_slot_name'>): Promise<CreateResult> {
+  const name = slotNameToCreate(config)
+  const existing = (await readSlots(client, [name])).get(name)
+  if (existing !== undefined) {
+    assertUsable(existing, config.dbname)
+    return { created: false, slot: existing }
+  }
+  await assertLogicalWal(client)
+  try {
+    await client.query('SELECT pg_catalog.pg_create_logical_replication_slot($1, $2)', [name, OUTPUT_PLUGIN])
+  } catch (e) {
+    throw replicationError(e, name, `creating replication slot "${name}"`)
+  }
+  const slot = (await readSlots(client, [name])).get(name)
+  if (slot === undefined) throw new SlotError(name, `replication slot "${name}" was created but is not listed in pg_replication_slots`)
+  return { created: true, slot }
+}
+
+/** Drops the slot the run would use (the first configured name that exists). */
+export async function dropSlot(client: pg.Client, config: Pick<TapConfig, 'dbname' | 'tap_id' | 'replication_slot_name'>): Promise<SlotInfo> {
+  const names = defaultSlotNames(config)
+  const slots = await readSlots(client, names)
+  const name = pickExistingSlot(names, slots.keys())
+  if (name === undefined) throw new SlotError(names[0], `replication slot ${names.map((n) => `"${n}"`).join(' or ')} does not exist`)
+  const slot = slots.get(name) as SlotInfo
+  if (slot.active) {
+    throw new SlotError(name, `replication slot "${name}" is in use by process ${slot.activePid ?? '?'}`, { hint: 'stop the running sync first' })
+  }
+  try {
+    await client.query('SELECT pg_catalog.pg_drop_replication_slot($1)', [name])
+  } catch (e) {
+    throw replicationError(e, name, `dropping replication slot "${name}"`)
+  }
+  return slot
+}
+
+/** wal_level must be logical for any logical slot (https://www.postgresql.org/docs/15/runtime-config-wal.html). */
+export async function assertLogicalWal(client: pg.Client): Promise<void> {
+  let level: string
+  try {
+    level = (await client.query<{ wal_level: string }>('SHOW wal_level')).rows[0].wal_level
+  } catch (e) {
+    throw queryError(e, 'reading wal_level')
+  }
+  if (level !== 'logical') {
+    throw new TapError('REPLICATION_UNAVAILABLE', `LOG_BASED replication needs wal_level = logical; the server has wal_level = ${level}`,
+      { hint: 'set wal_level = logical in postgresql.conf (or the provider\'s parameter group) and restart the server' })
+  }
+}
+
+/**
+ * A server error met while creating, starting or dropping replication → a TapError that says what
+ * to do. `what` names the action (`starting replication from slot "x"`).
+ */
+export function replicationError(e: unknown, slotName: string, what: string): TapError {
+  if (e instanceof TapError) return e
+  const err = e as { code?: string; message?: string }
+  const message = (err.message ?? String(e)).split('\n')[0]
+  const code = err.code ?? ''
+  // 58P01 undefined_file: `could not access file "wal2json": No such file or directory`.
+  if (code === '58P01' || /could not access file "?wal2json/i.test(message)) {
+    return new TapError('REPLICATION_UNAVAILABLE', `${what}: the wal2json output plugin is not installed on the server (${message})`,
+      { hint: 'install wal2json on the server (Debian/Ubuntu: postgresql-<major>-wal2json); managed services: enable it in the provider settings' })
+  }
+  if (/may not be used as an output plugin/i.test(message)) {
+    return new TapError('REPLICATION_UNAVAILABLE', `${what}: the server does not allow wal2json as an output plugin (${message})`,
+      { hint: 'add wal2json to output_plugin_libraries in postgresql.conf' })
+  }
+  // 55000 object_not_in_prerequisite_state: `logical decoding requires wal_level >= logical`.
+  if (/wal_level/i.test(message)) {
+    return new TapError('REPLICATION_UNAVAILABLE', `${what}: ${message}`, { hint: 'set wal_level = logical and restart the server' })
+  }
+  // 42710 duplicate_object, 42704 undefined_object, 55006 object_in_use, 53400 all slots in use.
+  if (code === '42704') return new SlotError(slotName, `${what}: replication slot "${slotName}" does not exist`, { hint: CREATE_HINT, cause: e })
+  if (code === '55006') return new SlotError(slotName, `${what}: replication slot "${slotName}" is in use by another process`, { hint: 'another sync may be running on this slot', cause: e })
+  if (code === '42710') return new SlotError(slotName, `${what}: replication slot "${slotName}" already exists`, { cause: e })
+  if (code === '53400') return new SlotError(slotName, `${what}: ${message}`, { hint: 'raise max_replication_slots or drop unused slots', cause: e })
+  // 42501 insufficient_privilege: `must be superuser or replication role to use replication slots`.
+  if (code === '42501') return new TapError('REPLICATION_UNAVAILABLE', `${what}: ${message}`, { hint: 'ALTER ROLE <user> REPLICATION', cause: e })
+  return queryError(e, what, 'REPLICATION_FAILED')
+}
+
+/** Bytes in a short human form for logs and `slot status` (1 kB = 1024 B, as pg_size_pretty). */
+export function prettyBytes(bytes: bigint): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB', 'PB']
+  let v = bytes < 0n ? -bytes : bytes
+  let u = 0
+  // pg_size_pretty switches unit at 10240 of the smaller one; so do we.
+  while (v >= 10240n && u < units.length - 1) {
+    v = (v + 512n) / 1024n
+    u++
+  }
+  return `${bytes < 0n ? '-' : ''}${v} ${units[u]}`
+}

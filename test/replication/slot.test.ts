@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import { SlotError, TapError } from '../../src/errors.js'
+import { assertUsable, prettyBytes, replicationError, type SlotInfo } from '../../src/replication/slot.js'
+
+const slot: SlotInfo = {
+  name: 's', plugin: 'wal2json', database: 'db', active: false, activePid: null, confirmedFlushLsn: 10n, restartLsn: 5n,
+  walStatus: 'reserved', lagBytes: 0n, retainedBytes: 0n,
+}
+
+describe('replicationError', () => {
+  it.each([
+    [{ code: '58P01', message: 'could not access file "wal2json": No such file or directory' }, 'REPLICATION_UNAVAILABLE', 'not installed'],
+    [{ code: '55000', message: 'logical decoding requires wal_level >= logical' }, 'REPLICATION_UNAVAILABLE', 'wal_level'],
+    [{ code: '42704', message: 'replication slot "s" does not exist' }, 'SLOT_ERROR', 'tap-postgres slot create'],
+    [{ code: '55006', message: 'replication slot "s" is active for PID 7' }, 'SLOT_ERROR', 'in use'],
+    [{ code: '42501', message: 'must be superuser or replication role to use replication slots' }, 'REPLICATION_UNAVAILABLE', 'REPLICATION'],
+    [{ code: 'XX000', message: 'something else\nsecond line' }, 'REPLICATION_FAILED', 'something else'],
+  ])('maps %o to %s', (err, code, text) => {
+    const e = replicationError(err, 's', 'starting replication')
+    expect(e.code).toBe(code)
+    expect(`${e.message} ${e.hint ?? ''}`).toContain(text)
+    expect(e.message).not.toContain('\n')
+  })
+
+  it('keeps a TapError as it is', () => {
+    const t = new TapError('INTERRUPTED', 'x')
+    expect(replicationError(t, 's', 'w')).toBe(t)
+  })
+})
+
+describe('assertUsable', () => {
+  it('accepts a wal2json slot of this database', () => {
+    expect(() => assertUsable(slot, 'db')).not.toThrow()
+  })
+  it.each([
+    [{ plugin: 'pgoutput' }, 'uses the pgoutput plugin'],
+    [{ plugin: null, database: null }, 'physical replication'],
+    [{ database: 'other' }, 'belongs to database "other"'],
+    [{ walStatus: 'lost' }, 'is lost'],
+  ])('refuses %o', (patch, text) => {
+    expect(() => assertUsable({ ...slot, ...patch } as SlotInfo, 'db')).toThrow(SlotError)
+    expect(() => assertUsable({ ...slot, ...patch } as SlotInfo, 'db')).toThrow(text)
+  })
+})
+
+describe('prettyBytes', () => {
+  it.each([[0n, '0 bytes'], [10239n, '10239 bytes'], [10240n, '10 kB'], [123456789n, '118 MB'], [-20480n, '-20 kB']])('%s → %s', (b, s) => {
+    expect(prettyBytes(b)).toBe(s)
+  })
+})
