@@ -24,6 +24,8 @@ import { resolveType, type PgTypeFacts } from './resolve-type.js'
  *   most users want, while the leaves are what pipelinewise listed (catalogs and states name them)
  *   and the names wal2json reports changes under.
  * - oids are cast to int8 because json renders the oid type as a string.
+ * - `cols` is read twice, so PostgreSQL 12+ materializes it without being told (the MATERIALIZED
+ *   keyword would shut out PostgreSQL 10 and 11), and older servers always do.
  */
 export const DISCOVERY_SQL = String.raw`
 WITH RECURSIVE rels AS (
@@ -36,7 +38,7 @@ WITH RECURSIVE rels AS (
              ELSE n.nspname = ANY ($1::text[]) END
     AND pg_catalog.has_schema_privilege(n.oid, 'USAGE')
 ),
-cols AS MATERIALIZED (
+cols AS (
   SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod
   FROM pg_catalog.pg_attribute a
   JOIN rels r ON r.oid = a.attrelid
