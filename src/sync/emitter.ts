@@ -27,6 +27,9 @@ export class OutputEmitter implements SyncEmitter {
   readonly #output: SingerOutput
   #state: SingerState
   #records = 0
+  #lastStateLine = ''
+  /** Streams in flight, oldest first: `currently_syncing` names the newest one, or null. */
+  readonly #inFlight: string[] = []
 
   constructor(output: SingerOutput, state: SingerState) {
     this.#output = output
@@ -59,11 +62,26 @@ export class OutputEmitter implements SyncEmitter {
     this.#state = setCurrentlySyncing(this.#state, tapStreamId)
   }
 
-  replaceState(state: SingerState): void {
-    this.#state = state
+  /** A stream starts: it becomes `currently_syncing`. */
+  begin(tapStreamId: string): void {
+    this.#inFlight.push(tapStreamId)
+    this.setCurrentlySyncing(tapStreamId)
+  }
+
+  /** A stream completed: `currently_syncing` moves to another stream in flight, or null. */
+  end(tapStreamId: string): void {
+    const i = this.#inFlight.indexOf(tapStreamId)
+    if (i >= 0) this.#inFlight.splice(i, 1)
+    this.setCurrentlySyncing(this.#inFlight.at(-1) ?? null)
   }
 
   writeState(): Promise<void> {
-    return this.#output.write(stateLine(this.#state))
+    this.#lastStateLine = stateLine(this.#state)
+    return this.#output.write(this.#lastStateLine)
+  }
+
+  /** A STATE line unless the last one written says the same. */
+  async writeStateIfChanged(): Promise<void> {
+    if (stateLine(this.#state) !== this.#lastStateLine) await this.writeState()
   }
 }

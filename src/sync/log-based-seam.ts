@@ -11,7 +11,7 @@
  *
  * The runner streams changes from the smallest `lsn` bookmark of `streams` and writes through
  * `emitter`: `write` RECORD/SCHEMA lines, `commit` a stream's new `lsn` only after the lines it
- * covers resolved, then `writeState`. run-sync writes one more STATE (currently_syncing null) after
+ * covers resolved, then `writeState`. run-sync writes a last STATE (currently_syncing null) if anything changed after
  * it returns. LSNs are bigint; `commit(id, {lsn})` is written into STATE as a JSON integer.
  *
  * The implementation lives in src/replication/run-log-based.ts as `export const runLogBased:

@@ -149,7 +149,7 @@ async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: Ou
 /** The last STATE; exit 0, or 130/143 after a signal (its STATE is safe to resume from). */
 async function finish(emitter: OutputEmitter, signals: StopSignals, logger: Logger): Promise<number> {
   if (!signals.stopped) emitter.setCurrentlySyncing(null)
-  await emitter.writeState()
+  await emitter.writeStateIfChanged()
   logger.info(`Sync ${signals.stopped ? 'stopped' : 'finished'}: ${emitter.recordsWritten} records written`)
   return signals.exitCode ?? 0
 }

@@ -84,7 +84,7 @@ export class StreamRun {
     const s = this.stream
     const opening = this.#open()
     this.#logger.info(`Starting ${s.method === 'LOG_BASED' ? 'LOG_BASED initial load (full table)' : s.method} sync of ${s.schemaName}.${s.tableName}${opening.task.kind === 'fullTable' && opening.task.resumeXmin !== undefined ? ` resuming after xmin ${opening.task.resumeXmin}` : ''}`)
-    emitter.setCurrentlySyncing(s.tapStreamId)
+    emitter.begin(s.tapStreamId)
     await emitter.write(streamSchemaLine(s, config.debug_lsn))
     await emitter.writeState()
     if (opening.firstRunOfVersion && opening.task.kind === 'fullTable') await emitter.write(activateVersionLine(s.stream, opening.task.version))
@@ -169,7 +169,6 @@ export class StreamRun {
       this.#rowsSinceState += m.rows
       if (this.#rowsSinceState >= STATE_EVERY_ROWS && m.mark !== undefined) {
         this.#rowsSinceState = 0
-        emitter.setCurrentlySyncing(s.tapStreamId)
         await emitter.writeState()
       }
       this.#port?.postMessage({ type: 'ack' })
@@ -189,7 +188,7 @@ export class StreamRun {
       emitter.commit(s.tapStreamId, s.method === 'LOG_BASED' && this.#ctx.endLsn !== undefined ? { ...patch, lsn: this.#ctx.endLsn } : patch)
       await emitter.write(activateVersionLine(s.stream, task.version))
     }
-    emitter.setCurrentlySyncing(s.tapStreamId)
+    emitter.end(s.tapStreamId)
     await emitter.writeState()
   }
 }
