@@ -44,8 +44,9 @@ export async function runStreams(streams: readonly PlannedStream[], size: number
       for (const r of running) r.abort()
       return
     }
+    // The failure itself is reported once, by the command; here only what happens next.
+    if (out.failure === undefined && running.size > 0) ctx.logger.info(`stream ${run.stream.tapStreamId} failed: stopping the other streams after the rows they have read`)
     out.failure ??= outcome.error
-    ctx.logger.error(outcome.error.message)
     stopAll()
   }
 

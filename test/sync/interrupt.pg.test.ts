@@ -7,11 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { countActiveConnections, createTestDatabase, dropTestDatabase, uniqueAppName, withAdmin, writeConfig, writeJsonFile } from '../harness/pg.js'
 import { runTap, type SingerMessage } from '../harness/run-tap.js'
 import { discoverCatalog, expectSuccess, records, selectStreams, writeCatalog } from './catalog-helpers.js'
+import type { Catalog } from '../../src/catalog/catalog-types.js'
 
 const ROWS = 30_000
 const TRANSACTIONS = 30
 let db: string
 let catalogPath: string
+let catalog: Catalog
 /** xmin of each of the table's transactions, oldest first. */
 let xmins: number[]
 
@@ -23,8 +25,11 @@ beforeAll(async () => {
     for (let t = 0; t < TRANSACTIONS; t++) await c.query(`INSERT INTO orders SELECT g, repeat('x', 20) FROM generate_series(${t * per + 1}, ${(t + 1) * per}) g`)
     const r = await c.query<{ x: string }>(`SELECT DISTINCT xmin::text AS x, min(id) AS first FROM orders GROUP BY 1 ORDER BY 2`)
     xmins = r.rows.map((row) => Number(row.x))
+    // Fails after a few hundred rows: a runtime error in the middle of a read.
+    await c.query(`CREATE VIEW boom AS SELECT g AS id, 1 / (g - 700) AS x FROM generate_series(1, 2000) g`)
   })
-  catalogPath = writeCatalog(selectStreams(await discoverCatalog(writeConfig(db)), { orders: { method: 'FULL_TABLE' } }))
+  catalog = await discoverCatalog(writeConfig(db))
+  catalogPath = writeCatalog(selectStreams(catalog, { orders: { method: 'FULL_TABLE' } }))
 })
 
 afterAll(async () => {
@@ -131,6 +136,20 @@ describe('stopping', () => {
     expect(r.code).not.toBeNull()
     expect(r.stderr).not.toMatch(/^\s+at /m)
     expect(r.stderr).not.toMatch(/level=error|^error:/m)
+    expect(await countActiveConnections(appName)).toBe(0)
+  })
+
+  it('a read that fails: the run stops, the stream and cause in one line, exit 1, no connection left', async () => {
+    const appName = uniqueAppName('boom')
+    const config = writeConfig(db, { itersize: 100, max_workers: 2, application_name: appName })
+    const cat = writeCatalog(selectStreams(catalog, { orders: { method: 'FULL_TABLE' }, boom: { method: 'FULL_TABLE' } }))
+    const r = await runTap(['sync', '--config', config, '--catalog', cat])
+    expect(r.code).toBe(1)
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'))
+    expect(errors).toEqual(['error: stream public-boom: reading public.boom: division by zero (SQLSTATE 22012)'])
+    expect(r.stderr).not.toMatch(/^\s+at /m)
+    // What was written before the failure is covered by a last STATE.
+    expect(r.messages.at(-1)?.type).toBe('STATE')
     expect(await countActiveConnections(appName)).toBe(0)
   })
 })
