@@ -21,6 +21,7 @@ afterAll(async () => {
 })
 
 const STACK_LINE = /^\s+at /m
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 describe('discover', () => {
   it('writes the catalog with the Singer flag-first form, opening exactly one connection', async () => {
@@ -72,7 +73,7 @@ describe('discover on bad connection settings', () => {
   it('reports a port nobody listens on', async () => {
     // Port 1 on loopback: refused at once.
     await expectOneLineError({ port: 1, password: 'S3cret-not-shown' },
-      /^error: cannot connect to 127\.0\.0\.1:1\/\S+ as \S+: connection refused \(hint: check host and port, and that the server is running\)$/,
+      new RegExp(`^error: cannot connect to ${esc(clusterInfo().host)}:1/\\S+ as \\S+: connection refused \\(hint: check host and port, and that the server is running\\)$`),
       'S3cret-not-shown')
   })
 
@@ -81,7 +82,7 @@ describe('discover on bad connection settings', () => {
   })
 
   it('reports an unknown database', async () => {
-    await expectOneLineError({ dbname: 'no_such_database_x' }, /^error: cannot connect to 127\.0\.0\.1:\d+\/no_such_database_x as \S+: database does not exist \(hint: check config dbname\)$/)
+    await expectOneLineError({ dbname: 'no_such_database_x' }, new RegExp(`^error: cannot connect to ${esc(clusterInfo().host)}:\\d+/no_such_database_x as \\S+: database does not exist \\(hint: check config dbname\\)$`))
   })
 
   // The harness cluster trusts every local login; a password is checked only for a role that
