@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest'
+import { InputError } from '../../src/errors.js'
+import { parseCatalog, readCatalog, readState } from '../../src/singer/read-inputs.js'
+import { stateJson } from '../../src/singer/state.js'
+import { writeJsonFile } from '../harness/pg.js'
+
+/** The spec's examples (shared/spec/examples), as pipelinewise-tap-postgres 2.1 writes them. */
+const EXAMPLES: Record<string, string> = {
+  'state-pipelinewise-full-table-midway.json': "{\"bookmarks\": {\"public-orders\": {\"last_replication_method\": \"FULL_TABLE\", \"version\": 1700000000000, \"xmin\": 123456}}, \"currently_syncing\": \"public-orders\"}",
+  'state-pipelinewise-incremental.json': "{\"bookmarks\": {\"public-orders\": {\"last_replication_method\": \"INCREMENTAL\", \"replication_key\": \"updated_at\", \"version\": 1700000000000, \"replication_key_value\": \"2023-05-17T10:11:12.123456+00:00\"}}, \"currently_syncing\": null}",
+  'state-pipelinewise-log-based.json': "{\"currently_syncing\": null, \"bookmarks\": {\"public-orders\": {\"last_replication_method\": \"LOG_BASED\", \"lsn\": 5000000000, \"version\": 1700000000000, \"xmin\": null}, \"public-users\": {\"last_replication_method\": \"LOG_BASED\", \"lsn\": 5000001234, \"version\": 1700000000001, \"xmin\": null}}}",
+  'catalog-entry.json': "{\"streams\": [{\n  \"table_name\": \"orders\",\n  \"stream\": \"orders\",\n  \"tap_stream_id\": \"public-orders\",\n  \"metadata\": [\n    {\"breadcrumb\": [], \"metadata\": {\"table-key-properties\": [\"id\"], \"schema-name\": \"public\", \"database-name\": \"shop\", \"row-count\": 120000, \"is-view\": false,\n                                    \"selected\": true, \"replication-method\": \"INCREMENTAL\", \"replication-key\": \"updated_at\"}},\n    {\"breadcrumb\": [\"properties\", \"id\"], \"metadata\": {\"sql-datatype\": \"bigint\", \"inclusion\": \"automatic\", \"selected-by-default\": true}},\n    {\"breadcrumb\": [\"properties\", \"updated_at\"], \"metadata\": {\"sql-datatype\": \"timestamp with time zone\", \"inclusion\": \"available\", \"selected-by-default\": true}},\n    {\"breadcrumb\": [\"properties\", \"amount\"], \"metadata\": {\"sql-datatype\": \"numeric\", \"inclusion\": \"available\", \"selected-by-default\": true}},\n    {\"breadcrumb\": [\"properties\", \"note\"], \"metadata\": {\"sql-datatype\": \"text\", \"inclusion\": \"available\", \"selected-by-default\": true, \"selected\": false}}\n  ],\n  \"schema\": {\"type\": \"object\", \"properties\": {\n    \"id\": {\"type\": [\"integer\"], \"minimum\": -9223372036854775808, \"maximum\": 9223372036854775807},\n    \"updated_at\": {\"type\": [\"null\", \"string\"], \"format\": \"date-time\"},\n    \"amount\": {\"type\": [\"null\", \"number\"], \"exclusiveMaximum\": true, \"maximum\": 10000000000, \"multipleOf\": 0.01, \"exclusiveMinimum\": true, \"minimum\": -10000000000},\n    \"note\": {\"type\": [\"null\", \"string\"]}\n  }, \"definitions\": {}}\n}]}",
+}
+const example = (name: string): string => writeJsonFile(name, EXAMPLES[name])
+
+function inputError(fn: () => unknown): InputError {
+  try {
+    fn()
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError)
+    return e as InputError
+  }
+  throw new Error('expected an InputError')
+}
+
+describe('readState', () => {
+  it('reads the pipelinewise 2.1 example states and writes them back unchanged in meaning', () => {
+    const full = readState(example('state-pipelinewise-full-table-midway.json'))
+    expect(full.bookmarks['public-orders']).toEqual({ last_replication_method: 'FULL_TABLE', version: 1700000000000, xmin: 123456 })
+    expect(full.currently_syncing).toBe('public-orders')
+
+    const inc = readState(example('state-pipelinewise-incremental.json'))
+    expect(inc.bookmarks['public-orders'].replication_key_value?.rawJson).toBe('"2023-05-17T10:11:12.123456+00:00"')
+
+    const log = readState(example('state-pipelinewise-log-based.json'))
+    expect(log.bookmarks['public-users'].lsn).toBe(5000001234n)
+    expect(stateJson(log)).toBe('{"currently_syncing":null,"bookmarks":{"public-orders":{"last_replication_method":"LOG_BASED","lsn":5000000000,"version":1700000000000,"xmin":null},"public-users":{"last_replication_method":"LOG_BASED","lsn":5000001234,"version":1700000000001,"xmin":null}}}')
+  })
+
+  it('keeps every digit of big numbers, in known and unknown keys', () => {
+    const text = '{"bookmarks":{"s":{"replication_key":"k","replication_key_value":9223372036854775807,"lsn":18446744073709551615,"other":[1.10,123456789012345678901]}}}'
+    const s = readState(writeJsonFile('s.json', text))
+    expect(stateJson(s)).toBe('{"currently_syncing":null,"bookmarks":{"s":{"replication_key":"k","replication_key_value":9223372036854775807,"lsn":18446744073709551615,"other":[1.10,123456789012345678901]}}}')
+  })
+
+  it('accepts no file, an empty file, an empty object and a whole STATE message', () => {
+    expect(readState(undefined)).toEqual({ currently_syncing: null, bookmarks: {} })
+    expect(readState(writeJsonFile('s.json', '')).bookmarks).toEqual({})
+    expect(readState(writeJsonFile('s.json', '{}')).bookmarks).toEqual({})
+    expect(readState(writeJsonFile('s.json', { type: 'STATE', value: { bookmarks: { a: { version: 1 } } } })).bookmarks.a.version).toBe(1)
+  })
+
+  it.each([
+    ['{"bookmarks":', /not JSON/],
+    ['[1]', /expected a JSON object/],
+    ['{"bookmarks":{"a":1}}', /bookmarks\["a"\] must be an object/],
+    ['{"currently_syncing":5}', /currently_syncing/],
+    ['{"bookmarks":{"a":{"xmin":-1}}}', /xmin/],
+    ['{"bookmarks":{"a":{"version":"x"}}}', /version/],
+    ['{"bookmarks":{"a":{"lsn":"zz"}}}', /lsn/],
+    ['{"bookmarks":{"a":{"replication_key_value":{"x":1}}}}', /replication_key_value/],
+  ])('rejects %s', (text, message) => {
+    const e = inputError(() => readState(writeJsonFile('s.json', text)))
+    expect(e.code).toBe('STATE_INVALID')
+    expect(e.exitCode).toBe(2)
+    expect(e.message).toMatch(message)
+  })
+
+  it('names a missing file', () => {
+    expect(inputError(() => readState('/nonexistent/state.json')).message).toMatch(/file not found/)
+  })
+})
+
+describe('readCatalog', () => {
+  it('reads the example catalog entry', () => {
+    const c = readCatalog(example('catalog-entry.json'))
+    expect(c.streams[0].tap_stream_id).toBe('public-orders')
+    expect(c.streams[0].metadata).toHaveLength(5)
+  })
+
+  it('fills stream and table_name from each other', () => {
+    const c = parseCatalog({ streams: [{ tap_stream_id: 'public-x', table_name: 'x' }] })
+    expect(c.streams[0].stream).toBe('x')
+    expect(c.streams[0].metadata).toEqual([])
+  })
+
+  it.each([
+    [{}, /"streams" array/],
+    [{ streams: [1] }, /streams\[0\] is not an object/],
+    [{ streams: [{}] }, /no "tap_stream_id"/],
+    [{ streams: [{ tap_stream_id: 'a', metadata: {} }] }, /"metadata" must be an array/],
+    [{ streams: [{ tap_stream_id: 'a', metadata: [{ breadcrumb: [] }] }] }, /metadata\[0\]/],
+  ])('rejects %j', (doc, message) => {
+    const e = inputError(() => parseCatalog(doc))
+    expect(e.code).toBe('CATALOG_INVALID')
+    expect(e.message).toMatch(message)
+  })
+
+  it('rejects a file that is not JSON', () => {
+    expect(inputError(() => readCatalog(writeJsonFile('c.json', '{'))).message).toMatch(/not JSON/)
+  })
+})
