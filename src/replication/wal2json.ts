@@ -29,8 +29,9 @@ export interface Wal2JsonTuple {
 }
 
 export type Wal2JsonEvent =
-  | { readonly action: 'B'; readonly timestamp: string | undefined }
-  | { readonly action: 'C'; readonly timestamp: string | undefined }
+  /** `nextLsn` (with include-lsn): the end of the transaction's commit record, as `X/Y`. */
+  | { readonly action: 'B'; readonly timestamp: string | undefined; readonly nextLsn: string | undefined }
+  | { readonly action: 'C'; readonly timestamp: string | undefined; readonly nextLsn: string | undefined }
   | {
       readonly action: 'I' | 'U'
       readonly schema: string
@@ -66,7 +67,7 @@ export function decodeWal2Json(text: string): Wal2JsonEvent {
   switch (action) {
     case 'B':
     case 'C':
-      return { action, timestamp }
+      return { action, timestamp, nextLsn: optionalString(msg.nextlsn, 'nextlsn') }
     case 'I':
     case 'U':
       return {
@@ -189,4 +190,20 @@ export function parseJsonKeepingNumbers(text: string): JsonValue {
   } catch (e) {
     throw new Wal2JsonError(`malformed JSON: ${(e as Error).message}`)
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * wal2json's `add-tables` value for these tables, ready to go between the single quotes of a
+ * START_REPLICATION option. wal2json splits the list at commas and each entry at the period, and
+ * takes a backslash-escaped character literally, so space, quote, comma, period, asterisk and the
+ * backslash itself are escaped (wal2json README, "add-tables"); names are case-sensitive and
+ * written as they are, unquoted. Then the replication command's string literal doubles single
+ * quotes (https://www.postgresql.org/docs/15/protocol-replication.html): pg-logical-replication
+ * wraps the value in quotes without escaping it.
+ */
+export function addTablesOption(tables: ReadonlyArray<{ readonly schemaName: string; readonly tableName: string }>): string {
+  const esc = (name: string) => name.replace(/[\\ ',.*]/g, (c) => `\\${c}`)
+  return tables.map((t) => `${esc(t.schemaName)}.${esc(t.tableName)}`).join(',').replace(/'/g, "''")
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parse as losslessParse } from 'lossless-json'
-import { decodeWal2Json, parseJsonKeepingNumbers, quoteNumbers, Wal2JsonError } from '../../src/replication/wal2json.js'
+import { addTablesOption, decodeWal2Json, parseJsonKeepingNumbers, quoteNumbers, Wal2JsonError } from '../../src/replication/wal2json.js'
 
 // Payloads as wal2json 2.5 on PostgreSQL 15 printed them (format-version 2, include-timestamp, include-types off).
 const INSERT = String.raw`{"action":"I","timestamp":"2026-11-25 13:42:46.82744+00","schema":"public","table":"t","columns":[{"name":"id","value":1},{"name":"n","value":12345678901234567890.1234567890},{"name":"f","value":null},{"name":"b","value":true},{"name":"ia","value":"{1,NULL,3}"},{"name":"ta","value":"{\"a,b\",\"x\\\"y\"}"},{"name":"h","value":"\"a\"=>\"1\", \"b\"=>NULL"},{"name":"j","value":"{\"x\": 1.000000000000000000001}"},{"name":"we ird","value":"w"},{"name":"i8","value":9223372036854775807},{"name":"r","value":1.5e-07},{"name":"ok","value":false}]}`
@@ -44,9 +44,9 @@ describe('decodeWal2Json', () => {
   })
 
   it('decodes begin and commit with their commit timestamp', () => {
-    expect(decodeWal2Json(BEGIN)).toEqual({ action: 'B', timestamp: '2026-11-25 13:42:46.82744+00' })
-    expect(decodeWal2Json(COMMIT)).toEqual({ action: 'C', timestamp: '2026-11-25 13:42:46.82744+00' })
-    expect(decodeWal2Json('{"action":"C"}')).toEqual({ action: 'C', timestamp: undefined })
+    expect(decodeWal2Json(BEGIN)).toEqual({ action: 'B', timestamp: '2026-11-25 13:42:46.82744+00', nextLsn: undefined })
+    expect(decodeWal2Json(COMMIT)).toEqual({ action: 'C', timestamp: '2026-11-25 13:42:46.82744+00', nextLsn: '0/19D7068' })
+    expect(decodeWal2Json('{"action":"C"}')).toEqual({ action: 'C', timestamp: undefined, nextLsn: undefined })
   })
 
   it('passes other actions on without interpreting them', () => {
@@ -148,5 +148,12 @@ describe('parseJsonKeepingNumbers', () => {
     const v = parseJsonKeepingNumbers('{"__proto__":{"polluted":"yes"}}') as Record<string, unknown>
     expect(Object.keys(v)).toEqual(['__proto__'])
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+})
+
+describe('addTablesOption', () => {
+  it('escapes what wal2json splits on, then doubles quotes for the command literal', () => {
+    expect(addTablesOption([{ schemaName: 'public', tableName: 'orders' }, { schemaName: 'Sales', tableName: 'Line Items' }])).toBe('public.orders,Sales.Line\\ Items')
+    expect(addTablesOption([{ schemaName: 'a.b', tableName: "it's,*\\" }])).toBe("a\\.b.it\\''s\\,\\*\\\\")
   })
 })

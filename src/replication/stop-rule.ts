@@ -1,0 +1,43 @@
+/**
+ * When a LOG_BASED run stops (spec §7.2.5), as a pure decision the main thread asks about after
+ * every batch and once a second. The order of the checks decides the reason logged when several
+ * hold at once.
+ */
+
+export type StopReason = 'signal' | 'caught-up' | 'max-run' | 'idle'
+
+export interface StopInputs {
+  /** SIGINT/SIGTERM arrived. */
+  readonly aborted: boolean
+  readonly breakAtEndLsn: boolean
+  /** pg_current_wal_lsn() at the start of the run. */
+  readonly endLsn: bigint
+  /** Every change below this has been written (the last written batch's position). */
+  readonly written: bigint
+  /** Milliseconds, same clock for all three. */
+  readonly now: number
+  readonly startedAt: number
+  /** When the last data message (any wal2json message) arrived; startedAt before the first. */
+  readonly lastDataAt: number
+  readonly maxRunSeconds: number
+  /** logical_poll_total_seconds: how long to wait for data before giving up. */
+  readonly idleSeconds: number
+}
+
+export function stopReason(s: StopInputs): StopReason | undefined {
+  if (s.aborted) return 'signal'
+  // Caught up also covers a database whose tables had no changes: keepalives move `written`.
+  if (s.breakAtEndLsn && s.written >= s.endLsn) return 'caught-up'
+  if (s.now - s.startedAt >= s.maxRunSeconds * 1000) return 'max-run'
+  if (s.now - s.lastDataAt >= s.idleSeconds * 1000) return 'idle'
+  return undefined
+}
+
+export function describeStop(reason: StopReason, s: Pick<StopInputs, 'endLsn' | 'maxRunSeconds' | 'idleSeconds'>, endText: string): string {
+  switch (reason) {
+    case 'signal': return 'stopped by a signal'
+    case 'caught-up': return `caught up with ${endText}, the WAL position at the start of the run (break_at_end_lsn)`
+    case 'max-run': return `max_run_seconds (${s.maxRunSeconds} s) reached`
+    case 'idle': return `no new data for logical_poll_total_seconds (${s.idleSeconds} s)`
+  }
+}

@@ -1,0 +1,50 @@
+/** Pins the pg-logical-replication 2.5 behaviour src/replication/replication-service.ts relies on. */
+import { describe, expect, it } from 'vitest'
+import { LogicalReplicationService } from 'pg-logical-replication'
+import { hasMessagesBehind, hasQueuedMessages, sendStandbyStatus, SERVICE_OPTIONS, Wal2JsonText } from '../../src/replication/replication-service.js'
+
+type Internals = { _stop: boolean; _processing: boolean; _messageQueue: unknown[]; _connection: unknown; config: typeof SERVICE_OPTIONS }
+
+describe('pg-logical-replication contract', () => {
+  it('is configured with no automatic acknowledgement and with flow control', () => {
+    const svc = new LogicalReplicationService({}, SERVICE_OPTIONS) as unknown as Internals
+    expect(svc.config.acknowledge).toEqual({ auto: false, timeoutSeconds: 0 })
+    expect(svc.config.flowControl).toEqual({ enabled: true })
+  })
+
+  it('still has the flow-control queue fields the worker reads', () => {
+    const svc = new LogicalReplicationService({}, SERVICE_OPTIONS)
+    const s = svc as unknown as Internals
+    expect(Array.isArray(s._messageQueue)).toBe(true)
+    expect(s._processing).toBe(false)
+    expect(hasQueuedMessages(svc)).toBe(false)
+    s._messageQueue.push({})
+    expect(hasQueuedMessages(svc)).toBe(true)
+    expect(hasMessagesBehind(svc)).toBe(true)
+    s._messageQueue.length = 0
+    s._processing = true
+    expect(hasQueuedMessages(svc)).toBe(true)
+    expect(hasMessagesBehind(svc)).toBe(false)
+  })
+
+  it.each([[0x1_0000_0100n], [0x1_0000_0000n], [1n]])('reports exactly %s as written, flushed and applied', async (position) => {
+    const svc = new LogicalReplicationService({}, SERVICE_OPTIONS)
+    const sent: Buffer[] = []
+    Object.assign(svc as unknown as Internals, { _stop: false, _connection: { sendCopyFromChunk: (b: Buffer) => sent.push(b) } })
+    await sendStandbyStatus(svc, position, true)
+    const b = sent[0]
+    expect(String.fromCharCode(b[0])).toBe('r')
+    for (const offset of [1, 9, 17]) expect(b.readBigUInt64BE(offset)).toBe(position)
+    expect(b[33]).toBe(1)
+  })
+
+  it('never reports position 0 (the protocol\'s "unknown")', async () => {
+    const svc = new LogicalReplicationService({}, SERVICE_OPTIONS)
+    expect(await sendStandbyStatus(svc, 0n, false)).toBe(false)
+  })
+
+  it('hands the payload over as text, unparsed', () => {
+    const text = '{"action":"I","columns":[{"name":"n","value":12345678901234567890.1234567890}]}'
+    expect(new Wal2JsonText({}).parse(Buffer.from(text))).toBe(text)
+  })
+})

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest'
+import { stopReason, type StopInputs } from '../../src/replication/stop-rule.js'
+
+const base: StopInputs = {
+  aborted: false, breakAtEndLsn: true, endLsn: 1000n, written: 500n, now: 10_000, startedAt: 0, lastDataAt: 9_000, maxRunSeconds: 60, idleSeconds: 30,
+}
+
+describe('stopReason', () => {
+  it.each([
+    ['nothing holds', {}, undefined],
+    ['a signal', { aborted: true }, 'signal'],
+    ['the signal first when several hold', { aborted: true, written: 2000n, now: 100_000 }, 'signal'],
+    ['written reached end_lsn', { written: 1000n }, 'caught-up'],
+    ['written passed end_lsn', { written: 5000n }, 'caught-up'],
+    ['end_lsn ignored without break_at_end_lsn', { written: 5000n, breakAtEndLsn: false }, undefined],
+    ['max_run_seconds', { now: 60_000, lastDataAt: 59_000 }, 'max-run'],
+    ['logical_poll_total_seconds without data', { now: 40_000 }, 'idle'],
+    ['data just before the idle limit', { now: 38_999 }, undefined],
+  ] as Array<[string, Partial<StopInputs>, string | undefined]>)('%s', (_what, patch, reason) => {
+    expect(stopReason({ ...base, ...patch })).toBe(reason)
+  })
+})

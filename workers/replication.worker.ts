@@ -1,0 +1,290 @@
+/**
+ * The replication worker: one plain worker thread (not one of the pool's: Piscina's idle threads
+ * block their event loop, and this socket must be serviced all the time) that owns the run's one
+ * replication connection (spec §7, §8).
+ *
+ * - pg-logical-replication streams wal2json format-version 2 from the slot; flow control is on, so
+ *   while a 'data' handler awaits (a full port, a schema re-read) the library pauses the socket and
+ *   the server waits.
+ * - The library never acknowledges on its own (`auto: false`, `timeoutSeconds: 0`); every standby
+ *   status is sent here and reports `Acker.confirm` (docs/lsn-and-state.md).
+ * - Records are rendered here with the shared renderer and handed to the main thread in batches
+ *   over a MessagePort with credits; comlink carries only the control calls (start, stop, status).
+ * - A change with a column the stream does not know re-reads the table's columns on the worker's
+ *   one cached ordinary connection, opened on first need; no value ever needs a query.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import { expose } from 'comlink'
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
+import type pg from 'pg'
+import { LogicalReplicationService } from 'pg-logical-replication'
+import type { ColumnInfo } from '../src/catalog/pg-type.js'
+import { serializeError, TapError } from '../src/errors.js'
+import { Logger } from '../src/log/logger.js'
+import { clientConfig, openClient } from '../src/pg/connect.js'
+import { formatLsn, parseLsn } from '../src/pg/lsn.js'
+import { queryError } from '../src/pg/pg-errors.js'
+import { Acker } from '../src/replication/acker.js'
+import { BatchBuilder, ChangeRecords } from '../src/replication/change-records.js'
+import type { AckMessage, ReplicationStatus, ReplicationWorkerApi, ReplicationWorkerData, StartOptions, WorkerToMain } from '../src/replication/protocol.js'
+import { hasMessagesBehind, hasQueuedMessages, resumeSocket, sendStandbyStatus, SERVICE_OPTIONS, Wal2JsonText } from '../src/replication/replication-service.js'
+import { replicationError } from '../src/replication/slot.js'
+import { addTablesOption, decodeWal2Json } from '../src/replication/wal2json.js'
+import { readLiveTables } from '../src/sync/live-tables.js'
+
+const data = workerData as ReplicationWorkerData
+const logger = new Logger(data.logger).child({ component: 'replication' })
+
+/** Lines per batch are cut at about this many characters (~1 MB of UTF-16), as the table workers do. */
+const MAX_BATCH_CHARS = 512 * 1024
+
+/** The data port with credits: at most `max` batches posted and not yet acknowledged. */
+class CreditPort {
+  #inFlight = 0
+  #wake: (() => void) | undefined
+
+  constructor(readonly port: MessagePort, readonly max: number) {
+    port.on('message', (m: AckMessage) => {
+      if (m.type !== 'ack') return
+      this.#inFlight--
+      const w = this.#wake
+      this.#wake = undefined
+      w?.()
+    })
+  }
+
+  async post(message: WorkerToMain): Promise<void> {
+    while (this.#inFlight >= this.max) await new Promise<void>((resolve) => (this.#wake = resolve))
+    this.port.postMessage(message)
+    this.#inFlight++
+  }
+
+  /** The last message needs no credit: the main thread reads until it. */
+  end(message: WorkerToMain): void {
+    this.port.postMessage(message)
+  }
+}
+
+class ReplicationSession {
+  readonly #opts: StartOptions
+  readonly #port: CreditPort
+  readonly #acker: Acker
+  readonly #records: ChangeRecords
+  readonly #batch = new BatchBuilder()
+  readonly #svc: LogicalReplicationService
+  #columnsClient: pg.Client | undefined
+  #timer: NodeJS.Timeout | undefined
+  #streaming = false
+  #stopping = false
+  #failure: TapError | undefined
+  #ended: Promise<void> | undefined
+  /** The 'data' handler running now, awaited before the last batch. */
+  #handling: Promise<void> = Promise.resolve()
+  #flushing: Promise<void> = Promise.resolve()
+  #postedPosition: bigint
+  #messages = 0
+  #recordsSent = 0
+  #statusUpdates = 0
+
+  constructor(opts: StartOptions, port: MessagePort) {
+    this.#opts = opts
+    this.#port = new CreditPort(port, opts.maxInFlight)
+    this.#acker = new Acker({ start: opts.startLsn, inputFloor: opts.inputFloor, slotConfirmed: opts.slotConfirmed })
+    this.#postedPosition = this.#acker.position
+    this.#records = new ChangeRecords({
+      streams: opts.streams, debugLsn: opts.debugLsn, logger, readColumns: (s, t) => this.#readColumns(s, t),
+    })
+    this.#svc = new LogicalReplicationService(clientConfig(data.config, { target: 'primary', replication: true }), SERVICE_OPTIONS)
+  }
+
+  async start(): Promise<void> {
+    const svc = this.#svc
+    const plugin = new Wal2JsonText({
+      formatVersion: '2',
+      includeTimestamp: true,
+      // B and C then carry `nextlsn` (the commit end), which the per-stream skip needs up front.
+      includeLsn: true,
+      // Types come from the catalog; leaving them out makes each message about a third smaller.
+      includeTypes: false,
+      actions: 'insert,update,delete',
+      addTables: addTablesOption(this.#opts.streams),
+    })
+    svc.on('data', (lsn: string, payload: string) => this.#onData(lsn, payload))
+    svc.on('heartbeat', (lsn: string, _time: number, shouldRespond: boolean) => this.#onKeepalive(lsn, shouldRespond))
+    svc.on('error', (e: Error) => this.#fail(replicationError(e, this.#opts.slotName, 'logical replication')))
+    const started = new Promise<void>((resolve) => svc.once('start', () => resolve()))
+    const streaming = svc.subscribe(plugin, this.#opts.slotName, formatLsn(this.#opts.startLsn))
+    streaming.then(
+      () => { if (!this.#stopping) this.#fail(new TapError('REPLICATION_FAILED', 'the server ended the replication stream')) },
+      (e: unknown) => this.#fail(replicationError(e, this.#opts.slotName, `starting replication from slot "${this.#opts.slotName}"`)),
+    )
+    await Promise.race([started, streaming.then(() => undefined, () => undefined)])
+    if (this.#failure) throw this.#failure
+    this.#streaming = true
+    logger.info(`Streaming from slot ${this.#opts.slotName} at ${formatLsn(this.#opts.startLsn)}; confirming ${formatLsn(this.#acker.confirm)}`)
+    // Pre-flush (spec §7.2.3), and a ping so the server answers with its position at once.
+    this.#sendStatus(true)
+    this.#timer = setInterval(() => this.#sendStatus(true), this.#opts.pollIntervalMs)
+  }
+
+  status(): ReplicationStatus {
+    return {
+      streaming: this.#streaming && !this.#stopping,
+      position: this.#acker.position,
+      confirm: this.#acker.confirm,
+      inTransaction: this.#acker.inTransaction,
+      messages: this.#messages,
+      records: this.#recordsSent,
+      statusUpdates: this.#statusUpdates,
+    }
+  }
+
+  /** Stops reading, hands over what was read, posts `end`. Safe to call more than once. */
+  stop(): Promise<void> {
+    this.#ended ??= this.#end()
+    return this.#ended
+  }
+
+  async #end(): Promise<void> {
+    this.#stopping = true
+    if (this.#timer) clearInterval(this.#timer)
+    // Flow control may have paused the socket; a paused socket never sees the server's end, and
+    // the library's stop() waits for it.
+    resumeSocket(this.#svc)
+    await this.#svc.stop().catch(() => undefined)
+    await this.#handling
+    if (!this.#failure) await this.#flush()
+    await this.#flushing.catch(() => undefined)
+    this.#port.end({
+      type: 'end',
+      position: this.#postedPosition,
+      reports: this.#records.reports(),
+      ...(this.#failure ? { error: serializeError(this.#failure) } : {}),
+    })
+    await this.#columnsClient?.end().catch(() => undefined)
+    this.#columnsClient = undefined
+    await this.#svc.destroy().catch(() => undefined)
+  }
+
+  #fail(e: TapError): void {
+    if (this.#stopping && this.#failure === undefined && /Connection terminated/i.test(e.message)) return
+    this.#failure ??= e
+    void this.stop()
+  }
+
+  /** Standby status update: write = flush = apply = Acker.confirm. */
+  #sendStatus(ping: boolean): void {
+    if (this.#stopping || !this.#streaming) return
+    this.#statusUpdates++
+    sendStandbyStatus(this.#svc, this.#acker.confirm, ping).catch(() => undefined)
+  }
+
+  #onKeepalive(lsn: string, shouldRespond: boolean): void {
+    if (this.#stopping) return
+    const queued = hasQueuedMessages(this.#svc)
+    this.#acker.keepalive(parseLsn(lsn), queued)
+    if (shouldRespond) this.#sendStatus(false)
+    if (!queued) void this.#flush()
+  }
+
+  #onData(lsn: string, payload: string): Promise<void> {
+    if (this.#stopping) return Promise.resolve()
+    this.#handling = this.#handle(parseLsn(lsn), payload).catch((e: unknown) => {
+      this.#fail(e instanceof TapError ? e : new TapError('REPLICATION_FAILED', `decoding the change at ${lsn}: ${(e as Error).message}`))
+    }).finally(() => {
+      // The library clears its busy flag after this handler returns; look again on the next turn.
+      setImmediate(() => this.#afterHandled())
+    })
+    return this.#handling
+  }
+
+  async #handle(lsn: bigint, payload: string): Promise<void> {
+    const ev = decodeWal2Json(payload)
+    this.#messages++
+    this.#batch.messages++
+    switch (ev.action) {
+      case 'B':
+        this.#acker.begin()
+        this.#records.begin(ev.nextLsn === undefined ? undefined : parseLsn(ev.nextLsn))
+        break
+      case 'C':
+        this.#records.commit()
+        // The XLogData of a commit starts at the commit's end (logical decoding's write location).
+        this.#acker.commit(lsn)
+        break
+      case 'I':
+      case 'U':
+      case 'D': {
+        const pending = this.#records.change(lsn, ev, this.#batch)
+        if (pending) await pending
+        break
+      }
+      default:
+        break
+    }
+    if (this.#batch.lines.length >= MAX_BATCH_CHARS) await this.#flush()
+    else if (!hasMessagesBehind(this.#svc)) {
+      this.#acker.drained()
+      await this.#flush()
+    }
+  }
+
+  #afterHandled(): void {
+    if (this.#stopping || hasQueuedMessages(this.#svc)) return
+    this.#acker.drained()
+    if (this.#acker.position !== this.#postedPosition) void this.#flush()
+  }
+
+  /** Posts the batch at hand with the position it reaches; one flush at a time, in order. */
+  #flush(): Promise<void> {
+    this.#flushing = this.#flushing.then(async () => {
+      const position = this.#acker.position
+      if (this.#batch.lines.length === 0 && position === this.#postedPosition) return
+      const b = this.#batch
+      const message: WorkerToMain = { type: 'batch', lines: b.lines, records: b.records, messages: b.messages, counts: [...b.counts], position }
+      this.#recordsSent += b.records
+      b.reset()
+      this.#postedPosition = position
+      await this.#port.post(message)
+    })
+    return this.#flushing
+  }
+
+  /** The stream's columns today, on the worker's one ordinary connection (primary: the WAL is ahead of any replica). */
+  async #readColumns(schemaName: string, tableName: string): Promise<readonly ColumnInfo[] | undefined> {
+    if (this.#columnsClient === undefined) {
+      this.#columnsClient = await openClient(data.config, { target: 'primary' })
+      this.#columnsClient.on('error', () => undefined)
+    }
+    try {
+      const [table] = await readLiveTables(this.#columnsClient, [{ schemaName, tableName }])
+      return table?.columns
+    } catch (e) {
+      throw queryError(e, `re-reading the columns of ${schemaName}.${tableName}`)
+    }
+  }
+}
+
+let session: ReplicationSession | undefined
+
+const api: ReplicationWorkerApi = {
+  async start(options, port) {
+    if (session !== undefined) throw new Error('replication already started')
+    session = new ReplicationSession(options, port as unknown as MessagePort)
+    try {
+      await session.start()
+    } catch (e) {
+      throw new Error(JSON.stringify(serializeError(e)))
+    }
+  },
+  async stop() {
+    await session?.stop()
+  },
+  status() {
+    if (session === undefined) throw new Error('replication not started')
+    return session.status()
+  },
+}
+
+if (parentPort === null) throw new Error('replication.worker must run in a worker thread')
+expose(api, nodeEndpoint(parentPort))
