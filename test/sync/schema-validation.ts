@@ -5,10 +5,11 @@
  * record itself is checked unchanged. ajv-formats is not installed, so `date-time` and `time` get
  * their RFC 3339 patterns here.
  */
-import AjvModule from 'ajv'
+import AjvModule, { type Ajv as AjvInstance } from 'ajv'
 import type { SingerMessage } from '../harness/run-tap.js'
 
-const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule
+// ajv is CommonJS: under NodeNext its default import is the module object, whose `default` is the class.
+const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (opts: Record<string, unknown>) => AjvInstance
 
 type Json = Record<string, unknown>
 
@@ -28,7 +29,7 @@ function convertDraft04(node: unknown): unknown {
   return out
 }
 
-function newAjv(): InstanceType<typeof AjvModule> {
+function newAjv(): AjvInstance {
   // multipleOfPrecision: the record's decimals arrive as doubles (1.5 / 0.01 is 150.00000000000003).
   const ajv = new Ajv({ strict: false, allErrors: true, multipleOfPrecision: 6 })
   ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/)
