@@ -1,0 +1,305 @@
+/**
+ * LOG_BASED end to end (spec §7, §8), through the built CLI on the throwaway server: initial load,
+ * streaming of inserts/updates/deletes with arrays and hstore, exact values against a FULL_TABLE
+ * read, no repeats, the connection bound, what the slot is told, idle tables, new columns, SIGTERM.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseLsn } from '../../src/pg/lsn.js'
+import { countConnectionsInLog, createTestDatabase, dropTestDatabase, uniqueAppName, withAdmin, writeConfig, writeJsonFile } from '../harness/pg.js'
+import { runTap, type SingerMessage, type TapResult } from '../harness/run-tap.js'
+import { discoverCatalog, expectSuccess, lastState, recordLines, recordText, records, selectStreams, states, writeCatalog } from '../sync/catalog-helpers.js'
+
+let db: string
+
+beforeAll(async () => {
+  db = await createTestDatabase('logbased')
+})
+afterAll(async () => {
+  await dropTestDatabase(db)
+})
+
+function sync(config: string, catalog: string, state?: unknown, opts: Parameters<typeof runTap>[1] = {}): Promise<TapResult> {
+  const args = ['sync', '--config', config, '--catalog', catalog]
+  if (state !== undefined) args.push('--state', writeJsonFile('state.json', state))
+  return runTap(args, { timeoutMs: 120_000, ...opts })
+}
+
+async function sql(text: string, values?: unknown[]): Promise<Array<Record<string, string>>> {
+  return withAdmin(db, async (c) => (await c.query(text, values)).rows as Array<Record<string, string>>)
+}
+
+async function slotPosition(slot: string): Promise<bigint> {
+  const [row] = await sql('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot])
+  return parseLsn(row.lsn)
+}
+
+function lsnOf(state: { bookmarks: Record<string, Record<string, unknown>> }, stream: string): bigint {
+  return BigInt(state.bookmarks[stream].lsn as number)
+}
+
+/** wal2json only sees flushed WAL; asynchronous commits (the harness runs synchronous_commit=off) reach it within wal_writer_delay. */
+async function flushWal(): Promise<void> {
+  await sql('CHECKPOINT')
+}
+
+describe('LOG_BASED: arrays, hstore, exact values, no repeats, connections, slot position', () => {
+  const slot = 'lb_main'
+  let config: string
+  let catalog: string
+  let fullCatalog: string
+  let state1: ReturnType<typeof lastState>
+  let run2: TapResult
+  let run2App: string
+
+  beforeAll(async () => {
+    await sql(`CREATE TABLE arr (id int PRIMARY KEY, ia int[], ta text[], na numeric[], tsa timestamptz[], h hstore, note text)`)
+    await sql(`INSERT INTO arr SELECT i, ARRAY[i, -i, NULL], ARRAY['a,b' || i, 'x"y\\z', NULL, 'é 😀', ''], ARRAY[12345678901234567890.1234567890 + i, 0.10, 'NaN'],
+                 ARRAY['2024-01-02 03:04:05.123456+02'::timestamptz + i * interval '1 second', '1999-12-31 23:59:59+00'], hstore(ARRAY['k' || i, 'n', 'q"'], ARRAY['v', NULL, '=>']), 'row ' || i
+               FROM generate_series(1, 100) i`)
+    config = writeConfig(db, { replication_slot_name: slot, application_name: uniqueAppName('lb1') })
+    expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
+    const discovered = await discoverCatalog(config)
+    catalog = writeCatalog(selectStreams(discovered, { arr: { method: 'LOG_BASED' } }))
+    fullCatalog = writeCatalog(selectStreams(discovered, { arr: { method: 'FULL_TABLE' } }))
+  })
+
+  it('first run: initial load, then a STATE with an integer lsn', async () => {
+    const r = await sync(config, catalog)
+    expectSuccess(r)
+    expect(records(r.messages, 'public-arr')).toHaveLength(100)
+    state1 = lastState(r.messages)
+    const b = state1.bookmarks['public-arr']
+    expect(b.last_replication_method).toBe('LOG_BASED')
+    expect(Number.isInteger(b.lsn)).toBe(true)
+    expect(b.xmin).toBeNull()
+  })
+
+  it('second run: exactly the 5,000 inserts, 2,000 updates and 500 deletes, values as a FULL_TABLE read renders them', async () => {
+    for (let t = 0; t < 50; t++) {
+      const from = 1001 + t * 100
+      await sql(`INSERT INTO arr SELECT i, ARRAY[i, NULL, -2147483648], ARRAY['t' || i, 'with space', '{braces}', 'back\\slash', NULL], ARRAY[i * 1.5, -0.000000000000000000001, 99999999999999999999999999999],
+                   ARRAY['2020-02-29 12:00:00.5-08'::timestamptz, NULL, '-infinity'], hstore(ARRAY['a', 'b,c', 'é'], ARRAY[i::text, NULL, 'x y']), repeat('n', i % 7)
+                 FROM generate_series($1::int, $1::int + 99) i`, [from])
+    }
+    for (let t = 0; t < 20; t++) {
+      const from = 1001 + t * 100
+      await sql(`UPDATE arr SET ia = ia || 7, ta = array_prepend('upd', ta), na = ARRAY[na[1] * 3, NULL], tsa = tsa || '2030-01-01 00:00:00+00'::timestamptz,
+                   h = h || hstore('u', 'yes'), note = note || '!' WHERE id BETWEEN $1 AND $1 + 99`, [from])
+    }
+    for (let t = 0; t < 5; t++) await sql('DELETE FROM arr WHERE id BETWEEN $1 AND $1 + 99', [5501 + t * 100])
+    await flushWal()
+
+    run2App = uniqueAppName('lb2')
+    run2 = await sync(writeConfig(db, { replication_slot_name: slot, application_name: run2App }), catalog, state1)
+    expectSuccess(run2)
+    const lines = recordLines(run2.stdout, 'public-arr')
+    expect(lines).toHaveLength(7500)
+    const recs = lines.map((l) => JSON.parse(recordText(l)) as Record<string, unknown>)
+    const deletes = recs.filter((r) => r._sdc_deleted_at !== null)
+    expect(deletes).toHaveLength(500)
+    for (const d of deletes) {
+      expect(Object.keys(d)).toEqual(['id', '_sdc_deleted_at'])
+      expect(d._sdc_deleted_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?\+00:00$/)
+    }
+    expect(deletes.map((d) => d.id)).toEqual(Array.from({ length: 500 }, (_, i) => 5501 + i))
+    // Inserts then updates, in commit order.
+    const upserts = recs.filter((r) => r._sdc_deleted_at === null).map((r) => r.id)
+    expect(upserts).toEqual([...Array.from({ length: 5000 }, (_, i) => 1001 + i), ...Array.from({ length: 2000 }, (_, i) => 1001 + i)])
+
+    // The last record of each surviving row, byte for byte the FULL_TABLE record (plus _sdc_deleted_at).
+    const full = await sync(config, fullCatalog)
+    expectSuccess(full)
+    const fullText = new Map(recordLines(full.stdout, 'public-arr').map((l) => { const t = recordText(l); return [(JSON.parse(t) as { id: number }).id, t] }))
+    const lastText = new Map<number, string>()
+    for (const l of lines) {
+      const t = recordText(l)
+      const id = (JSON.parse(t) as { id: number }).id
+      if (!t.endsWith('"_sdc_deleted_at":null}')) continue
+      lastText.set(id, t)
+    }
+    let compared = 0
+    for (const [id, t] of lastText) {
+      if (id > 5500) continue
+      expect(t, `row ${id}`).toBe(fullText.get(id)?.replace(/}$/, ',"_sdc_deleted_at":null}'))
+      compared++
+    }
+    expect(compared).toBe(4500)
+    expect(run2.stderr).toContain('Replication completed: 7500 messages')
+    expect(run2.stderr).toMatch(/Messages per stream: \{"public-arr":7500\}/)
+  })
+
+  it('second run: at most 3 connections in total, whatever the number of array values', () => {
+    expect(countConnectionsInLog(run2App)).toBeLessThanOrEqual(3)
+  })
+
+  it('slot position after the run: the input state\'s lsn (pre-flush, no automatic acknowledgement), never beyond the last STATE', async () => {
+    const confirmed = await slotPosition(slot)
+    const inputLsn = lsnOf(state1, 'public-arr')
+    const lastLsn = lsnOf(lastState(run2.messages), 'public-arr')
+    expect(confirmed).toBeGreaterThanOrEqual(inputLsn)
+    expect(confirmed).toBeLessThanOrEqual(lastLsn)
+    // Exactly the input state's position: anything more would have been acknowledged before the
+    // target committed it (what pg-logical-replication's automatic acknowledgement does).
+    expect(confirmed).toBe(inputLsn)
+    expect(lastLsn).toBeGreaterThan(inputLsn)
+  })
+
+  it('STATE comes only after the records it covers, and its lsn never goes back', () => {
+    let lastLsn = 0n
+    let recordsSinceState = 0
+    for (const m of run2.messages) {
+      if (m.type === 'RECORD') recordsSinceState++
+      if (m.type !== 'STATE') continue
+      const lsn = lsnOf(m.value as ReturnType<typeof lastState>, 'public-arr')
+      expect(lsn).toBeGreaterThanOrEqual(lastLsn)
+      lastLsn = lsn
+      recordsSinceState = 0
+    }
+    expect(recordsSinceState).toBe(0)
+    expect(run2.messages[run2.messages.length - 1].type).toBe('STATE')
+  })
+
+  it('third run re-emits none of them', async () => {
+    const r = await sync(config, catalog, lastState(run2.messages))
+    expectSuccess(r)
+    expect(records(r.messages)).toHaveLength(0)
+    // Pre-flush of run 2's last STATE.
+    expect(await slotPosition(slot)).toBe(lsnOf(lastState(run2.messages), 'public-arr'))
+  })
+})
+
+describe('LOG_BASED: an idle table moves forward with the others', () => {
+  it('the idle table\'s bookmark advances run after run, with or without changes in the other selected table', async () => {
+    await sql('CREATE TABLE busy (id serial PRIMARY KEY, v text); CREATE TABLE quiet (id int PRIMARY KEY); CREATE TABLE unselected (v text)')
+    const config = writeConfig(db, { replication_slot_name: 'lb_idle' })
+    expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
+    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { busy: { method: 'LOG_BASED' }, quiet: { method: 'LOG_BASED' } }))
+    let state = lastState((await sync(config, catalog)).messages)
+    let previous = lsnOf(state, 'public-quiet')
+    for (const change of [`INSERT INTO busy (v) VALUES ('a'), ('b')`, `INSERT INTO unselected SELECT 'x' FROM generate_series(1, 100)`, `UPDATE busy SET v = 'c'`]) {
+      await sql(change)
+      await flushWal()
+      const r = await sync(config, catalog, state)
+      expectSuccess(r)
+      state = lastState(r.messages)
+      const quiet = lsnOf(state, 'public-quiet')
+      expect(quiet, change).toBeGreaterThan(previous)
+      expect(lsnOf(state, 'public-busy')).toBe(quiet)
+      previous = quiet
+    }
+  })
+})
+
+describe('LOG_BASED: ALTER TABLE ADD COLUMN between changes', () => {
+  it('writes one new SCHEMA before the first record with the new column, and the records carry it', async () => {
+    await sql('CREATE TABLE evolving (id int PRIMARY KEY, a text)')
+    // The run starts before the ALTER and keeps streaming until 4 s pass without data.
+    const config = writeConfig(db, { replication_slot_name: 'lb_ddl', break_at_end_lsn: false, logical_poll_total_seconds: 4 })
+    expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
+    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { evolving: { method: 'LOG_BASED' } }))
+    const state = lastState((await sync(config, catalog)).messages)
+    let opened: () => void = () => undefined
+    const schemaWritten = new Promise<void>((resolve) => (opened = resolve))
+    const running = sync(config, catalog, state, { onLine: (line) => { if (line.startsWith('{"type":"SCHEMA"')) opened() } })
+    await schemaWritten
+    await new Promise((resolve) => setTimeout(resolve, 1000)) // streaming has started by now
+    await sql(`INSERT INTO evolving VALUES (1, 'before')`)
+    await sql('ALTER TABLE evolving ADD COLUMN b numeric(10,2), ADD COLUMN c int[]')
+    await sql(`INSERT INTO evolving VALUES (2, 'after', 12.50, '{1,2}'); UPDATE evolving SET b = 1 WHERE id = 1`)
+    await sql(`INSERT INTO evolving VALUES (3, 'again', NULL, NULL)`)
+    await flushWal()
+    const r = await running
+    expectSuccess(r)
+    const seq = r.messages.filter((m) => m.stream === 'public-evolving' && (m.type === 'SCHEMA' || m.type === 'RECORD'))
+    // The run's opening SCHEMA (id, a), a record of the old shape, then one new SCHEMA.
+    expect(seq.map((m) => m.type)).toEqual(['SCHEMA', 'RECORD', 'SCHEMA', 'RECORD', 'RECORD', 'RECORD'])
+    const schemaProps = (m: SingerMessage) => Object.keys((m.schema as { properties: Record<string, unknown> }).properties)
+    expect(schemaProps(seq[0])).toEqual(['id', 'a', '_sdc_deleted_at'])
+    expect(schemaProps(seq[2])).toEqual(['id', 'a', 'b', 'c', '_sdc_deleted_at'])
+    expect((seq[2].schema as { properties: Record<string, unknown> }).properties.b).toMatchObject({ multipleOf: 0.01 })
+    expect(recordLines(r.stdout, 'public-evolving').map(recordText)).toEqual([
+      '{"id":1,"a":"before","_sdc_deleted_at":null}',
+      '{"id":2,"a":"after","b":12.50,"c":[1,2],"_sdc_deleted_at":null}',
+      '{"id":1,"a":"before","b":1.00,"c":null,"_sdc_deleted_at":null}',
+      '{"id":3,"a":"again","b":null,"c":null,"_sdc_deleted_at":null}',
+    ])
+    expect(r.stderr).toContain('New columns b, c in public.evolving')
+    expect(r.stderr).toContain('no new data for logical_poll_total_seconds (4 s)')
+  })
+})
+
+describe('LOG_BASED: SIGTERM mid-stream', () => {
+  it('writes a final STATE, exits 143, and a restart from it loses nothing', async () => {
+    await sql('CREATE TABLE stream_me (id int PRIMARY KEY, payload text)')
+    const config = writeConfig(db, { replication_slot_name: 'lb_term' })
+    expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
+    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { stream_me: { method: 'LOG_BASED' } }))
+    const state = lastState((await sync(config, catalog)).messages)
+    const total = 40_000
+    for (let t = 0; t < 200; t++) await sql(`INSERT INTO stream_me SELECT i, repeat('p', 200) FROM generate_series($1::int, $1::int + 199) i`, [t * 200 + 1])
+    await flushWal()
+
+    let seen = 0
+    let killed = false
+    const first = await sync(config, catalog, state, {
+      onLine: (line, child) => {
+        if (!line.startsWith('{"type":"RECORD"')) return
+        if (++seen === 3000 && !killed) {
+          killed = true
+          child.kill('SIGTERM')
+        }
+      },
+    })
+    expect(killed).toBe(true)
+    expect(first.code).toBe(143)
+    const firstMessages = first.messages
+    expect(firstMessages[firstMessages.length - 1].type).toBe('STATE')
+    const firstIds = records(firstMessages, 'public-stream_me').map((r) => r.id as number)
+    expect(firstIds.length).toBeLessThan(total)
+
+    const second = await sync(config, catalog, lastState(firstMessages))
+    expectSuccess(second)
+    const ids = new Set([...firstIds, ...records(second.messages, 'public-stream_me').map((r) => r.id as number)])
+    expect(ids.size).toBe(total)
+  })
+})
+
+describe('LOG_BASED: resuming from a pipelinewise-tap-postgres state', () => {
+  it('accepts its integer lsn bookmarks and streams what came after them', async () => {
+    await sql('CREATE TABLE orders (id int PRIMARY KEY, total numeric(12,2)); CREATE TABLE users (id int PRIMARY KEY, name text)')
+    const config = writeConfig(db, { replication_slot_name: 'lb_pw' })
+    expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
+    const [{ lsn }] = await sql('SELECT pg_current_wal_lsn()::text AS lsn')
+    const start = Number(parseLsn(lsn))
+    await sql(`INSERT INTO orders VALUES (1, 10.50); INSERT INTO users VALUES (1, 'ann')`)
+    await flushWal()
+    // The shape of shared/spec/examples/state-pipelinewise-log-based.json, with this server's positions.
+    const state = { currently_syncing: null, bookmarks: {
+      'public-orders': { last_replication_method: 'LOG_BASED', lsn: start, version: 1700000000000, xmin: null },
+      'public-users': { last_replication_method: 'LOG_BASED', lsn: start, version: 1700000000001, xmin: null },
+    } }
+    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { orders: { method: 'LOG_BASED' }, users: { method: 'LOG_BASED' } }))
+    const r = await sync(config, catalog, state)
+    expectSuccess(r)
+    expect(r.messages.filter((m) => m.type === 'RECORD').map((m) => [m.stream, m.record, m.version])).toEqual([
+      ['public-orders', { id: 1, total: 10.5, _sdc_deleted_at: null }, 1700000000000],
+      ['public-users', { id: 1, name: 'ann', _sdc_deleted_at: null }, 1700000000001],
+    ])
+    const last = lastState(r.messages)
+    expect(last.bookmarks['public-orders']).toMatchObject({ last_replication_method: 'LOG_BASED', version: 1700000000000, xmin: null })
+    expect(lsnOf(last, 'public-orders')).toBeGreaterThan(BigInt(start))
+    expect(states(r.messages).length).toBeGreaterThan(0)
+  })
+})
+
+describe('LOG_BASED: a missing slot', () => {
+  it('is a clear error naming the command that creates it', async () => {
+    await sql('CREATE TABLE IF NOT EXISTS noslot (id int PRIMARY KEY)')
+    const config = writeConfig(db, { replication_slot_name: 'lb_absent' })
+    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { noslot: { method: 'LOG_BASED' } }))
+    const r = await sync(config, catalog)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/error: replication slot "lb_absent" does not exist \(hint: create it with `tap-postgres slot create/)
+    expect(r.stderr).not.toContain('    at ')
+  })
+})
