@@ -129,7 +129,7 @@ function copyLimits(ctx: Ctx, tables: readonly string[]): Record<string, number>
   const json: number[] = []
   for (let i = 0; i < ctx.args.runs; i++) {
     copy.push(tables.reduce((t, tb) => t + timePsql(psqlArgs(ctx.srv), `COPY ${tb} TO STDOUT`), 0))
-    json.push(tables.reduce((t, tb) => t + timePsql(psqlArgs(ctx.srv), `COPY (SELECT row_to_json(t) FROM ${tb} t) TO STDOUT`), 0))
+    json.push(tables.reduce((t, tb) => t + timePsql(psqlArgs(ctx.srv), `COPY (SELECT row_to_json(bench_row) FROM ${tb} bench_row) TO STDOUT`), 0))
   }
   return { copy: median(copy), copy_row_to_json: median(json) }
 }
