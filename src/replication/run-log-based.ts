@@ -66,12 +66,9 @@ export const runLogBased: LogBasedRunner = async (args) => {
 }
 
 function replicatedStream(s: LogBasedStream, bookmark: Lsn | undefined, version: number | undefined): ReplicatedStream {
-  // `deselectedColumns` comes with the seam once the sync engine passes it; without it a
-  // deselected column looks new, and is re-read and emitted.
-  const deselected = (s as LogBasedStream & { deselectedColumns?: readonly string[] }).deselectedColumns ?? []
   return {
     tapStreamId: s.tapStreamId, stream: s.stream, schemaName: s.schemaName, tableName: s.tableName,
-    columns: s.columns, keyProperties: s.keyProperties, deselected, bookmark, version,
+    columns: s.columns, keyProperties: s.keyProperties, deselected: s.deselectedColumns, bookmark, version,
   }
 }
 

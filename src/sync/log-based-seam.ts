@@ -33,6 +33,8 @@ export interface LogBasedStream {
   /** The columns to emit (user selections applied; keys always in), in table order, with types. */
   readonly columns: readonly ColumnInfo[]
   readonly keyProperties: readonly string[]
+  /** Columns the user deselected: present in the WAL, never emitted, and not taken for new columns. */
+  readonly deselectedColumns: readonly string[]
   /** True when this run already wrote the stream's SCHEMA (after its initial load). */
   readonly schemaWritten: boolean
 }

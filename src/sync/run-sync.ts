@@ -5,6 +5,7 @@
  * (≤ max_workers), then the replication run's; never two phases at once.
  */
 import type pg from 'pg'
+import { isColumnDeselected } from '../catalog/metadata.js'
 import type { TapConfig } from '../config/tap-config.js'
 import { TapError } from '../errors.js'
 import type { Logger } from '../log/logger.js'
@@ -141,9 +142,15 @@ async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: Ou
     .map((s) => ({
       tapStreamId: s.tapStreamId, stream: s.stream, schemaName: s.schemaName, tableName: s.tableName,
       columns: s.columns, keyProperties: s.keyProperties, schemaWritten: loaded.has(s.tapStreamId),
+      deselectedColumns: catalogColumns(s).filter((c) => !s.columns.some((k) => k.name === c) && isColumnDeselected(s.entry, c)),
     }))
   if (streams.length === 0) return
   await runner({ config, logger, streams, inputState, emitter, endLsn, signal })
+}
+
+/** The columns the catalog entry has metadata for. */
+function catalogColumns(s: PlannedStream): string[] {
+  return s.entry.metadata.flatMap((m) => (m.breadcrumb[0] === 'properties' && typeof m.breadcrumb[1] === 'string' ? [m.breadcrumb[1]] : []))
 }
 
 /** The last STATE; exit 0, or 130/143 after a signal (its STATE is safe to resume from). */

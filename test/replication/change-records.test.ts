@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest'
+import type { ColumnInfo } from '../../src/catalog/pg-type.js'
+import { Logger } from '../../src/log/logger.js'
+import { BatchBuilder, ChangeRecords } from '../../src/replication/change-records.js'
+import type { ReplicatedStream } from '../../src/replication/protocol.js'
+import { decodeWal2Json } from '../../src/replication/wal2json.js'
+
+const col = (name: string, position: number, type: ColumnInfo['type'], sqlType = 'x'): ColumnInfo => ({ name, position, type, sqlType })
+const columns: ColumnInfo[] = [
+  col('id', 1, { kind: 'integer', bits: 64 }),
+  col('ia', 2, { kind: 'array', element: { kind: 'integer', bits: 32 }, delimiter: ',' }),
+  col('h', 3, { kind: 'hstore' }),
+  col('big', 4, { kind: 'text' }),
+]
+const stream = (patch: Partial<ReplicatedStream> = {}): ReplicatedStream => ({
+  tapStreamId: 'public-t', stream: 'public-t', schemaName: 'public', tableName: 't', columns, keyProperties: ['id'],
+  deselected: ['secret'], bookmark: undefined, version: 7, ...patch,
+})
+
+function setup(opts: { debugLsn?: boolean; stream?: Partial<ReplicatedStream>; live?: ColumnInfo[] } = {}) {
+  const lines: string[] = []
+  const logger = new Logger({ level: 'info', format: 'text', secrets: [], sink: (l) => lines.push(l) })
+  const reads: string[] = []
+  const records = new ChangeRecords({
+    streams: [stream(opts.stream)], debugLsn: opts.debugLsn ?? false, logger,
+    readColumns: async (s, t) => { reads.push(`${s}.${t}`); return opts.live },
+  })
+  const out = new BatchBuilder()
+  return { records, out, logs: lines, reads }
+}
+
+/** The record objects' text, without the line around them. */
+function recordTexts(out: BatchBuilder): string[] {
+  return out.lines.split('\n').filter((l) => l.startsWith('{"type":"RECORD"')).map((l) => l.slice(l.indexOf('"record":') + 9, l.lastIndexOf(',"version":')))
+}
+
+const change = (json: string) => decodeWal2Json(json) as Extract<ReturnType<typeof decodeWal2Json>, { action: 'I' | 'U' | 'D' }>
+const INSERT = '{"action":"I","timestamp":"2026-01-02 03:04:05.5+00","schema":"public","table":"t","columns":[{"name":"id","value":9223372036854775807},{"name":"ia","value":"{1,NULL}"},{"name":"h","value":"\\"a\\"=>NULL"},{"name":"big","value":"x"},{"name":"secret","value":"pw"}]}'
+const UPDATE_TOAST = '{"action":"U","timestamp":"2026-01-02 03:04:05.5+00","schema":"public","table":"t","columns":[{"name":"id","value":1},{"name":"ia","value":"{}"},{"name":"h","value":null},{"name":"secret","value":"pw"}]}'
+const DELETE = '{"action":"D","timestamp":"2026-01-02 03:04:05.5+00","schema":"public","table":"t","identity":[{"name":"id","value":1}]}'
+
+describe('ChangeRecords', () => {
+  it('renders inserts with the shared renderer, _sdc_deleted_at null, deselected columns left out', () => {
+    const { records, out } = setup()
+    expect(records.change(0x10n, change(INSERT), out)).toBeUndefined()
+    expect(recordTexts(out)).toEqual(['{"id":9223372036854775807,"ia":[1,null],"h":{"a":null},"big":"x","_sdc_deleted_at":null}'])
+    expect(out.lines).toMatch(/^\{"type":"RECORD","stream":"public-t","record":\{.*\},"version":7,"time_extracted":"[^"]+Z"\}\n$/)
+    expect(out.records).toBe(1)
+    expect([...out.counts]).toEqual([['public-t', 1]])
+  })
+
+  it('writes an update without its unchanged TOAST column (never null) and counts it', () => {
+    const { records, out } = setup()
+    records.change(0x10n, change(UPDATE_TOAST), out)
+    records.change(0x11n, change(UPDATE_TOAST), out)
+    expect(recordTexts(out)).toEqual(Array(2).fill('{"id":1,"ia":[],"h":null,"_sdc_deleted_at":null}'))
+    expect(records.reports()[0]).toMatchObject({ toastRecords: 2, toastColumns: ['big'] })
+  })
+
+  it('writes a delete as its key with the commit time, and _sdc_lsn with debug_lsn', () => {
+    const { records, out } = setup({ debugLsn: true })
+    records.change(0x1_0000_0000n, change(DELETE), out)
+    expect(recordTexts(out)).toEqual(['{"id":1,"_sdc_deleted_at":"2026-01-02T03:04:05.500000+00:00","_sdc_lsn":"4294967296"}'])
+    expect(records.reports()[0].toastRecords).toBe(0)
+  })
+
+  it('skips changes of transactions its bookmark already covers', () => {
+    const { records, out } = setup({ stream: { bookmark: 500n } })
+    records.begin(500n)
+    records.change(0x10n, change(INSERT), out)
+    records.commit()
+    records.begin(501n)
+    records.change(0x10n, change(INSERT), out)
+    records.commit()
+    expect(out.records).toBe(1)
+    expect(records.reports()[0].skipped).toBe(1)
+  })
+
+  it('re-reads the table once per new column set and writes a SCHEMA before the first record that has it', async () => {
+    const live = [...columns, col('added', 6, { kind: 'numeric', precision: 10, scale: 2 }, 'numeric(10,2)')]
+    const { records, out, reads, logs } = setup({ live })
+    const withAdded = '{"action":"I","schema":"public","table":"t","columns":[{"name":"id","value":2},{"name":"added","value":1.50}]}'
+    const p = records.change(0x20n, change(withAdded), out)
+    expect(p).toBeInstanceOf(Promise)
+    await p
+    expect(records.change(0x21n, change(withAdded), out)).toBeUndefined()
+    expect(reads).toEqual(['public.t'])
+    const [schema, ...rest] = out.lines.trimEnd().split('\n')
+    const parsed = JSON.parse(schema) as { type: string; schema: { properties: Record<string, unknown> }; key_properties: string[]; bookmark_properties: string[] }
+    expect(parsed.type).toBe('SCHEMA')
+    expect(Object.keys(parsed.schema.properties)).toEqual(['id', 'ia', 'h', 'big', 'added', '_sdc_deleted_at'])
+    expect(parsed.key_properties).toEqual(['id'])
+    expect(parsed.bookmark_properties).toEqual(['lsn'])
+    expect(rest).toHaveLength(2)
+    expect(recordTexts(out)).toEqual(Array(2).fill('{"id":2,"added":1.50,"_sdc_deleted_at":null}'))
+    expect(logs.join('\n')).toContain('New column added in public.t')
+  })
+
+  it('sends a new column the table no longer has as text', async () => {
+    const { records, out, logs } = setup({ live: columns })
+    await records.change(0x20n, change('{"action":"I","schema":"public","table":"t","columns":[{"name":"id","value":3},{"name":"gone","value":12}]}'), out)
+    expect(recordTexts(out)).toEqual(['{"id":3,"gone":"12","_sdc_deleted_at":null}'])
+    expect(logs.join('\n')).toContain('gone no longer in the table; sent as text')
+  })
+
+  it('ignores tables outside the run', () => {
+    const { records, out } = setup()
+    records.change(1n, change('{"action":"I","schema":"other","table":"t","columns":[{"name":"id","value":1}]}'), out)
+    expect(out.records).toBe(0)
+  })
+})
