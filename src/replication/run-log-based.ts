@@ -178,7 +178,7 @@ class ReplicationRun {
   }
 
   async #onBatch(b: ReplicationBatch): Promise<void> {
-    if (b.lines.length > 0) await this.#args.emitter.write(b.lines)
+    if (b.lines.length > 0) await this.#args.emitter.writeRecords(b.lines, b.records)
     if (b.messages > 0) this.#lastDataAt = Date.now()
     for (const [stream, n] of b.counts) {
       this.#perStream.set(stream, (this.#perStream.get(stream) ?? 0) + n)
@@ -224,6 +224,12 @@ class ReplicationRun {
     this.#recordsAtLastMetrics = this.#records
     this.#lastMetricsAt = now
     this.#logger.info(`Replication metrics: ${this.#records} messages processed (${rate.toFixed(1)} msg/sec), streams: ${JSON.stringify(Object.fromEntries(this.#perStream))}`)
+    if (this.#logger.isEnabled('debug') && this.#api !== undefined && this.#stopping === undefined) {
+      Promise.resolve(this.#api.status()).then((st) => this.#logger.debug(
+        `Replication status: read up to ${formatLsn(st.position)}, written up to ${formatLsn(this.#written)}, slot confirmed at ${formatLsn(st.confirm)}, ` +
+        `${st.messages} WAL messages, ${st.statusUpdates} standby status updates${st.inTransaction ? ', inside a transaction' : ''}`,
+      ), () => undefined)
+    }
   }
 
   #summary(reports: readonly StreamReport[]): void {
