@@ -78,17 +78,23 @@ async function streamRows(conn: ReaderConnection, task: TableTask, config: TapCo
   let lines = ''
   let count = 0
   let mark: BatchMark | undefined
+  // The next page is requested before this one is rendered, so the server produces it meanwhile.
+  let pending: Promise<(string | null)[][]> | undefined = cursor.read(itersize)
   try {
     let last = started
     let first = true
-    while (!sender.stopRequested) {
+    while (pending !== undefined) {
       const fetchStart = performance.now()
-      const page = await cursor.read(itersize)
+      const page: (string | null)[][] = await pending
+      pending = undefined
       const fetched = performance.now()
       if (first) {
         first = false
         logger.info(`Query returned its first rows in ${seconds(fetched - started)} sec`)
       }
+      // A short page means the portal is exhausted: no need for another round trip. After a stop,
+      // the page at hand is still written ("the records already read"), nothing more is fetched.
+      if (page.length === itersize && !sender.stopRequested) pending = cursor.read(itersize)
       if (page.length === 0) break
       // time_extracted: when these rows left the server.
       const suffix = recordSuffix(task.version, new Date()) + '\n'
@@ -107,17 +113,17 @@ async function streamRows(conn: ReaderConnection, task: TableTask, config: TapCo
       const total = progress.rows + count
       logger.info(`Fetched ${total} rows total (batch of ${page.length} in ${seconds(now - last)} sec, ${Math.round(page.length / Math.max((now - last) / 1000, 1e-6))} rows/sec)`)
       if (config.diagnostic_mode) {
-        logger.info(`Batch timings: fetch ${seconds(fetched - fetchStart)} sec, render and send ${seconds(now - fetched)} sec`)
+        logger.info(`Batch timings: waited for rows ${seconds(fetched - fetchStart)} sec, render and send ${seconds(now - fetched)} sec`)
       }
       last = now
-      // A short page means the portal is exhausted: no need for another round trip.
-      if (page.length < itersize) break
     }
     if (count > 0) {
       await sender.send({ type: 'batch', lines, rows: count, mark })
       progress.rows += count
     }
   } finally {
+    // A page requested before an abort or failure is dropped; its rejection must not go unhandled.
+    pending?.catch(() => undefined)
     await closeCursor(cursor, conn)
   }
 }
