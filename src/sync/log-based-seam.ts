@@ -14,9 +14,7 @@
  * covers resolved, then `writeState`. run-sync writes a last STATE (currently_syncing null) if anything changed after
  * it returns. LSNs are bigint; `commit(id, {lsn})` is written into STATE as a JSON integer.
  *
- * The implementation lives in src/replication/run-log-based.ts as `export const runLogBased:
- * LogBasedRunner`; until that file exists, LOG_BASED streams are skipped after their initial load
- * with a warning.
+ * The implementation: src/replication/run-log-based.ts, `export const runLogBased: LogBasedRunner`.
  */
 import type { ColumnInfo } from '../catalog/pg-type.js'
 import type { TapConfig } from '../config/tap-config.js'
@@ -55,20 +53,3 @@ export interface LogBasedRunArgs {
 }
 
 export type LogBasedRunner = (args: LogBasedRunArgs) => Promise<void>
-
-const IMPLEMENTATION = '../replication/run-log-based.js'
-
-/** The runner, or undefined while src/replication/run-log-based.ts does not exist yet. */
-export async function loadLogBasedRunner(): Promise<LogBasedRunner | undefined> {
-  // A variable specifier keeps tsc from requiring the module at build time.
-  const specifier: string = IMPLEMENTATION
-  let mod: { runLogBased?: unknown }
-  try {
-    mod = (await import(specifier)) as { runLogBased?: unknown }
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException
-    if (err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('run-log-based')) return undefined
-    throw e
-  }
-  return typeof mod.runLogBased === 'function' ? (mod.runLogBased as LogBasedRunner) : undefined
-}

@@ -18,7 +18,8 @@ import { readCatalog, readState } from '../singer/read-inputs.js'
 import { getBookmark, type SingerState } from '../singer/state.js'
 import { OutputEmitter } from './emitter.js'
 import { readLiveTables } from './live-tables.js'
-import { loadLogBasedRunner, type LogBasedStream } from './log-based-seam.js'
+import type { LogBasedStream } from './log-based-seam.js'
+import { runLogBased } from '../replication/run-log-based.js'
 import { needsInitialLoad, planStreams, reconcileState, selectStreams, type PlannedStream, type SelectedStream } from './plan.js'
 import { TablePool } from './pool.js'
 import { progressDisplay } from './progress.js'
@@ -131,11 +132,6 @@ async function runPool(config: TapConfig, logger: Logger, emitter: OutputEmitter
 }
 
 async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: OutputEmitter, planned: readonly PlannedStream[], loaded: ReadonlySet<string>, inputState: SingerState, endLsn: bigint, signal: AbortSignal): Promise<void> {
-  const runner = await loadLogBasedRunner()
-  if (runner === undefined) {
-    logger.warn(`log-based streaming not available yet: ${planned.map((s) => s.tapStreamId).join(', ')} not streamed in this run`)
-    return
-  }
   // A stream whose initial load did not finish (interrupted) has no lsn yet and waits for the next run.
   const streams: LogBasedStream[] = planned
     .filter((s) => getBookmark(emitter.state, s.tapStreamId).lsn !== undefined)
@@ -145,7 +141,7 @@ async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: Ou
       deselectedColumns: catalogColumns(s).filter((c) => !s.columns.some((k) => k.name === c) && isColumnDeselected(s.entry, c)),
     }))
   if (streams.length === 0) return
-  await runner({ config, logger, streams, inputState, emitter, endLsn, signal })
+  await runLogBased({ config, logger, streams, inputState, emitter, endLsn, signal })
 }
 
 /** The columns the catalog entry has metadata for. */
