@@ -120,6 +120,7 @@ class ReplicationSession {
     )
     await Promise.race([started, streaming.then(() => undefined, () => undefined)])
     if (this.#failure) throw this.#failure
+    if (this.#stopping) return // stopped while connecting
     this.#streaming = true
     logger.info(`Streaming from slot ${this.#opts.slotName} at ${formatLsn(this.#opts.startLsn)}; confirming ${formatLsn(this.#acker.confirm)}`)
     // Pre-flush (spec §7.2.3), and a ping so the server answers with its position at once.

@@ -29,6 +29,8 @@ const MAX_IN_FLIGHT = 4
 const STATE_EVERY_RECORDS = 10_000
 const METRICS_INTERVAL_MS = 60_000
 const STOP_CHECK_MS = 1_000
+/** How long a stopping worker may take to hand over its last batch. */
+const STOP_TIMEOUT_MS = 30_000
 
 export const runLogBased: LogBasedRunner = async (args) => {
   const { config, emitter, streams } = args
@@ -102,7 +104,10 @@ class ReplicationRun {
   #lastStateAt = Date.now()
   readonly #startedAt = Date.now()
   #lastDataAt = Date.now()
-  #stopping: StopReason | undefined
+  #stopping: StopReason | 'error' | undefined
+  #stopTimeout: NodeJS.Timeout | undefined
+  /** Ends the read loop when the worker does not answer a stop in time. */
+  #onStopTimeout: (() => void) | undefined
   #api: Remote<ReplicationWorkerApi> | undefined
   readonly #perStream = new Map<string, number>()
   #records = 0
@@ -129,6 +134,7 @@ class ReplicationRun {
     const died = (why: string) => {
       if (!ended) inbox.push({ type: 'end', position: this.#written, reports: [], error: { code: 'REPLICATION_FAILED', message: `the replication worker ${why}`, exitCode: 1 } })
     }
+    this.#onStopTimeout = () => died(`did not stop within ${STOP_TIMEOUT_MS / 1000} s`)
     worker.on('error', (e) => died(`failed: ${e.message}`))
     worker.on('exit', (code) => died(`exited (code ${code})`))
     const api = wrap<ReplicationWorkerApi>(nodeEndpoint(worker))
@@ -143,37 +149,46 @@ class ReplicationRun {
     const metricsTimer = setInterval(() => this.#logMetrics(), METRICS_INTERVAL_MS)
     let failure: TapError | undefined
     let reports: readonly StreamReport[] = []
+    // Not awaited: a worker that dies while connecting never answers the call, but its exit does
+    // reach the inbox. A failed start also arrives there as the worker's `end`.
+    api.start(options, transfer(port1, [port1]) as unknown as typeof port1).then(
+      () => this.#checkStop(),
+      (e: unknown) => {
+        const err = startError(e)
+        inbox.push({ type: 'end', position: this.#written, reports: [], error: { code: err.code, message: err.message, exitCode: err.exitCode, ...(err.hint ? { hint: err.hint } : {}) } })
+      },
+    )
     try {
-      try {
-        await api.start(options, transfer(port1, [port1]) as unknown as typeof port1)
-      } catch (e) {
-        throw startError(e)
-      }
-      this.#checkStop()
       for (;;) {
         const m = await inbox.next()
         if (m.type === 'end') {
-          ended = true
           reports = m.reports
-          if (m.error) failure = deserializeError(m.error)
+          if (m.error && failure === undefined) failure = deserializeError(m.error)
           break
         }
-        await this.#onBatch(m)
+        if (failure === undefined) {
+          try {
+            await this.#onBatch(m)
+          } catch (e) {
+            // stdout closed, most likely: stop the worker, and keep granting credits until its end.
+            failure = e instanceof TapError ? e : new TapError('REPLICATION_FAILED', `LOG_BASED streaming failed: ${(e as Error).message}`, { cause: e })
+            this.#requestStop('error')
+          }
+        }
         port2.postMessage({ type: 'ack' })
       }
-    } catch (e) {
-      failure = e instanceof TapError ? e : new TapError('REPLICATION_FAILED', `LOG_BASED streaming failed: ${(e as Error).message}`, { cause: e })
     } finally {
       ended = true
       clearInterval(stopTimer)
       clearInterval(metricsTimer)
+      if (this.#stopTimeout) clearTimeout(this.#stopTimeout)
       signal.removeEventListener('abort', onAbort)
       port2.close()
       await worker.terminate().catch(() => undefined)
     }
-    // The final STATE (spec §7.2.6), also after a failure: it claims only what was written.
-    await this.#writeState(true)
-    this.#summary(reports)
+    // The final STATE (spec §7.2.6), also after a streaming failure: it claims only what was written.
+    if (failure?.code !== 'OUTPUT_CLOSED') await this.#writeState(true)
+    this.#summary(reports, failure !== undefined)
     if (failure) throw failure
   }
 
@@ -212,10 +227,16 @@ class ReplicationRun {
     }
     const reason = stopReason(inputs)
     if (reason === undefined) return
-    this.#stopping = reason
     this.#logger.info(`Stopping replication: ${describeStop(reason, inputs, formatLsn(endLsn))}`)
-    // The worker answers with its last batch and `end` on the port; the loop reads until then.
-    this.#api.stop().catch(() => undefined)
+    this.#requestStop(reason)
+  }
+
+  /** The worker answers with its last batch and `end` on the port; the loop reads until then. */
+  #requestStop(reason: StopReason | 'error'): void {
+    if (this.#stopping !== undefined) return
+    this.#stopping = reason
+    this.#api?.stop().catch(() => undefined)
+    this.#stopTimeout = setTimeout(() => this.#onStopTimeout?.(), STOP_TIMEOUT_MS)
   }
 
   #logMetrics(): void {
@@ -232,12 +253,13 @@ class ReplicationRun {
     }
   }
 
-  #summary(reports: readonly StreamReport[]): void {
+  #summary(reports: readonly StreamReport[], failed: boolean): void {
     const seconds = (Date.now() - this.#startedAt) / 1000
     this.#logger.info(`Replication completed: ${this.#records} messages in ${seconds.toFixed(1)} seconds (${(this.#records / Math.max(0.001, seconds)).toFixed(1)} msg/sec); ` +
       `STATE lsn ${formatLsn(this.#written)}`)
     this.#logger.info(`Messages per stream: ${JSON.stringify(Object.fromEntries(this.#perStream))}`)
-    for (const s of this.#args.streams) this.#metrics.streamEnded(s.stream, this.#stopping === 'signal' ? 'interrupted' : 'succeeded')
+    const status = failed ? 'failed' : this.#stopping === 'signal' ? 'interrupted' : 'succeeded'
+    for (const s of this.#args.streams) this.#metrics.streamEnded(s.stream, status)
     this.#metrics.close()
     for (const r of reports) {
       const log = this.#logger.child({ stream: r.stream })

@@ -340,3 +340,72 @@ describe('LOG_BASED: unchanged TOAST, REPLICA IDENTITY FULL, debug_lsn, deselect
     expect(r.messages.filter((m) => m.type === 'SCHEMA' && m.stream === 'public-docs')).toHaveLength(1)
   })
 })
+
+describe('LOG_BASED: a table joining streams that are already running', () => {
+  it('gets its initial load in the same run, and the changes the load already holds are not repeated', async () => {
+    await sql('CREATE TABLE old_t (id int PRIMARY KEY); CREATE TABLE new_t (id int PRIMARY KEY)')
+    const config = writeConfig(db, { replication_slot_name: 'lb_join' })
+    expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
+    const discovered = await discoverCatalog(config)
+    const state = lastState((await sync(config, writeCatalog(selectStreams(discovered, { old_t: { method: 'LOG_BASED' } })))).messages)
+    await sql('INSERT INTO new_t VALUES (1); INSERT INTO old_t VALUES (1)')
+    await sql('INSERT INTO new_t VALUES (2), (3)')
+    await flushWal()
+    const r = await sync(config, writeCatalog(selectStreams(discovered, { old_t: { method: 'LOG_BASED' }, new_t: { method: 'LOG_BASED' } })), state)
+    expectSuccess(r)
+    expect(records(r.messages, 'public-old_t')).toEqual([{ id: 1, _sdc_deleted_at: null }])
+    // Only the initial load's rows: the streamed copies of 1, 2, 3 are skipped (their transactions
+    // committed before the load's end_lsn bookmark).
+    expect(records(r.messages, 'public-new_t')).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }])
+    expect(r.stderr).toMatch(/stream=public-new_t .*3 changes skipped: already covered by the stream's bookmark/)
+    const last = lastState(r.messages)
+    expect(lsnOf(last, 'public-new_t')).toBe(lsnOf(last, 'public-old_t'))
+  })
+})
+
+describe('LOG_BASED: failures mid-stream', () => {
+  async function streamingSetup(slot: string, table: string) {
+    await sql(`CREATE TABLE ${table} (id int PRIMARY KEY, payload text)`)
+    const app = uniqueAppName('lbfault')
+    const config = writeConfig(db, { replication_slot_name: slot, application_name: app })
+    expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
+    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { [table]: { method: 'LOG_BASED' } }))
+    const state = lastState((await sync(config, catalog)).messages)
+    for (let t = 0; t < 100; t++) await sql(`INSERT INTO ${table} SELECT i, repeat('p', 500) FROM generate_series($1::int, $1::int + 199) i`, [t * 200 + 1])
+    await flushWal()
+    return { app, config, catalog, state, total: 20_000 }
+  }
+
+  it('the walsender terminated: one error line, exit 1, a final STATE, and a restart loses nothing', async () => {
+    const { app, config, catalog, state, total } = await streamingSetup('lb_kill', 'killed')
+    let seen = 0
+    const first = await sync(config, catalog, state, {
+      onLine: (line) => {
+        if (line.startsWith('{"type":"RECORD"') && ++seen === 2000) {
+          void sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = $1`, [app])
+        }
+      },
+    })
+    expect(first.code).toBe(1)
+    expect(first.stderr).toMatch(/^error: .*(replication|connection)/im)
+    expect(first.stderr).not.toMatch(/^\s+at /m)
+    expect(first.messages[first.messages.length - 1].type).toBe('STATE')
+    const firstIds = records(first.messages, 'public-killed').map((r) => r.id as number)
+    const second = await sync(config, catalog, lastState(first.messages))
+    expectSuccess(second)
+    const ids = new Set([...firstIds, ...records(second.messages, 'public-killed').map((r) => r.id as number)])
+    expect(ids.size).toBe(total)
+  })
+
+  it('stdout closed by the reader: stops quietly, non-zero, no connection left', async () => {
+    const { app, config, catalog, state } = await streamingSetup('lb_epipe', 'epiped')
+    let lines = 0
+    const r = await sync(config, catalog, state, { onLine: (_line, child) => { if (++lines === 500) child.stdout?.destroy() } })
+    expect(r.code).not.toBe(0)
+    expect(r.code).not.toBeNull()
+    expect(r.stderr).not.toMatch(/^\s+at /m)
+    expect(r.stderr).not.toMatch(/level=error|^error:/m)
+    const [{ n }] = await sql('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [app])
+    expect(Number(n)).toBe(0)
+  })
+})
