@@ -116,7 +116,7 @@ class ReplicationSession {
     const streaming = svc.subscribe(plugin, this.#opts.slotName, formatLsn(this.#opts.startLsn))
     streaming.then(
       () => { if (!this.#stopping) this.#fail(new TapError('REPLICATION_FAILED', 'the server ended the replication stream')) },
-      (e: unknown) => this.#fail(replicationError(e, this.#opts.slotName, `starting replication from slot "${this.#opts.slotName}"`)),
+      (e: unknown) => this.#fail(replicationError(e, this.#opts.slotName, `${this.#streaming ? 'streaming' : 'starting replication'} from slot "${this.#opts.slotName}"`)),
     )
     await Promise.race([started, streaming.then(() => undefined, () => undefined)])
     if (this.#failure) throw this.#failure
