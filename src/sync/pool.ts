@@ -44,6 +44,8 @@ export class TablePool {
   readonly #size: number
   readonly #logger: Logger
   #closed = false
+  /** Rejects when a thread fails outside a task (e.g. its module cannot load); never resolves. */
+  readonly #broken: Promise<never>
 
   constructor(opts: TablePoolOptions) {
     if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError(`TablePool size must be a positive integer (got ${opts.size})`)
@@ -61,8 +63,16 @@ export class TablePool {
       resourceLimits: { maxYoungGenerationSizeMb: opts.youngGenerationMb ?? 64 },
       workerData,
     })
-    // A thread that dies outside a task must not crash the process; tasks report their own errors.
-    this.#pool.on('error', (e: Error) => this.#logger.debug(`table pool: ${e.message}`))
+    // A thread that fails outside a task (its module cannot load, it crashed while idle) must not
+    // crash the process, nor leave tasks queued forever: Piscina stops replacing threads that fail
+    // during startup, so every task still waiting is failed instead.
+    let fail: (e: Error) => void = () => undefined
+    this.#broken = new Promise<never>((_, reject) => { fail = reject })
+    this.#broken.catch(() => undefined)
+    this.#pool.on('error', (e: Error) => {
+      this.#logger.debug(`table pool: ${e.message}`)
+      fail(e)
+    })
   }
 
   get size(): number {
@@ -72,7 +82,7 @@ export class TablePool {
   run(task: TaskWithoutPort): RunningTask {
     const { port1, port2 } = new MessageChannel()
     const full = { ...task, port: port1 } as TableTask
-    const result = this.#pool.run(full, { transferList: [port1] }) as Promise<TaskResult>
+    const result = Promise.race([this.#pool.run(full, { transferList: [port1] }) as Promise<TaskResult>, this.#broken])
     return { port: port2, result }
   }
 
