@@ -32,8 +32,3 @@ export function recordSuffix(version: number | undefined, timeExtracted: Date): 
   const v = version === undefined ? '' : `,"version":${version}`
   return `${v},"time_extracted":"${timeExtracted.toISOString()}"}`
 }
-
-/** A new ACTIVATE_VERSION version: epoch milliseconds (spec §4). */
-export function newVersion(now: number = Date.now()): number {
-  return now
-}

@@ -11,7 +11,7 @@ import {
   isColumnDeselected, isStreamSelected, keyPropertiesOf, resolveReplication, schemaNameOf, tableNameOf,
 } from '../catalog/metadata.js'
 import { isViewRelkind, type ColumnInfo, type TableInfo } from '../catalog/pg-type.js'
-import { getBookmark, keyValueParameter, patchBookmark, reconcileBookmark, type Bookmark, type SingerState } from '../singer/state.js'
+import { getBookmark, keyValueParameter, reconcileBookmark, type Bookmark, type SingerState } from '../singer/state.js'
 
 /** A selected catalog stream with its method resolved (no database needed yet). */
 export interface SelectedStream {
@@ -139,10 +139,4 @@ export function incrementalStart(bookmark: Bookmark, now: number): IncrementalSt
 /** LOG_BASED streams without an lsn bookmark first get an initial FULL_TABLE load (spec §7.2). */
 export function needsInitialLoad(bookmark: Bookmark): boolean {
   return bookmark.lsn === undefined
-}
-
-/** The bookmark patch when a stream starts (the version it writes RECORDs with). */
-export function startPatch(state: SingerState, s: PlannedStream, version: number): SingerState {
-  if (s.method === 'INCREMENTAL') return patchBookmark(state, s.tapStreamId, { version, replication_key: s.replicationKey })
-  return patchBookmark(state, s.tapStreamId, { version })
 }
