@@ -37,6 +37,13 @@ const logger = new Logger(data.logger).child({ component: 'replication' })
 
 /** Lines per batch are cut at about this many characters (~1 MB of UTF-16), as the table workers do. */
 const MAX_BATCH_CHARS = 512 * 1024
+/**
+ * When the library's queue runs dry (the socket delivered everything it had), a batch this big goes
+ * at once; a smaller one waits FLUSH_DELAY_MS for more. Posting every few records would cost more
+ * in postMessage than the records cost to render.
+ */
+const FLUSH_CHARS = 64 * 1024
+const FLUSH_DELAY_MS = 20
 
 /** The data port with credits: at most `max` batches posted and not yet acknowledged. */
 class CreditPort {
@@ -81,6 +88,7 @@ class ReplicationSession {
   /** The 'data' handler running now, awaited before the last batch. */
   #handling: Promise<void> = Promise.resolve()
   #flushing: Promise<void> = Promise.resolve()
+  #flushTimer: NodeJS.Timeout | undefined
   #postedPosition: bigint
   #messages = 0
   #recordsSent = 0
@@ -149,6 +157,7 @@ class ReplicationSession {
   async #end(): Promise<void> {
     this.#stopping = true
     if (this.#timer) clearInterval(this.#timer)
+    if (this.#flushTimer) clearTimeout(this.#flushTimer)
     // Flow control may have paused the socket; a paused socket never sees the server's end, and
     // the library's stop() waits for it.
     resumeSocket(this.#svc)
@@ -185,16 +194,13 @@ class ReplicationSession {
     const queued = hasQueuedMessages(this.#svc)
     this.#acker.keepalive(parseLsn(lsn), queued)
     if (shouldRespond) this.#sendStatus(false)
-    if (!queued) void this.#flush()
+    if (!queued) this.#flushSoon()
   }
 
   #onData(lsn: string, payload: string): Promise<void> {
     if (this.#stopping) return Promise.resolve()
     this.#handling = this.#handle(parseLsn(lsn), payload).catch((e: unknown) => {
       this.#fail(e instanceof TapError ? e : new TapError('REPLICATION_FAILED', `decoding the change at ${lsn}: ${(e as Error).message}`))
-    }).finally(() => {
-      // The library clears its busy flag after this handler returns; look again on the next turn.
-      setImmediate(() => this.#afterHandled())
     })
     return this.#handling
   }
@@ -223,17 +229,32 @@ class ReplicationSession {
       default:
         break
     }
-    if (this.#batch.lines.length >= MAX_BATCH_CHARS) await this.#flush()
-    else if (!hasMessagesBehind(this.#svc)) {
-      this.#acker.drained()
+    if (this.#batch.lines.length >= MAX_BATCH_CHARS) {
       await this.#flush()
+      return
     }
+    if (hasMessagesBehind(this.#svc)) return
+    this.#acker.drained()
+    // The library clears its busy flag after this handler returns: a keepalive that arrives in
+    // between is held by the Acker; look again on the next turn.
+    setImmediate(() => this.#afterHandled())
+    if (this.#batch.lines.length >= FLUSH_CHARS) await this.#flush()
+    else this.#flushSoon()
   }
 
   #afterHandled(): void {
     if (this.#stopping || hasQueuedMessages(this.#svc)) return
     this.#acker.drained()
-    if (this.#acker.position !== this.#postedPosition) void this.#flush()
+    this.#flushSoon()
+  }
+
+  /** A flush in FLUSH_DELAY_MS, unless one is already due. */
+  #flushSoon(): void {
+    if (this.#flushTimer !== undefined || this.#stopping) return
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined
+      void this.#flush()
+    }, FLUSH_DELAY_MS)
   }
 
   /** Posts the batch at hand with the position it reaches; one flush at a time, in order. */
