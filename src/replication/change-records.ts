@@ -92,6 +92,8 @@ class StreamState {
   readonly prefix: string
   readonly clamps = new ClampCounter()
   readonly #layouts = new Map<string, Layout>()
+  #lastNames: readonly string[] | undefined
+  #lastLayout: Layout | undefined
   /** Re-reads done, by the set of unknown columns that caused them (spec §7.4: once per set). */
   readonly rereads = new Set<string>()
   toastRecords = 0
@@ -109,18 +111,23 @@ class StreamState {
     this.columns = columns
     this.#known = new Set(columns.map((c) => c.name))
     this.#layouts.clear()
+    this.#lastNames = undefined
   }
 
   /** The layout for a tuple's column names (a row, or a delete's identity). */
   layout(names: readonly string[]): Layout {
-    // wal2json sends a table's columns in attnum order every time, so a handful of layouts
-    // (full row, row without TOAST columns, key only) serve a whole run.
+    // Consecutive changes of a table nearly always have the same columns: compare with the last
+    // ones before building a key. wal2json sends a table's columns in attnum order every time, so
+    // a handful of layouts (full row, row without TOAST columns, key only) serve a whole run.
+    if (this.#lastNames !== undefined && sameNames(this.#lastNames, names)) return this.#lastLayout as Layout
     const key = names.join('\0')
     let l = this.#layouts.get(key)
     if (l === undefined) {
       l = this.#compile(names)
       this.#layouts.set(key, l)
     }
+    this.#lastNames = names
+    this.#lastLayout = l
     return l
   }
 
@@ -247,6 +254,12 @@ export class ChangeRecords {
   #nowText(): string {
     return (this.#opts.now?.() ?? new Date()).toISOString().replace('T', ' ').replace('Z', '+00')
   }
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 function tableKey(schemaName: string, tableName: string): string {

@@ -12,9 +12,10 @@
  * the server's digits, booleans as true/false, NaN/±Infinity as null, and everything else as a JSON
  * string holding the type's text output. JSON.parse would round `12345678901234567890.1234567890` and
  * 64-bit integers, and the wal2json on PostgreSQL 15 here (2.5) has no `numeric-data-types-as-string`
- * option, so numbers are turned into strings of their digits before JSON.parse (quoteNumbers below).
- * The result is exactly what a table read receives for the same value, so the one renderer in
- * src/values applies to both: booleans become 't'/'f', numbers their digits, strings their text.
+ * option, so the message is read by a small scanner that keeps numbers as the text they are, and
+ * builds the event directly (no intermediate objects: about 1.5x faster than JSON.parse plus a
+ * walk). The result is exactly what a table read receives for the same value, so the one renderer
+ * in src/values applies to both: booleans become 't'/'f', numbers their digits, strings their text.
  *
  * Unchanged TOAST: in an UPDATE without REPLICA IDENTITY FULL, a TOASTed column that did not change
  * is not in `columns` at all (wal2json skips it, it has no value to print). Callers must treat a
@@ -57,138 +58,225 @@ export class Wal2JsonError extends Error {
   override name = 'Wal2JsonError'
 }
 
+// ---------------------------------------------------------------------------------------------
+// The scanner. wal2json writes compact JSON (no pretty-print); whitespace is still accepted.
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const COMMA = 0x2c
+const COLON = 0x3a
+const LBRACE = 0x7b
+const RBRACE = 0x7d
+const LBRACKET = 0x5b
+const RBRACKET = 0x5d
+
+class Scanner {
+  i = 0
+  /** Index of the next backslash at or after `i` (text.length when none): strings before it have no escapes. */
+  #backslash = -1
+
+  constructor(readonly text: string) {}
+
+  fail(why: string): never {
+    throw new Wal2JsonError(`malformed wal2json message at offset ${this.i}: ${why}`)
+  }
+
+  ws(): void {
+    const t = this.text
+    let c = t.charCodeAt(this.i)
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = t.charCodeAt(++this.i)
+  }
+
+  expect(code: number, what: string): void {
+    this.ws()
+    if (this.text.charCodeAt(this.i) !== code) this.fail(`expected ${what}`)
+    this.i++
+  }
+
+  /** After a member or element: true at ',' (more), false at `close`. */
+  more(close: number, what: string): boolean {
+    this.ws()
+    const c = this.text.charCodeAt(this.i++)
+    if (c === COMMA) return true
+    if (c === close) return false
+    this.i--
+    return this.fail(`expected "," or "${what}"`)
+  }
+
+  string(): string {
+    this.ws()
+    const t = this.text
+    const open = this.i
+    if (t.charCodeAt(open) !== QUOTE) this.fail('expected a string')
+    if (this.#backslash < open) {
+      const b = t.indexOf('\\', open)
+      this.#backslash = b < 0 ? t.length : b
+    }
+    let close = t.indexOf('"', open + 1)
+    if (close < 0) { this.i = t.length; this.fail('unterminated string') }
+    if (close < this.#backslash) {
+      this.i = close + 1
+      return t.slice(open + 1, close)
+    }
+    // Escapes: find the real closing quote (one not preceded by an odd run of backslashes), then
+    // let JSON.parse undo the escapes and reject bad ones.
+    for (;;) {
+      let run = 0
+      for (let b = close - 1; b > open && t.charCodeAt(b) === BACKSLASH; b--) run++
+      if (run % 2 === 0) break
+      close = t.indexOf('"', close + 1)
+      if (close < 0) { this.i = t.length; this.fail('unterminated string') }
+    }
+    this.i = close + 1
+    try {
+      return JSON.parse(t.slice(open, close + 1)) as string
+    } catch {
+      this.i = open
+      return this.fail('bad escape in string')
+    }
+  }
+
+  /** A scalar as PostgreSQL text: strings unescaped, numbers as written, booleans t/f, null. */
+  scalar(): string | null {
+    this.ws()
+    const t = this.text
+    const c = t.charCodeAt(this.i)
+    if (c === QUOTE) return this.string()
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number()
+    if (t.startsWith('null', this.i)) { this.i += 4; return null }
+    if (t.startsWith('true', this.i)) { this.i += 4; return 't' }
+    if (t.startsWith('false', this.i)) { this.i += 5; return 'f' }
+    return this.fail(Number.isNaN(c) ? 'unexpected end' : 'expected a scalar value')
+  }
+
+  /** RFC 8259 number grammar; the text as written. */
+  number(): string {
+    const t = this.text
+    const start = this.i
+    let i = start
+    if (t.charCodeAt(i) === 0x2d) i++
+    const first = t.charCodeAt(i)
+    if (first === 0x30) i++
+    else if (first > 0x30 && first <= 0x39) i = digits(t, i)
+    else { this.i = i; this.fail('bad number') }
+    if (t.charCodeAt(i) === 0x2e) {
+      const j = digits(t, i + 1)
+      if (j === i + 1) { this.i = j; this.fail('bad number') }
+      i = j
+    }
+    const e = t.charCodeAt(i)
+    if (e === 0x65 || e === 0x45) {
+      i++
+      const sign = t.charCodeAt(i)
+      if (sign === 0x2b || sign === 0x2d) i++
+      const j = digits(t, i)
+      if (j === i) { this.i = j; this.fail('bad number') }
+      i = j
+    }
+    this.i = i
+    return t.slice(start, i)
+  }
+
+  /** Skips any value (members wal2json may add that we do not use, such as `type` or `pk`). */
+  skip(): void {
+    this.ws()
+    const c = this.text.charCodeAt(this.i)
+    if (c === LBRACE) {
+      this.i++
+      this.ws()
+      if (this.text.charCodeAt(this.i) === RBRACE) { this.i++; return }
+      do { this.string(); this.expect(COLON, '":"'); this.skip() } while (this.more(RBRACE, '}'))
+    } else if (c === LBRACKET) {
+      this.i++
+      this.ws()
+      if (this.text.charCodeAt(this.i) === RBRACKET) { this.i++; return }
+      do this.skip(); while (this.more(RBRACKET, ']'))
+    } else {
+      this.scalar()
+    }
+  }
+
+  /** `[{"name":..., "value":...}, ...]` */
+  tuple(): Wal2JsonTuple {
+    const names: string[] = []
+    const values: Array<string | null> = []
+    this.expect(LBRACKET, '"["')
+    this.ws()
+    if (this.text.charCodeAt(this.i) === RBRACKET) { this.i++; return { names, values } }
+    do {
+      this.expect(LBRACE, '"{"')
+      let name: string | undefined
+      let value: string | null | undefined
+      this.ws()
+      if (this.text.charCodeAt(this.i) !== RBRACE) {
+        do {
+          const key = this.string()
+          this.expect(COLON, '":"')
+          if (key === 'name') name = this.string()
+          else if (key === 'value') value = this.scalar()
+          else this.skip()
+        } while (this.more(RBRACE, '}'))
+      } else {
+        this.i++
+      }
+      if (name === undefined || value === undefined) this.fail('column without name or value')
+      names.push(name)
+      values.push(value)
+    } while (this.more(RBRACKET, ']'))
+    return { names, values }
+  }
+}
+
+function digits(t: string, i: number): number {
+  let c = t.charCodeAt(i)
+  while (c >= 0x30 && c <= 0x39) c = t.charCodeAt(++i)
+  return i
+}
+
 /** Decodes one wal2json format-version 2 message. Throws Wal2JsonError on anything malformed. */
 export function decodeWal2Json(text: string): Wal2JsonEvent {
-  const obj = parseJsonKeepingNumbers(text)
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new Wal2JsonError('wal2json message is not an object')
-  const msg = obj as Record<string, JsonValue>
-  const action = msg.action
-  const timestamp = optionalString(msg.timestamp, 'timestamp')
+  const s = new Scanner(text)
+  let action: string | undefined
+  let timestamp: string | undefined
+  let nextLsn: string | undefined
+  let schema: string | undefined
+  let table: string | undefined
+  let columns: Wal2JsonTuple | undefined
+  let identity: Wal2JsonTuple | undefined
+  s.expect(LBRACE, '"{"')
+  s.ws()
+  if (text.charCodeAt(s.i) === RBRACE) s.fail('empty message')
+  do {
+    const key = s.string()
+    s.expect(COLON, '":"')
+    switch (key) {
+      case 'action': action = s.string(); break
+      case 'timestamp': timestamp = s.string(); break
+      case 'nextlsn': nextLsn = s.string(); break
+      case 'schema': schema = s.string(); break
+      case 'table': table = s.string(); break
+      case 'columns': columns = s.tuple(); break
+      case 'identity': identity = s.tuple(); break
+      default: s.skip()
+    }
+  } while (s.more(RBRACE, '}'))
+  s.ws()
+  if (s.i !== text.length) s.fail('text after the message')
   switch (action) {
     case 'B':
     case 'C':
-      return { action, timestamp, nextLsn: optionalString(msg.nextlsn, 'nextlsn') }
+      return { action, timestamp, nextLsn }
     case 'I':
     case 'U':
-      return {
-        action,
-        schema: requiredString(msg.schema, 'schema'),
-        table: requiredString(msg.table, 'table'),
-        timestamp,
-        columns: tuple(msg.columns, 'columns'),
-        identity: msg.identity === undefined ? undefined : tuple(msg.identity, 'identity'),
-      }
+      if (schema === undefined || table === undefined || columns === undefined) return s.fail(`${action} without schema, table or columns`)
+      return { action, schema, table, timestamp, columns, identity }
     case 'D':
-      return {
-        action,
-        schema: requiredString(msg.schema, 'schema'),
-        table: requiredString(msg.table, 'table'),
-        timestamp,
-        identity: tuple(msg.identity, 'identity'),
-      }
+      if (schema === undefined || table === undefined || identity === undefined) return s.fail('D without schema, table or identity')
+      return { action, schema, table, timestamp, identity }
+    case undefined:
+      return s.fail('no action')
     default:
-      if (typeof action !== 'string') throw new Wal2JsonError('wal2json message has no action')
       return { action: 'other', kind: action }
-  }
-}
-
-function requiredString(v: JsonValue | undefined, what: string): string {
-  if (typeof v !== 'string') throw new Wal2JsonError(`wal2json message: ${what} is not a string`)
-  return v
-}
-
-function optionalString(v: JsonValue | undefined, what: string): string | undefined {
-  return v === undefined ? undefined : requiredString(v, what)
-}
-
-function tuple(v: JsonValue | undefined, what: string): Wal2JsonTuple {
-  if (!Array.isArray(v)) throw new Wal2JsonError(`wal2json message: ${what} is not an array`)
-  const names: string[] = new Array(v.length)
-  const values: Array<string | null> = new Array(v.length)
-  for (let i = 0; i < v.length; i++) {
-    const c = v[i]
-    if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new Wal2JsonError(`wal2json message: ${what}[${i}] is not an object`)
-    const col = c as Record<string, JsonValue>
-    names[i] = requiredString(col.name, `${what}[${i}].name`)
-    values[i] = valueText(col.value, what, i)
-  }
-  return { names, values }
-}
-
-/** A wal2json column value → the PostgreSQL text a table read would receive. */
-function valueText(v: JsonValue | undefined, what: string, i: number): string | null {
-  if (typeof v === 'string') return v // numbers too: quoteNumbers made them strings of their digits
-  if (v === null) return null
-  if (v === true) return 't'
-  if (v === false) return 'f'
-  throw new Wal2JsonError(`wal2json message: ${what}[${i}].value is not a scalar`)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Lossless parsing: every bare number outside strings is wrapped in quotes, then JSON.parse (native,
-// about 4x faster than a reader written in JS) does the rest. Values are text for the renderer either
-// way, so a number and a string with the same digits mean the same thing here.
-
-type JsonValue = string | boolean | null | JsonValue[] | { [key: string]: JsonValue }
-
-const NUMBER_TOKEN = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/
-
-function isNumberChar(c: number): boolean {
-  // digits . + - e E
-  return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2b || c === 0x2d || c === 0x65 || c === 0x45
-}
-
-/**
- * `text` with each number outside string literals turned into a string literal of the same digits.
- * Walks string to string with indexOf (strings are most of a wal2json message); only the short gaps
- * between strings (`":`, `,{"`, `":123},{"`) are looked at character by character. Malformed JSON is
- * left for JSON.parse to reject; a malformed number token is rejected here.
- */
-export function quoteNumbers(text: string): string {
-  const n = text.length
-  let out = ''
-  let copied = 0
-  let i = 0
-  while (i < n) {
-    let q = text.indexOf('"', i)
-    if (q < 0) q = n
-    for (let k = i; k < q; k++) {
-      const c = text.charCodeAt(k)
-      if (c !== 0x2d && (c < 0x30 || c > 0x39)) continue
-      let e = k + 1
-      while (e < q && isNumberChar(text.charCodeAt(e))) e++
-      const token = text.slice(k, e)
-      if (!NUMBER_TOKEN.test(token)) throw new Wal2JsonError(`malformed JSON: bad number ${JSON.stringify(token)} at offset ${k}`)
-      out += text.slice(copied, k) + '"' + token + '"'
-      copied = e
-      k = e - 1
-    }
-    if (q >= n) break
-    i = stringEnd(text, q)
-  }
-  return copied === 0 ? text : out + text.slice(copied)
-}
-
-/** Index after the closing quote of the string literal opening at `open` (n if unterminated). */
-function stringEnd(text: string, open: number): number {
-  let from = open + 1
-  for (;;) {
-    const close = text.indexOf('"', from)
-    if (close < 0) return text.length
-    let backslashes = 0
-    for (let b = close - 1; b > open && text.charCodeAt(b) === 0x5c; b--) backslashes++
-    if (backslashes % 2 === 0) return close + 1
-    from = close + 1
-  }
-}
-
-/** Parses a whole JSON text with every number kept as a string of its digits. */
-export function parseJsonKeepingNumbers(text: string): JsonValue {
-  const quoted = quoteNumbers(text)
-  try {
-    return JSON.parse(quoted) as JsonValue
-  } catch (e) {
-    throw new Wal2JsonError(`malformed JSON: ${(e as Error).message}`)
   }
 }
 
