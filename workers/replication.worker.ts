@@ -165,15 +165,16 @@ class ReplicationSession {
     await this.#handling
     if (!this.#failure) await this.#flush()
     await this.#flushing.catch(() => undefined)
+    // Connections close before `end`: the main thread terminates this thread when it sees it.
+    await this.#columnsClient?.end().catch(() => undefined)
+    this.#columnsClient = undefined
+    await this.#svc.destroy().catch(() => undefined)
     this.#port.end({
       type: 'end',
       position: this.#postedPosition,
       reports: this.#records.reports(),
       ...(this.#failure ? { error: serializeError(this.#failure) } : {}),
     })
-    await this.#columnsClient?.end().catch(() => undefined)
-    this.#columnsClient = undefined
-    await this.#svc.destroy().catch(() => undefined)
   }
 
   #fail(e: TapError): void {

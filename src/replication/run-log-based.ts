@@ -255,9 +255,9 @@ class ReplicationRun {
 
   #summary(reports: readonly StreamReport[], failed: boolean): void {
     const seconds = (Date.now() - this.#startedAt) / 1000
-    this.#logger.info(`Replication completed: ${this.#records} messages in ${seconds.toFixed(1)} seconds (${(this.#records / Math.max(0.001, seconds)).toFixed(1)} msg/sec); ` +
-      `STATE lsn ${formatLsn(this.#written)}`)
+    this.#logger.info(`Replication completed: ${this.#records} messages in ${seconds.toFixed(1)} seconds (${(this.#records / Math.max(0.001, seconds)).toFixed(1)} msg/sec)`)
     this.#logger.info(`Messages per stream: ${JSON.stringify(Object.fromEntries(this.#perStream))}`)
+    this.#logger.info(`Streams written up to ${formatLsn(this.#written)} (lsn ${this.#written}); end_lsn was ${formatLsn(this.#args.endLsn)}`)
     const status = failed ? 'failed' : this.#stopping === 'signal' ? 'interrupted' : 'succeeded'
     for (const s of this.#args.streams) this.#metrics.streamEnded(s.stream, status)
     this.#metrics.close()
