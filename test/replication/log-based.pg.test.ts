@@ -292,6 +292,21 @@ describe('LOG_BASED: resuming from a pipelinewise-tap-postgres state', () => {
   })
 })
 
+describe('LOG_BASED: the pipelinewise example state as it is', () => {
+  it('resumes from shared/spec/examples/state-pipelinewise-log-based.json (positions beyond this server: nothing to stream, bookmarks kept)', async () => {
+    const example = { currently_syncing: null, bookmarks: {
+      'public-orders': { last_replication_method: 'LOG_BASED', lsn: 5000000000, version: 1700000000000, xmin: null },
+      'public-users': { last_replication_method: 'LOG_BASED', lsn: 5000001234, version: 1700000000001, xmin: null },
+    } }
+    const config = writeConfig(db, { replication_slot_name: 'lb_pw' })
+    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { orders: { method: 'LOG_BASED' }, users: { method: 'LOG_BASED' } }))
+    const r = await sync(config, catalog, example)
+    expectSuccess(r)
+    expect(records(r.messages)).toHaveLength(0)
+    expect(lastState(r.messages).bookmarks).toEqual(example.bookmarks)
+  })
+})
+
 describe('LOG_BASED: a missing slot', () => {
   it('is a clear error naming the command that creates it', async () => {
     await sql('CREATE TABLE IF NOT EXISTS noslot (id int PRIMARY KEY)')
