@@ -13,6 +13,7 @@ import { SyncMetrics } from '../log/metrics.js'
 import { withClient } from '../pg/connect.js'
 import { parseLsn } from '../pg/lsn.js'
 import { queryError } from '../pg/pg-errors.js'
+import { findSlot } from '../replication/slot.js'
 import type { SingerOutput } from '../singer/output.js'
 import { readCatalog, readState } from '../singer/read-inputs.js'
 import { getBookmark, type SingerState } from '../singer/state.js'
@@ -91,11 +92,17 @@ async function readServerFacts(config: TapConfig, selected: readonly SelectedStr
   // end_lsn comes from the primary; when reads go to a replica that is a second (sequential) connection.
   const lsnOnReadConnection = wantsLsn && !config.use_secondary
   const facts = await withClient(config, { target: 'read' }, async (client): Promise<ServerFacts> => {
-    const endLsn = lsnOnReadConnection ? await currentWalLsn(client) : undefined
+    const endLsn = lsnOnReadConnection ? await slotAndWalLsn(client, config) : undefined
     return { live: await readLiveTables(client, selected), endLsn }
   })
-  if (wantsLsn && !lsnOnReadConnection) facts.endLsn = await withClient(config, { target: 'primary' }, currentWalLsn)
+  if (wantsLsn && !lsnOnReadConnection) facts.endLsn = await withClient(config, { target: 'primary' }, (client) => slotAndWalLsn(client, config))
   return facts
+}
+
+/** A missing or unusable slot fails the run here, before any table is read (spec §11). */
+async function slotAndWalLsn(client: pg.Client, config: TapConfig): Promise<bigint> {
+  await findSlot(client, config)
+  return currentWalLsn(client)
 }
 
 async function currentWalLsn(client: pg.Client): Promise<bigint> {

@@ -316,6 +316,8 @@ describe('LOG_BASED: a missing slot', () => {
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/error: replication slot "lb_absent" does not exist \(hint: create it with `tap-postgres slot create/)
     expect(r.stderr).not.toContain('    at ')
+    // Checked before the initial load: nothing was read.
+    expect(r.messages.filter((m) => m.type === 'RECORD')).toHaveLength(0)
   })
 })
 
