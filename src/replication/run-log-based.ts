@@ -25,7 +25,7 @@ export const REPLICATION_WORKER_URL = new URL('../../workers/replication.worker.
 
 /** Batches the worker may post before the main thread has written them (~0.5 MB of lines each). */
 const MAX_IN_FLIGHT = 4
-/** A STATE at the latest after this many records (pipelinewise's UPDATE_BOOKMARK_PERIOD)... */
+/** A STATE at the latest after this many records (pipelinewise's UPDATE_BOOKMARK_PERIOD), or after poll_interval. */
 const STATE_EVERY_RECORDS = 10_000
 const METRICS_INTERVAL_MS = 60_000
 const STOP_CHECK_MS = 1_000
