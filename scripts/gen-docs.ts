@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
-import { settingsMarkdownTable } from '../src/about.js'
+import { capabilitiesMarkdown, settingsMarkdownTable } from '../src/about.js'
 import { meltanoCapabilitiesYaml, meltanoSettingsYaml } from '../src/docs/meltano-yml.js'
 
 function repoRoot(): string {
@@ -38,6 +38,7 @@ export function replaceBetween(text: string, name: string, body: string): string
 export function generated(): { readme: string; meltano: string } {
   let readme = readFileSync(join(root, 'README.md'), 'utf8')
   readme = replaceBetween(readme, 'settings', settingsMarkdownTable())
+  readme = replaceBetween(readme, 'capabilities', capabilitiesMarkdown())
   let meltano = readFileSync(join(root, 'meltano.yml'), 'utf8')
   meltano = replaceBetween(meltano, 'settings', meltanoSettingsYaml('      '))
   meltano = replaceBetween(meltano, 'capabilities', meltanoCapabilitiesYaml('      '))

@@ -1,7 +1,24 @@
 import { SETTINGS, settingsJsonSchema, type SettingSpec } from './config/schema.js'
 
-/** Capabilities the tap really supports (Meltano reads them from `--about`). */
-export const CAPABILITIES = ['catalog', 'discover', 'state', 'about', 'log-based'] as const
+/** Capabilities the tap really supports, with Meltano's names (meltano.schema.json, extractors). */
+export const CAPABILITIES = ['catalog', 'discover', 'state', 'about', 'activate-version', 'log-based', 'structured-logging'] as const
+// Not claimed: stream-maps, schema-flattening, batch, test (`tap-postgres check` is not Meltano's
+// `--test`), properties (`--properties` is accepted, but Meltano wants catalog or properties, not both).
+
+const CAPABILITY_NOTES: Record<(typeof CAPABILITIES)[number], string> = {
+  catalog: '`--catalog` with stream and column selections (`--properties` is accepted as its older name)',
+  discover: '`--discover` writes the catalog to stdout',
+  state: '`--state` resumes every replication method',
+  about: '`--about [--format json|markdown]`',
+  'activate-version': 'FULL_TABLE streams emit ACTIVATE_VERSION',
+  'log-based': '`replication-method: LOG_BASED` (wal2json)',
+  'structured-logging': 'JSON log lines when SINGER_SDK_LOG_CONFIG names the Singer SDK\'s StructuredFormatter',
+}
+
+/** The capabilities as a Markdown list; the README's list is generated from this (scripts/gen-docs.ts). */
+export function capabilitiesMarkdown(): string {
+  return CAPABILITIES.map((c) => `- \`${c}\`: ${CAPABILITY_NOTES[c]}`).join('\n')
+}
 
 export interface AboutInfo {
   name: string
@@ -27,7 +44,7 @@ function settingType(s: SettingSpec): string {
   return s.kind
 }
 
-/** The settings table; the README's table is generated from this (scripts/gen-readme-settings). */
+/** The settings table; the README's table is generated from this (scripts/gen-docs.ts). */
 export function settingsMarkdownTable(): string {
   const rows = ['| Setting | Type | Default | Required | Description |', '|---|---|---|---|---|']
   for (const s of SETTINGS) {
@@ -48,7 +65,7 @@ export function aboutMarkdown(info: AboutInfo): string {
     '',
     '## Capabilities',
     '',
-    ...info.capabilities.map((c) => `- ${c}`),
+    capabilitiesMarkdown(),
     '',
     '## Settings',
     '',

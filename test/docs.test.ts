@@ -14,6 +14,6 @@ describe('generated docs', () => {
       expect(readme).toContain(`| \`${s.name}\` |`)
       expect(meltano).toContain(`- name: ${s.name}\n`)
     }
-    expect(meltano).toMatch(/- name: password\n\s+kind: password\n[^-]*sensitive: true/)
+    expect(meltano).toMatch(/- name: password\n\s+kind: string\n[^-]*sensitive: true/)
   })
 })

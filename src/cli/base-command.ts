@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load-config.js'
 import type { TapConfig } from '../config/tap-config.js'
 import { Logger, levelFromEnv, type LogFormat } from '../log/logger.js'
 import { SECRET_SETTINGS } from '../config/schema.js'
+import { readSdkLogConfig, type SdkLogConfig } from '../log/sdk-log-config.js'
 
 /**
  * Every command extends this. Errors reach the user only through `catch()`: one line on stderr
@@ -14,8 +15,10 @@ export abstract class BaseCommand extends Command {
   protected logger: Logger = this.makeLogger({}, [])
 
   protected makeLogger(flags: { debug?: boolean; 'log-format'?: string }, secrets: readonly string[]): Logger {
-    this.#debug = flags.debug === true || (process.env.LOG_LEVEL ?? '').toLowerCase() === 'debug'
-    return new Logger({ level: levelFromEnv(process.env, flags.debug === true), format: logFormat(flags['log-format']), secrets })
+    const sdk = readSdkLogConfig(process.env.SINGER_SDK_LOG_CONFIG)
+    const level = levelFromEnv(process.env, flags.debug === true, sdk?.level)
+    this.#debug = level === 'debug'
+    return new Logger({ level, format: logFormat(flags['log-format'], sdk), secrets })
   }
 
   /** Loads config from `--config` files and TAP_POSTGRES_* variables; sets up the logger with its secrets. */
@@ -37,19 +40,23 @@ export abstract class BaseCommand extends Command {
     if (err instanceof Errors.ExitError) throw err
     const tapErr = toTapError(err)
     const line = `error: ${this.logger.redact(tapErr.message)}${tapErr.hint ? ` (hint: ${tapErr.hint})` : ''}`
-    process.stderr.write(line + '\n')
-    if (this.#debug && err.stack) process.stderr.write(this.logger.redact(err.stack) + '\n')
+    this.logger.failure(line, tapErr.code)
+    if (this.#debug && err.stack) {
+      if (this.logger.options.format === 'json') this.logger.debug('stack trace', { stack: err.stack })
+      else process.stderr.write(this.logger.redact(err.stack) + '\n')
+    }
     process.exitCode = tapErr.exitCode
     return undefined
   }
 }
 
-function logFormat(flag: string | undefined): LogFormat {
+/**
+ * `--log-format` wins; else JSON when SINGER_SDK_LOG_CONFIG names a config whose formatter is the
+ * SDK's StructuredFormatter (what Meltano writes for plugins with `structured-logging`); else text.
+ */
+function logFormat(flag: string | undefined, sdk: SdkLogConfig | undefined): LogFormat {
   if (flag === 'json' || flag === 'text') return flag
-  // Meltano asks for structured logs by pointing SINGER_SDK_LOG_CONFIG at a StructuredFormatter config.
-  const sdk = process.env.SINGER_SDK_LOG_CONFIG
-  if (sdk && /structured|json/i.test(sdk)) return 'json'
-  return 'text'
+  return sdk?.structured === true ? 'json' : 'text'
 }
 
 /** oclif's parse errors (unknown flag, bad option) are usage errors: exit 2. */

@@ -42,6 +42,20 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return out
 }
 
+/**
+ * A string holding a JSON array (`["public","sales"]`): how Meltano passes `kind: array` settings in
+ * TAP_POSTGRES_* variables (SettingDefinition.stringify_value is json.dumps for non-strings).
+ */
+function jsonArray(raw: string): unknown[] | undefined {
+  if (!raw.trimStart().startsWith('[')) return undefined
+  try {
+    const v: unknown = JSON.parse(raw)
+    return Array.isArray(v) ? v : undefined
+  } catch {
+    return undefined
+  }
+}
+
 type Coerced = { ok: true; value: unknown } | { ok: false; problem: string }
 
 function coerce(spec: SettingSpec, raw: unknown): Coerced {
@@ -72,7 +86,7 @@ function coerce(spec: SettingSpec, raw: unknown): Coerced {
       return { ok: true, value: n }
     }
     case 'string-list': {
-      const items = typeof raw === 'string' ? raw.split(',') : Array.isArray(raw) ? raw : undefined
+      const items = typeof raw === 'string' ? jsonArray(raw) ?? raw.split(',') : Array.isArray(raw) ? raw : undefined
       if (!items || !items.every((x) => typeof x === 'string')) return { ok: false, problem: 'must be a comma-separated string or an array of strings' }
       const cleaned = (items as string[]).map((x) => x.trim()).filter((x) => x !== '')
       return { ok: true, value: cleaned }

@@ -1,9 +1,11 @@
 import { SETTINGS, type SettingSpec } from '../config/schema.js'
 import { CAPABILITIES } from '../about.js'
 
-/** Meltano setting kinds for our setting kinds (secrets are `password` + `sensitive`). */
+/**
+ * Meltano setting kinds for our setting kinds (meltano.schema.json base_setting.kind). Secrets are
+ * `sensitive: true` on their own kind: `kind: password` is deprecated there.
+ */
 function meltanoKind(s: SettingSpec): string {
-  if (s.secret && s.name === 'password') return 'password'
   switch (s.kind) {
     case 'integer': return 'integer'
     case 'number': return 'decimal'

@@ -1,6 +1,7 @@
+import { fstatSync } from 'node:fs'
 import { threadId } from 'node:worker_threads'
 
-/** Logs go to stderr only: stdout belongs to Singer messages. */
+/** Logs go to stderr (see defaultSink): stdout belongs to Singer messages. */
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error'
 export type LogFormat = 'text' | 'json'
 
@@ -32,7 +33,7 @@ export class Logger {
   constructor(opts: LoggerOptions, context: LogContext = {}) {
     this.#opts = opts
     this.#context = context
-    this.#sink = opts.sink ?? ((line) => process.stderr.write(line + '\n'))
+    this.#sink = opts.sink ?? defaultSink()
   }
 
   get options(): SerializableLoggerOptions {
@@ -53,10 +54,37 @@ export class Logger {
   warn(message: string, extra?: Record<string, unknown>): void { this.log('warning', message, extra) }
   error(message: string, extra?: Record<string, unknown>): void { this.log('error', message, extra) }
 
-  /** A raw line such as `METRIC: {...}`, printed as a message at info level. */
   log(level: LogLevel, message: string, extra?: Record<string, unknown>): void {
     if (!this.isEnabled(level)) return
     this.#sink(this.redact(this.format(level, message, extra)))
+  }
+
+  /**
+   * A Singer metric point (JSON text) at info level: `METRIC: {...}` in text; in JSON, as the SDK's
+   * StructuredFormatter writes it: message `METRIC` and the point as `metric_info` (and the stream's
+   * name as `stream_name`).
+   */
+  metric(point: string, stream?: string): void {
+    if (!this.isEnabled('info')) return
+    if (this.#opts.format === 'json') {
+      const logger = stream === undefined ? this : this.child({ stream })
+      this.#sink(this.redact(logger.format('info', 'METRIC', undefined, { metric_info: point }, 'metrics')))
+    } else {
+      this.#sink(this.redact(this.format('info', `METRIC: ${point}`)))
+    }
+  }
+
+  /**
+   * The one line that reports a failed run (`error: <what>: <why>`): as it is in text; in JSON an
+   * error record with an `exception` object (type, module, message), the shape Meltano renders.
+   */
+  failure(line: string, errorType: string): void {
+    if (this.#opts.format !== 'json') {
+      this.#sink(this.redact(line))
+      return
+    }
+    const exception = JSON.stringify({ type: errorType, module: this.#opts.name ?? 'tap-postgres', message: line.replace(/^error: /, '') })
+    this.#sink(this.redact(this.format('error', line, undefined, { exception })))
   }
 
   redact(text: string): string {
@@ -67,35 +95,76 @@ export class Logger {
     return out
   }
 
-  private format(level: LogLevel, message: string, extra?: Record<string, unknown>): string {
+  /** `raw`: extra top-level JSON fields, given as JSON text (JSON format only). */
+  private format(level: LogLevel, message: string, extra?: Record<string, unknown>, raw?: Record<string, string>, subLogger?: string): string {
     const ts = new Date()
     const oneLine = message.replace(/[\r\n]+/g, ' ')
     if (this.#opts.format === 'json') {
+      // The keys Meltano's singer-sdk log parser requires (level, pid, logger_name, ts, thread_name,
+      // app_name, stream_name, message), then extra: the SDK's StructuredFormatter record.
       const { stream, ...rest } = this.#context
-      return JSON.stringify({
+      const name = this.#opts.name ?? 'tap-postgres'
+      let line = JSON.stringify({
         level,
         pid: process.pid,
-        logger_name: this.#opts.name ?? 'tap-postgres',
+        logger_name: subLogger === undefined ? name : `${name}.${subLogger}`,
         ts: ts.getTime() / 1000,
         thread_name: threadId === 0 ? 'MainThread' : `Worker-${threadId}`,
         app_name: 'tap-postgres',
         stream_name: stream ?? null,
         message: oneLine,
-        extra: { ...rest, ...(extra ?? {}) },
       })
+      for (const [k, v] of Object.entries(raw ?? {})) line = `${line.slice(0, -1)},${JSON.stringify(k)}:${v}}`
+      return `${line.slice(0, -1)},"extra":${JSON.stringify({ ...rest, ...(extra ?? {}) }, bigintAsText)}}`
     }
     let line = `time=${ts.toISOString()} level=${level}`
     for (const [k, v] of Object.entries(this.#context)) if (v !== undefined) line += ` ${k}=${v}`
     line += ` message=${oneLine}`
-    if (extra) for (const [k, v] of Object.entries(extra)) line += ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`
+    if (extra) for (const [k, v] of Object.entries(extra)) line += ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v, bigintAsText)}`
     return line
   }
 }
 
-export function levelFromEnv(env: NodeJS.ProcessEnv, debugFlag = false): LogLevel {
+let sharedSink: ((line: string) => void) | undefined
+
+/**
+ * stderr; but when stdout and stderr are the same file or pipe (`2>&1`: `meltano config test` reads
+ * the tap that way), log lines go through stdout's stream, behind the Singer messages already queued
+ * there, so a log line never lands inside a long RECORD line that stdout is still writing.
+ */
+function defaultSink(): (line: string) => void {
+  if (sharedSink === undefined) {
+    const stream = sameFile(1, 2) ? process.stdout : process.stderr
+    sharedSink = (line) => { stream.write(line + '\n') }
+  }
+  return sharedSink
+}
+
+function sameFile(a: number, b: number): boolean {
+  try {
+    const x = fstatSync(a)
+    const y = fstatSync(b)
+    return x.dev === y.dev && x.ino === y.ino
+  } catch {
+    return false
+  }
+}
+
+function bigintAsText(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value
+}
+
+/**
+ * The level: --debug, else the first of LOG_LEVEL, TAP_POSTGRES_LOGLEVEL, LOGLEVEL (the Singer SDK's
+ * variables), else `fallback` (the level of a SINGER_SDK_LOG_CONFIG file, or info).
+ */
+export function levelFromEnv(env: NodeJS.ProcessEnv, debugFlag = false, fallback: LogLevel = 'info'): LogLevel {
   if (debugFlag) return 'debug'
-  const v = (env.LOG_LEVEL ?? '').toLowerCase()
-  if (v === 'debug' || v === 'info' || v === 'error') return v
-  if (v === 'warning' || v === 'warn') return 'warning'
-  return 'info'
+  for (const name of ['LOG_LEVEL', 'TAP_POSTGRES_LOGLEVEL', 'LOGLEVEL']) {
+    const v = (env[name] ?? '').trim().toLowerCase()
+    if (v === 'debug' || v === 'info' || v === 'error') return v
+    if (v === 'warning' || v === 'warn') return 'warning'
+    if (v === 'critical') return 'error'
+  }
+  return fallback
 }

@@ -2,7 +2,8 @@
  * Singer metrics on stderr (spec §9), in the Singer SDK's line format so Meltano picks them up:
  *   METRIC: {"type":"counter","metric":"record_count","value":N,"tags":{"stream":S}}
  * every `intervalMs` and at stream end (the value counts records since the previous line, as the
- * SDK's counters do), and one `sync_duration` timer per stream when it ends.
+ * SDK's counters do), and one `sync_duration` timer per stream when it ends. With JSON logs the point
+ * goes in `metric_info` instead (Logger.metric), as the SDK's StructuredFormatter does.
  */
 import { performance } from 'node:perf_hooks'
 import type { Logger } from './logger.js'
@@ -38,7 +39,7 @@ export class SyncMetrics {
     this.#started.delete(stream)
     if (started === undefined) return
     const seconds = Math.round(performance.now() - started) / 1000
-    this.#metric(`{"type":"timer","metric":"sync_duration","value":${seconds},"tags":{"stream":${jsonString(stream)},"status":"${status}"}}`)
+    this.#metric(stream, `{"type":"timer","metric":"sync_duration","value":${seconds},"tags":{"stream":${jsonString(stream)},"status":"${status}"}}`)
   }
 
   /** A record_count line for every stream in flight that wrote records since its last line. */
@@ -53,10 +54,10 @@ export class SyncMetrics {
   #emitCount(stream: string): void {
     const n = this.#pending.get(stream) ?? 0
     this.#pending.set(stream, 0)
-    this.#metric(`{"type":"counter","metric":"record_count","value":${n},"tags":{"stream":${jsonString(stream)}}}`)
+    this.#metric(stream, `{"type":"counter","metric":"record_count","value":${n},"tags":{"stream":${jsonString(stream)}}}`)
   }
 
-  #metric(json: string): void {
-    this.#logger.log('info', `METRIC: ${json}`)
+  #metric(stream: string, point: string): void {
+    this.#logger.metric(point, stream)
   }
 }
