@@ -169,7 +169,7 @@ describe('meltano run tap-postgres …, as Meltano invokes it', () => {
     expect(s.currently_syncing).toBeNull()
   })
 
-  it('settings from TAP_POSTGRES_* variables win over the config file, in Meltano\'s text forms (JSON arrays, "true", "5")', async () => {
+  it('settings from TAP_POSTGRES_* variables win over the config file, in Meltano\'s text forms (JSON arrays, "true", "5"); a property-level select', async () => {
     const run = newRun()
     // A config file without the connection (and a wrong dbname): only the variables carry it.
     const dir = mkdtempSync(join(tmpdir(), 'meltano-env-'))
@@ -186,12 +186,17 @@ describe('meltano run tap-postgres …, as Meltano invokes it', () => {
     const ids = (JSON.parse(readFileSync(run.catalogPath, 'utf8')) as { streams: Array<{ tap_stream_id: string }> }).streams.map((s) => s.tap_stream_id)
     expect(ids).toContain('ops-jobs')
     run.env.TAP_POSTGRES_FILTER_SCHEMAS = '["public"]'
-    const disc2 = await discoverAndApplyRules(extractor, run, { state: false })
+    // A property-level pattern: `!*.*` leaves even the key column `selected: false`; it is read anyway.
+    const disc2 = await discoverAndApplyRules(extractor, run, { state: false, select: ['public-customers.name'] })
     expectSuccess(disc2)
     expect(readFileSync(run.catalogPath, 'utf8')).not.toContain('ops-jobs')
     const r = await sync(run, { state: false })
     expectSuccess(r)
-    expect(records(r.messages, 'public-customers')).toHaveLength(400)
+    expect(new Set(r.messages.filter((x) => x.stream !== undefined).map((x) => x.stream))).toEqual(new Set(['public-customers']))
+    const customers = records(r.messages, 'public-customers')
+    expect(customers).toHaveLength(400)
+    expect(customers.every((c) => Object.keys(c).join() === 'id,name')).toBe(true)
+    expect(schemaOf(r.messages, 'public-customers').key_properties).toEqual(['id'])
   })
 })
 
