@@ -43,7 +43,7 @@ function rootLevel(text: string): LogLevel | undefined {
     // YAML: `root:` then an indented `level: X`.
     raw = /^root:[ \t]*\r?\n(?:[ \t]+.*\r?\n)*?[ \t]+level:[ \t]*["']?(\w+)/m.exec(text)?.[1]
   }
-  return typeof raw === 'string' ? pythonLevel(raw) : undefined
+  return typeof raw === 'string' || typeof raw === 'number' ? pythonLevel(String(raw)) : undefined
 }
 
 /** Python logging level names (and numbers) → ours; CRITICAL counts as error. */

@@ -126,6 +126,8 @@ describe('structured logging as Meltano asks for it', () => {
     const plain = JSON.stringify({ version: 1, formatters: { singer_formatter: { format: '%(message)s' } }, root: { handlers: ['console'], level: 'WARNING' } })
     expect(parseSdkLogConfig(structured)).toEqual({ structured: true, level: 'debug' })
     expect(parseSdkLogConfig(plain)).toEqual({ structured: false, level: 'warning' })
+    expect(parseSdkLogConfig('{"root": {"level": 10}}')).toEqual({ structured: false, level: 'debug' })
+    expect(parseSdkLogConfig('not a config')).toEqual({ structured: false, level: undefined })
     expect(parseSdkLogConfig('version: 1\nformatters:\n  json:\n    (): singer_sdk.logging.StructuredFormatter\nroot:\n  handlers: [console]\n  level: ERROR\n')).toEqual({ structured: true, level: 'error' })
   })
 
