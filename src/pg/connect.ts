@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import net from 'node:net'
 import pg from 'pg'
 import type { ConnectionOptions } from 'node:tls'
 import { ConfigError } from '../errors.js'
@@ -109,4 +110,26 @@ export async function withClient<T>(config: TapConfig, opts: ClientOptions, fn: 
   } finally {
     await client.end().catch(() => undefined)
   }
+}
+
+/**
+ * Asks the server to cancel what `client` is running (a COPY being read): a CancelRequest on a
+ * socket of its own, which the server answers by closing it; no session is opened or logged in.
+ * Best effort: when it fails, the statement simply runs to its end.
+ */
+export function requestCancel(config: TapConfig, client: pg.Client, target: ConnectionTarget): void {
+  const { processID, secretKey } = client as unknown as { processID: number | null; secretKey: number | null }
+  if (processID === null || secretKey === null) return
+  const cc = clientConfig(config, { target })
+  const host = cc.host ?? 'localhost'
+  const port = cc.port ?? 5432
+  const packet = Buffer.alloc(16)
+  packet.writeInt32BE(16, 0)
+  packet.writeInt32BE(80877102, 4)
+  packet.writeInt32BE(processID, 8)
+  packet.writeInt32BE(secretKey, 12)
+  const socket = host.startsWith('/') ? net.connect(`${host}/.s.PGSQL.${port}`) : net.connect(port, host)
+  socket.setTimeout(10_000, () => socket.destroy())
+  socket.on('error', () => undefined)
+  socket.once('connect', () => socket.end(packet))
 }

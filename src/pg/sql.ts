@@ -84,3 +84,55 @@ export function incrementalQuery(q: IncrementalQuery): BoundQuery {
   }
   return { text, values }
 }
+
+/**
+ * A string literal that reads back as `value` whatever `standard_conforming_strings` is: quotes
+ * doubled, and with a backslash the `E'...'` form with backslashes doubled (as pg's escapeLiteral).
+ */
+export function quoteLiteral(value: string): string {
+  const quoted = value.replace(/'/g, "''")
+  return value.includes('\\') ? ` E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`
+}
+
+/**
+ * `COPY (<query>) TO STDOUT` for a bound query: COPY takes no parameters, so each `$n` becomes the
+ * literal of its value. A literal without a type is resolved from its context exactly like an
+ * untyped parameter (`key >= '...'` takes the key column's type), and `$1::xid` keeps its cast.
+ * Placeholders are only replaced outside quoted identifiers and string literals.
+ */
+export function copyStatement(q: BoundQuery): string {
+  let out = ''
+  let i = 0
+  const text = q.text
+  while (i < text.length) {
+    const c = text[i]
+    if (c === '"' || c === "'") {
+      // Up to the closing quote; a doubled quote inside is part of the name/literal.
+      let j = i + 1
+      for (;;) {
+        const k = text.indexOf(c, j)
+        if (k < 0) throw new Error(`unterminated ${c} in query text`)
+        if (text[k + 1] === c) {
+          j = k + 2
+          continue
+        }
+        j = k + 1
+        break
+      }
+      out += text.slice(i, j)
+      i = j
+    } else if (c === '$' && /[0-9]/.test(text[i + 1] ?? '')) {
+      let j = i + 1
+      while (j < text.length && /[0-9]/.test(text[j])) j++
+      const n = Number(text.slice(i + 1, j))
+      const value = q.values[n - 1]
+      if (value === undefined) throw new Error(`query parameter $${n} has no value`)
+      out += quoteLiteral(value)
+      i = j
+    } else {
+      out += c
+      i++
+    }
+  }
+  return `COPY (${out}) TO STDOUT`
+}

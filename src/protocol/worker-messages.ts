@@ -82,8 +82,8 @@ export type BatchMark =
 /** Worker → main on the task port. */
 export interface BatchMessage {
   readonly type: 'batch'
-  /** Finished RECORD lines, each ending in '\n'. */
-  readonly lines: string
+  /** Finished RECORD lines, each ending in '\n': text, or UTF-8 bytes moved across (transferList). */
+  readonly lines: string | Uint8Array
   readonly rows: number
   readonly mark?: BatchMark
 }

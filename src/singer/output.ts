@@ -30,8 +30,8 @@ export class SingerOutput {
     return this.#closed
   }
 
-  /** Writes text (whole lines, each ending in '\n'); resolves once the stream can take more. */
-  async write(text: string): Promise<void> {
+  /** Writes text or UTF-8 bytes (whole lines, each ending in '\n'); resolves once the stream can take more. */
+  async write(text: string | Uint8Array): Promise<void> {
     if (this.#closed) throw this.#closed
     this.#bytes += text.length
     if (this.#stream.write(text)) return

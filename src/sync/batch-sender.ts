@@ -36,10 +36,11 @@ export class BatchSender {
     return this.#aborted
   }
 
-  async send(batch: BatchMessage): Promise<void> {
+  /** `transfer`: buffers of the batch that move to the main thread (no copy; unusable here afterwards). */
+  async send(batch: BatchMessage, transfer?: ArrayBuffer[]): Promise<void> {
     if (this.#aborted) throw new TaskAborted()
     while (this.#inFlight >= this.#maxInFlight) await this.#waitForChange()
-    this.#port.postMessage(batch)
+    this.#port.postMessage(batch, transfer)
     this.#inFlight++
   }
 

@@ -15,8 +15,8 @@ export interface SyncEmitter {
   readonly state: SingerState
   /** Writes finished Singer lines (each ending in '\n'); resolves when stdout can take more. */
   write(lines: string): Promise<void>
-  /** As `write`, for lines holding `rows` RECORDs (counted for the run summary). */
-  writeRecords(lines: string, rows: number): Promise<void>
+  /** As `write`, for lines (text or UTF-8 bytes) holding `rows` RECORDs (counted for the run summary). */
+  writeRecords(lines: string | Uint8Array, rows: number): Promise<void>
   /** Changes a stream's bookmark. Call only after the records it covers were written (await write). */
   commit(tapStreamId: string, patch: BookmarkPatch): void
   /** Sets `currently_syncing` (a stream in flight, or null). */
@@ -51,7 +51,7 @@ export class OutputEmitter implements SyncEmitter {
   }
 
   /** For batches of RECORD lines: counted, for the run summary. */
-  writeRecords(lines: string, rows: number): Promise<void> {
+  writeRecords(lines: string | Uint8Array, rows: number): Promise<void> {
     this.#records += rows
     return this.#output.write(lines)
   }

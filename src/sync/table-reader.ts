@@ -16,6 +16,7 @@ import type { BatchMark, TableTask, TaskResult } from '../protocol/worker-messag
 import { recordPrefix, recordSuffix } from '../singer/messages.js'
 import { ClampCounter, compileRecordRenderer, renderValue } from '../values/index.js'
 import { BatchSender, TaskAborted } from './batch-sender.js'
+import { copyRows } from './copy-rows.js'
 
 /** A batch is cut at whichever comes first; STATE follows every ~1000 rows (spec §6). */
 const BATCH_ROWS = 1000
@@ -45,7 +46,8 @@ export async function runTableTask(conn: ReaderConnection, config: TapConfig, ba
     await conn.client.query(task.kind === 'fullTable' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN READ ONLY')
     try {
       if (config.diagnostic_mode) await logDiagnostics(conn.client, task, logger)
-      await streamRows(conn, task, config, sender, clamps, logger, progress)
+      if (process.env.TAP_POSTGRES_READ_PATH === 'cursor') await streamRows(conn, task, config, sender, clamps, logger, progress)
+      else await copyRows(conn, task, taskQuery(task), config, sender, clamps, logger, progress)
       await conn.client.query('COMMIT')
     } catch (e) {
       if (!conn.isLost()) await conn.client.query('ROLLBACK').catch(() => undefined)
