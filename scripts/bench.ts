@@ -2,14 +2,29 @@
  * `npm run bench`: how fast the tap is next to what the server can do on the same data, in the same run.
  * Not a test: it prints numbers (medians of --runs runs). See README "Performance".
  *
- *   node dist/scripts/bench.js [--case wide,many,log,slow] [--rows 1000000] [--runs 3] [--max-workers 4] [--json]
+ *   node dist/scripts/bench.js [--case wide,many,log,slow] [--rows 1000000] [--runs 3] [--max-workers 4] [--chunk-rows N] [--json]
+ *
+ * Cases: `wide` (one table of --rows rows, 15 columns, FULL_TABLE as configured by default: ordered
+ * by xmin, resumable), `wide_fast` (the same with fast_sync: no ORDER BY), `many` (20 tables of
+ * 50,000 rows, selected together), `log` (--changes inserts/updates/deletes on array and hstore
+ * columns, consumed by a LOG_BASED run), `slow` (wide, read by a consumer that stalls 3 s first).
+ * `--max-workers 1,2,4` repeats the table cases for each pool size.
+ *
+ * Limits, measured in the same run on the same data: `COPY t TO STDOUT` and
+ * `COPY (SELECT row_to_json(t) FROM t) TO STDOUT` through psql into /dev/null (tables, one after
+ * another), `pg_logical_slot_peek_changes` with the tap's wal2json options (log). `ratio` is the
+ * tap's rate divided by the limit's rate (= limit wall / tap wall): 1 means as fast as the limit.
+ * Connections are counted from the server log (`connection authorized` with the run's
+ * application_name); with PG_BENCH_URL set PG_BENCH_LOG to the server log to count them.
+ * `--chunk-rows` sets the tap's chunk_rows (default: the tap's), e.g. 100000 to read the 1,000,000-row
+ * wide table in 10 chunks on max_workers threads.
  *
  * The server: PG_BENCH_URL, else a throwaway-style cluster kept in .tmp/bench-cluster so that the
  * data sets are generated once (stamped with DATASET_VERSION and the row count).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, statSync, writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
-import { tmpdir, cpus, totalmem } from 'node:os'
+import { tmpdir, cpus, totalmem, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
@@ -18,7 +33,7 @@ import { ensureMany, ensureWide, generateLogChanges, LOG_TABLE, resetLogTable } 
 import { median, runTapMeasured, timePsql, type TapRun } from './bench/measure.js'
 import { REPO } from './bench/paths.js'
 
-interface Args { cases: string[]; rows: number; runs: number; maxWorkers: number; json: boolean; logChanges: number }
+interface Args { cases: string[]; rows: number; runs: number; maxWorkers: number[]; chunkRows?: number; json: boolean; logChanges: number }
 
 function parseArgs(argv: string[]): Args {
   const get = (name: string): string | undefined => {
@@ -29,7 +44,8 @@ function parseArgs(argv: string[]): Args {
     cases: (get('case') ?? 'wide,many,log,slow').split(','),
     rows: Number(get('rows') ?? 1_000_000),
     runs: Number(get('runs') ?? 3),
-    maxWorkers: Number(get('max-workers') ?? 4),
+    maxWorkers: (get('max-workers') ?? '4').split(',').map(Number),
+    chunkRows: get('chunk-rows') === undefined ? undefined : Number(get('chunk-rows')),
     json: argv.includes('--json'),
     logChanges: Number(get('changes') ?? 100_000),
   }
@@ -41,7 +57,7 @@ async function server(): Promise<Server> {
   const url = process.env.PG_BENCH_URL
   if (url) {
     const u = new URL(url)
-    return { host: u.hostname, port: Number(u.port || 5432), user: decodeURIComponent(u.username), password: u.password ? decodeURIComponent(u.password) : undefined, logPath: '', stop: () => undefined }
+    return { host: u.hostname, port: Number(u.port || 5432), user: decodeURIComponent(u.username), password: u.password ? decodeURIComponent(u.password) : undefined, logPath: process.env.PG_BENCH_LOG ?? '', stop: () => undefined }
   }
   const c: TestCluster = await startCluster({ persistentDir: join(REPO, '.tmp', 'bench-cluster'), settings: ['shared_buffers = 512MB', 'max_wal_size = 4GB'] })
   return { ...c }
@@ -53,9 +69,26 @@ function psqlArgs(s: Server): string[] {
   return ['-h', s.host, '-p', String(s.port), '-U', s.user, '-d', DB]
 }
 
-function countConnections(s: Server, appName: string): number | undefined {
+function logSize(s: Server): number {
+  try {
+    return s.logPath ? statSync(s.logPath).size : 0
+  } catch {
+    return 0
+  }
+}
+
+/** Sessions opened by `appName`, from the server log written since byte `from`. */
+function countConnections(s: Server, appName: string, from: number): number | undefined {
   if (!s.logPath) return undefined
-  return readFileSync(s.logPath, 'utf8').split('\n').filter((l) => l.includes('connection authorized') && l.includes(`application_name=${appName}`)).length
+  const fd = openSync(s.logPath, 'r')
+  try {
+    const size = fstatSync(fd).size
+    const buf = Buffer.alloc(Math.max(0, size - from))
+    readSync(fd, buf, 0, buf.length, from)
+    return buf.toString('utf8').split('\n').filter((l) => l.includes('connection authorized') && l.includes(`application_name=${appName}`)).length
+  } finally {
+    closeSync(fd)
+  }
 }
 
 function tmpFile(name: string, value: unknown): string {
@@ -84,29 +117,47 @@ function selectOnly(catalog: CatalogJson, tables: readonly string[], method: str
   }
 }
 
-interface Row { case: string; metric: string; value: number; unit: string }
+interface Limit { name: string; wallSeconds: number; rate: number; ratio: number }
 
-function summarize(caseName: string, runs: TapRun[], rows: number, limits: Record<string, number>, conns: (number | undefined)[]): Row[] {
-  const wall = median(runs.map((r) => r.wallSeconds))
-  const out: Row[] = [
-    { case: caseName, metric: 'wall', value: wall, unit: 's' },
-    { case: caseName, metric: 'rows_per_s', value: rows / wall, unit: 'rows/s' },
-    { case: caseName, metric: 'output_mb_per_s', value: median(runs.map((r) => r.bytes / 1e6 / r.wallSeconds)), unit: 'MB/s' },
-    { case: caseName, metric: 'peak_rss', value: Math.max(...runs.map((r) => r.peakRssMb)), unit: 'MB' },
-  ]
-  const c = conns.filter((x): x is number => x !== undefined)
-  if (c.length) out.push({ case: caseName, metric: 'connections_opened', value: Math.max(...c), unit: 'count' })
-  for (const [name, seconds] of Object.entries(limits)) {
-    out.push({ case: caseName, metric: `${name}_wall`, value: seconds, unit: 's' })
-    out.push({ case: caseName, metric: `ratio_vs_${name}`, value: seconds / wall, unit: 'x (>1: tap faster)' })
-  }
-  return out
+interface Result {
+  case: string
+  maxWorkers: number
+  unit: 'rows' | 'messages'
+  count: number
+  /** Medians over the runs (peak RSS and connections: the largest). */
+  wallSeconds: number
+  rate: number
+  outputMbPerSecond: number
+  peakRssMb: number
+  cpuSeconds: number
+  connections?: number
+  limits: Limit[]
+  runs: Array<{ wallSeconds: number; cpuSeconds: number; peakRssMb: number; connections?: number }>
 }
 
-interface Ctx { args: Args; srv: Server; client: pg.Client }
+function summarize(caseName: string, maxWorkers: number, unit: Result['unit'], runs: TapRun[], count: number, limits: Record<string, number>, conns: (number | undefined)[]): Result {
+  const wall = median(runs.map((r) => r.wallSeconds))
+  const c = conns.filter((x): x is number => x !== undefined)
+  return {
+    case: caseName,
+    maxWorkers,
+    unit,
+    count,
+    wallSeconds: wall,
+    rate: count / wall,
+    outputMbPerSecond: median(runs.map((r) => r.bytes / 1e6 / r.wallSeconds)),
+    peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
+    cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
+    connections: c.length ? Math.max(...c) : undefined,
+    limits: Object.entries(limits).map(([name, seconds]) => ({ name, wallSeconds: seconds, rate: count / seconds, ratio: seconds / wall })),
+    runs: runs.map((r, i) => ({ wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, peakRssMb: r.peakRssMb, connections: conns[i] })),
+  }
+}
+
+interface Ctx { args: Args; srv: Server; client: pg.Client; maxWorkers: number; limitCache: Map<string, Record<string, number>> }
 
 function configFor(ctx: Ctx, appName: string, extra: Record<string, unknown> = {}): string {
-  return tmpFile('config.json', { host: ctx.srv.host, port: ctx.srv.port, user: ctx.srv.user, password: ctx.srv.password, dbname: DB, application_name: appName, max_workers: ctx.args.maxWorkers, ...extra })
+  return tmpFile('config.json', { host: ctx.srv.host, port: ctx.srv.port, user: ctx.srv.user, password: ctx.srv.password, dbname: DB, application_name: appName, max_workers: ctx.maxWorkers, ...(ctx.args.chunkRows === undefined ? {} : { chunk_rows: ctx.args.chunkRows }), ...extra })
 }
 
 async function runTimes(ctx: Ctx, label: string, make: (appName: string) => { args: string[]; stallMs?: number }): Promise<{ runs: TapRun[]; conns: (number | undefined)[] }> {
@@ -115,35 +166,43 @@ async function runTimes(ctx: Ctx, label: string, make: (appName: string) => { ar
   for (let i = 0; i < ctx.args.runs; i++) {
     const appName = `bench_${randomBytes(4).toString('hex')}`
     const { args, stallMs } = make(appName)
+    const logFrom = logSize(ctx.srv)
     const r = await runTapMeasured({ bin: BIN, args, stallMs })
     if (r.exitCode !== 0) throw new Error(`${label}: tap exited ${r.exitCode}: ${r.stderrTail}`)
     runs.push(r)
-    conns.push(countConnections(ctx.srv, appName))
-    process.stderr.write(`${label} run ${i + 1}: ${r.wallSeconds.toFixed(2)} s, ${r.records} records, peak RSS ${r.peakRssMb.toFixed(0)} MB\n`)
+    conns.push(countConnections(ctx.srv, appName, logFrom))
+    process.stderr.write(`${label} run ${i + 1}: ${r.wallSeconds.toFixed(2)} s, ${r.records} records, CPU ${r.cpuSeconds.toFixed(1)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB, connections ${conns.at(-1) ?? '?'}, load ${loadavg()[0].toFixed(2)}\n`)
   }
   return { runs, conns }
 }
 
+/** Medians of the server-side limits on these tables (measured once per run of the bench). */
 function copyLimits(ctx: Ctx, tables: readonly string[]): Record<string, number> {
+  const key = tables.join(',')
+  const cached = ctx.limitCache.get(key)
+  if (cached) return cached
   const copy: number[] = []
   const json: number[] = []
   for (let i = 0; i < ctx.args.runs; i++) {
     copy.push(tables.reduce((t, tb) => t + timePsql(psqlArgs(ctx.srv), `COPY ${tb} TO STDOUT`), 0))
     json.push(tables.reduce((t, tb) => t + timePsql(psqlArgs(ctx.srv), `COPY (SELECT row_to_json(bench_row) FROM ${tb} bench_row) TO STDOUT`), 0))
   }
-  return { copy: median(copy), copy_row_to_json: median(json) }
+  const limits = { copy: median(copy), copy_row_to_json: median(json) }
+  process.stderr.write(`limits for ${tables.length} table(s): COPY ${limits.copy.toFixed(2)} s, COPY row_to_json ${limits.copy_row_to_json.toFixed(2)} s\n`)
+  ctx.limitCache.set(key, limits)
+  return limits
 }
 
-async function tableCase(ctx: Ctx, name: string, tables: readonly string[], rows: number, stallMs?: number): Promise<Row[]> {
+async function tableCase(ctx: Ctx, name: string, tables: readonly string[], rows: number, opts: { stallMs?: number; extra?: Record<string, unknown> } = {}): Promise<Result> {
   const catalog = selectOnly(discoverCatalog(configFor(ctx, 'bench_discover')), tables, 'FULL_TABLE')
   const catalogPath = tmpFile('catalog.json', catalog)
-  const { runs, conns } = await runTimes(ctx, name, (app) => ({ args: ['--config', configFor(ctx, app), '--catalog', catalogPath], stallMs }))
+  const { runs, conns } = await runTimes(ctx, `${name} (max_workers ${ctx.maxWorkers})`, (app) => ({ args: ['--config', configFor(ctx, app, opts.extra), '--catalog', catalogPath], stallMs: opts.stallMs }))
   const bad = runs.find((r) => r.records !== rows)
   if (bad) throw new Error(`${name}: expected ${rows} records, got ${bad.records}`)
-  return summarize(name, runs, rows, stallMs ? {} : copyLimits(ctx, tables), conns)
+  return summarize(name, ctx.maxWorkers, 'rows', runs, rows, opts.stallMs ? {} : copyLimits(ctx, tables), conns)
 }
 
-async function logCase(ctx: Ctx): Promise<Row[]> {
+async function logCase(ctx: Ctx): Promise<Result> {
   const { client } = ctx
   for (const slot of ['bench_slot', 'bench_ref']) {
     await client.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slot])
@@ -161,23 +220,32 @@ async function logCase(ctx: Ctx): Promise<Row[]> {
   const changes = await generateLogChanges(client, ctx.args.logChanges)
   const peek: number[] = []
   for (let i = 0; i < ctx.args.runs; i++) {
-    peek.push(timePsql(psqlArgs(ctx.srv), `SELECT count(*) FROM pg_logical_slot_peek_changes('bench_ref', NULL, NULL, 'format-version', '2', 'include-timestamp', '1', 'add-tables', 'public.${LOG_TABLE}')`))
+    // The options the replication worker asks for (workers/replication.worker.ts).
+    peek.push(timePsql(psqlArgs(ctx.srv), `SELECT count(*) FROM pg_logical_slot_peek_changes('bench_ref', NULL, NULL, 'format-version', '2', 'include-timestamp', '1', 'include-lsn', '1', 'include-types', '0', 'actions', 'insert,update,delete', 'add-tables', 'public.${LOG_TABLE}')`))
   }
   // Every run starts from the same state, so it re-reads the same changes (the slot is only confirmed up to the input state).
   const { runs, conns } = await runTimes(ctx, 'log', (app) => ({ args: ['--config', cfg(app), '--catalog', catalogPath, '--state', statePath] }))
   const bad = runs.find((r) => r.records !== changes)
   if (bad) throw new Error(`log: expected ${changes} records, got ${bad.records}`)
   await client.query(`SELECT pg_drop_replication_slot('bench_ref')`)
-  return summarize('log', runs, changes, { wal2json_peek: median(peek) }, conns)
+  return summarize('log', ctx.maxWorkers, 'messages', runs, changes, { wal2json_peek: median(peek) }, conns)
 }
 
-function printTable(rows: Row[]): void {
-  const w = (s: string, n: number) => s.padEnd(n)
-  process.stdout.write(`${w('case', 8)} ${w('metric', 28)} ${w('value', 14)} unit\n`)
-  for (const r of rows) {
-    const v = Math.abs(r.value) >= 100 ? r.value.toFixed(0) : r.value.toFixed(2)
-    process.stdout.write(`${w(r.case, 8)} ${w(r.metric, 28)} ${w(v, 14)} ${r.unit}\n`)
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+}
+
+function printTable(results: Result[]): void {
+  const head = ['case', 'max_workers', 'wall s', 'rate /s', 'MB/s', 'peak RSS MB', 'CPU s', 'connections', 'limit', 'limit wall s', 'limit rate /s', 'ratio']
+  const lines: string[][] = []
+  for (const r of results) {
+    const base = [r.case, String(r.maxWorkers), fmt(r.wallSeconds, 2), `${fmt(r.rate)} ${r.unit}`, fmt(r.outputMbPerSecond, 1), fmt(r.peakRssMb), fmt(r.cpuSeconds, 1), r.connections === undefined ? '?' : String(r.connections)]
+    if (r.limits.length === 0) lines.push([...base, '', '', '', ''])
+    r.limits.forEach((l, i) => lines.push([...(i === 0 ? base : base.map(() => '')), l.name, fmt(l.wallSeconds, 2), fmt(l.rate), fmt(l.ratio, 2)]))
   }
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)))
+  const row = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |\n`
+  process.stdout.write(row(head) + row(widths.map((w) => '-'.repeat(w))) + lines.map(row).join(''))
 }
 
 async function main(): Promise<void> {
@@ -190,22 +258,29 @@ async function main(): Promise<void> {
   await admin.end()
   const client = new pg.Client({ host: srv.host, port: srv.port, user: srv.user, password: srv.password, database: DB })
   await client.connect()
-  const ctx: Ctx = { args, srv, client }
-  const rows: Row[] = []
+  const ctx: Ctx = { args, srv, client, maxWorkers: args.maxWorkers[0], limitCache: new Map() }
+  const results: Result[] = []
+  const loadBefore = loadavg()
   try {
-    if (args.cases.includes('wide')) rows.push(...(await tableCase(ctx, 'wide', [await ensureWide(client, args.rows)], args.rows)))
-    if (args.cases.includes('many')) rows.push(...(await tableCase(ctx, 'many', await ensureMany(client, 20, 50_000), 20 * 50_000)))
-    if (args.cases.includes('log')) rows.push(...(await logCase(ctx)))
-    if (args.cases.includes('slow')) rows.push(...(await tableCase(ctx, 'slow', [await ensureWide(client, args.rows)], args.rows, 3000)))
+    for (const maxWorkers of args.maxWorkers) {
+      ctx.maxWorkers = maxWorkers
+      if (args.cases.includes('wide')) results.push(await tableCase(ctx, 'wide', [await ensureWide(client, args.rows)], args.rows))
+      if (args.cases.includes('wide_fast')) results.push(await tableCase(ctx, 'wide_fast', [await ensureWide(client, args.rows)], args.rows, { extra: { fast_sync: true } }))
+      if (args.cases.includes('many')) results.push(await tableCase(ctx, 'many', await ensureMany(client, 20, 50_000), 20 * 50_000))
+    }
+    ctx.maxWorkers = args.maxWorkers[0]
+    if (args.cases.includes('log')) results.push(await logCase(ctx))
+    if (args.cases.includes('slow')) results.push(await tableCase(ctx, 'slow', [await ensureWide(client, args.rows)], args.rows, { stallMs: 3000 }))
   } finally {
     await client.end()
     srv.stop()
   }
-  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memGb: Math.round(totalmem() / 2 ** 30), node: process.version }
-  if (args.json) process.stdout.write(JSON.stringify({ machine, args, rows }, null, 2) + '\n')
+  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadBefore, loadAfter: loadavg() }
+  if (args.json) process.stdout.write(JSON.stringify({ machine, args, results }, null, 2) + '\n')
   else {
-    process.stdout.write(`machine: ${machine.cpus} cores (${machine.cpu}), ${machine.memGb} GB, node ${machine.node}; runs=${args.runs} max_workers=${args.maxWorkers}\n`)
-    printTable(rows)
+    const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ')
+    process.stdout.write(`machine: ${machine.cpus} cores (${machine.cpu}), ${machine.memGb} GB, node ${machine.node}; load average ${load(machine.loadBefore)} before, ${load(machine.loadAfter)} after; runs=${args.runs} (medians)${args.chunkRows === undefined ? '' : ` chunk_rows=${args.chunkRows}`}\n`)
+    printTable(results)
   }
 }
 

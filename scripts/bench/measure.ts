@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs'
 
 export interface TapRun {
   wallSeconds: number
+  /** user + system CPU seconds of the tap process (all its threads), last sample before it exited. */
+  cpuSeconds: number
   bytes: number
   records: number
   lines: number
@@ -22,6 +24,20 @@ export interface TapRunOptions {
   env?: NodeJS.ProcessEnv
 }
 
+const CLOCK_TICKS = 100
+
+/** utime + stime of a live process, in seconds. */
+function readCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may contain spaces): state is field 3, utime 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS
+  } catch {
+    return undefined
+  }
+}
+
 function readPeakRssKb(pid: number): number | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -35,6 +51,10 @@ function readPeakRssKb(pid: number): number | undefined {
 const RECORD = Buffer.from('{"type":"RECORD"')
 const STATE = Buffer.from('{"type":"STATE"')
 
+function startsWith(buf: Buffer, at: number, prefix: Buffer): boolean {
+  return buf.length - at >= prefix.length && buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0
+}
+
 export function runTapMeasured(opts: TapRunOptions): Promise<TapRun> {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint()
@@ -46,9 +66,12 @@ export function runTapMeasured(opts: TapRunOptions): Promise<TapRun> {
     let lastStateLine = ''
     let carry = Buffer.alloc(0)
     let peakKb = 0
+    let cpu = 0
     const poll = setInterval(() => {
       const kb = child.pid ? readPeakRssKb(child.pid) : undefined
       if (kb !== undefined && kb > peakKb) peakKb = kb
+      const c = child.pid ? readCpuSeconds(child.pid) : undefined
+      if (c !== undefined) cpu = c
     }, 50)
     if (opts.stallMs) {
       child.stdout.pause()
@@ -62,8 +85,8 @@ export function runTapMeasured(opts: TapRunOptions): Promise<TapRun> {
       let nl: number
       while ((nl = buf.indexOf(10, from)) >= 0) {
         lines++
-        if (buf.indexOf(RECORD, from) === from) records++
-        else if (buf.indexOf(STATE, from) === from) lastStateLine = buf.subarray(from, nl).toString('utf8')
+        if (startsWith(buf, from, RECORD)) records++
+        else if (startsWith(buf, from, STATE)) lastStateLine = buf.subarray(from, nl).toString('utf8')
         from = nl + 1
       }
       carry = Buffer.from(buf.subarray(from))
@@ -78,7 +101,7 @@ export function runTapMeasured(opts: TapRunOptions): Promise<TapRun> {
       const wall = Number(process.hrtime.bigint() - start) / 1e9
       let lastState: unknown
       try { lastState = lastStateLine ? (JSON.parse(lastStateLine) as { value: unknown }).value : undefined } catch { lastState = undefined }
-      resolve({ wallSeconds: wall, bytes, records, lines, peakRssMb: peakKb / 1024, exitCode: code, stderrTail: stderr.slice(-2000), lastState })
+      resolve({ wallSeconds: wall, cpuSeconds: cpu, bytes, records, lines, peakRssMb: peakKb / 1024, exitCode: code, stderrTail: stderr.slice(-2000), lastState })
     })
   })
 }
