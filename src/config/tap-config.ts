@@ -16,6 +16,7 @@ export interface TapConfig {
   readonly application_name: string
   readonly max_workers: number
   readonly itersize: number
+  readonly chunk_rows: number
   readonly work_mem?: string
   readonly fast_sync: boolean
   readonly diagnostic_mode: boolean

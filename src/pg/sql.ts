@@ -39,11 +39,44 @@ export interface FullTableQuery {
   readonly order: 'xmin' | 'unordered'
   /** The xmin of the last row written by an interrupted run (only with order `xmin`). */
   readonly resumeXmin?: number
+  /** A chunk (only with order `unordered`). */
+  readonly pages?: CtidPages
+}
+
+/**
+ * Rows on pages `[from, to)`: `ctid >= '(from,0)' AND ctid < '(to,0)'`, which PostgreSQL 14+ runs as a
+ * TID Range Scan (only those pages are read; no sort, no index). `changedSinceXmin` keeps only rows
+ * written by that transaction or newer ones, with the wraparound-safe `age()` comparison of the xmin
+ * order below.
+ */
+export interface CtidPages {
+  readonly from: number
+  readonly to?: number
+  readonly changedSinceXmin?: number
+}
+
+function tid(page: number): string {
+  if (!Number.isSafeInteger(page) || page < 0 || page > 0xfffffffe) throw new RangeError(`not a page number: ${page}`)
+  return `'(${page},0)'::tid`
+}
+
+function chunkWhere(p: CtidPages): { text: string; values: string[] } {
+  const conditions = [`ctid >= ${tid(p.from)}`]
+  if (p.to !== undefined) conditions.push(`ctid < ${tid(p.to)}`)
+  const values: string[] = []
+  if (p.changedSinceXmin !== undefined) {
+    values.push(String(p.changedSinceXmin))
+    conditions.push(`age(xmin) <= age($1::xid)`)
+  }
+  return { text: ` WHERE ${conditions.join(' AND ')}`, values }
 }
 
 export function fullTableQuery(q: FullTableQuery): BoundQuery {
   const from = qualifiedName(q.schemaName, q.tableName)
-  if (q.order === 'unordered') return { text: `SELECT ${selectList(q.columns)} FROM ${from}`, values: [] }
+  if (q.order === 'unordered') {
+    const where = q.pages === undefined ? { text: '', values: [] } : chunkWhere(q.pages)
+    return { text: `SELECT ${selectList(q.columns)} FROM ${from}${where.text}`, values: where.values }
+  }
   const cols = selectList(q.columns, ['xmin::text'])
   if (q.resumeXmin === undefined) return { text: `SELECT ${cols} FROM ${from} ORDER BY age(xmin) DESC`, values: [] }
   return {

@@ -57,9 +57,24 @@ interface TaskBase {
 
 export interface FullTableTask extends TaskBase {
   readonly kind: 'fullTable'
-  /** `xmin`: ordered and resumable (tables); `unordered`: views and fast_sync. */
+  /** `xmin`: ordered and resumable (tables); `unordered`: views, fast_sync and chunks. */
   readonly order: 'xmin' | 'unordered'
   readonly resumeXmin?: number
+  /** One chunk of a chunked load (sync/chunked-stream.ts); read with order `unordered`. */
+  readonly chunk?: ChunkRead
+}
+
+/** A chunk: the rows on pages `[fromPage, toPage)` of the table, as of the exported snapshot. */
+export interface ChunkRead {
+  /** Names the chunk in the worker's log lines: `3/10`, `recheck 3/10`. */
+  readonly label: string
+  readonly fromPage: number
+  /** Absent for the last chunk: pages added since the plan are read too. */
+  readonly toPage?: number
+  /** Only rows written by this transaction id or newer ones (a resumed load re-checking a finished chunk). */
+  readonly changedSinceXmin?: number
+  /** pg_export_snapshot() name, imported as the transaction's first statement. */
+  readonly snapshot: string
 }
 
 export interface IncrementalTask extends TaskBase {
@@ -87,6 +102,14 @@ export interface BatchMessage {
   readonly rows: number
   readonly mark?: BatchMark
 }
+
+/** Worker → main on the task port, before any batch: the chunk's transaction imported the snapshot. */
+export interface SnapshotImportedMessage {
+  readonly type: 'snapshotImported'
+}
+
+/** Everything a worker posts on the task port. */
+export type TaskPortMessage = BatchMessage | SnapshotImportedMessage
 
 /** Main → worker on the task port. */
 export type ControlMessage =

@@ -2,7 +2,8 @@
  * A sync run (spec §5-§8): inputs → plan → one short-lived main connection (live columns, end_lsn)
  * → FULL_TABLE / INCREMENTAL streams and LOG_BASED initial loads on the pool → LOG_BASED streaming
  * (log-based-seam.ts) → final STATE. Connections at any moment: the main one alone, then the pool's
- * (≤ max_workers), then the replication run's; never two phases at once.
+ * (≤ max_workers, plus the exported snapshot's as the main one while chunks start), then the
+ * replication run's; never two phases at once.
  */
 import type pg from 'pg'
 import { isColumnDeselected } from '../catalog/metadata.js'
@@ -24,7 +25,11 @@ import { runLogBased } from '../replication/run-log-based.js'
 import { needsInitialLoad, planStreams, reconcileState, selectStreams, type PlannedStream, type SelectedStream } from './plan.js'
 import { TablePool } from './pool.js'
 import { progressDisplay } from './progress.js'
-import { runStreams } from './scheduler.js'
+import { readChunkFacts, type ChunkFacts } from './chunk-facts.js'
+import { ChunkedStreamRun, chunkedStarts } from './chunked-stream.js'
+import { runJobs, streamJob, streamOrder, type Job } from './scheduler.js'
+import { SnapshotExporter } from './snapshot.js'
+import { StreamRun, type StreamRunContext } from './stream-runner.js'
 import { StopSignals } from './signals.js'
 
 export interface SyncArgs {
@@ -49,7 +54,7 @@ export async function runSync(args: SyncArgs): Promise<number> {
 
   const signals = new StopSignals(logger)
   try {
-    const { live, endLsn } = await readServerFacts(config, selected)
+    const { live, endLsn, chunkFacts } = await readServerFacts(config, selected)
     const plan = planStreams(selected, live)
     for (const w of plan.warnings) logger.warn(w)
     const emitter = new OutputEmitter(output, reconcileState(inputState, plan.streams))
@@ -58,7 +63,7 @@ export async function runSync(args: SyncArgs): Promise<number> {
     const poolStreams = plan.streams.filter((s) => s.method !== 'LOG_BASED' || needsInitialLoad(getBookmark(emitter.state, s.tapStreamId)))
     const loaded = new Set<string>()
     if (poolStreams.length > 0) {
-      const outcome = await runPool(config, logger, emitter, poolStreams, signals, endLsn)
+      const outcome = await runPool(config, logger, emitter, poolStreams, signals, endLsn, chunkFacts)
       for (const id of outcome.completed) loaded.add(id)
       if (outcome.outputClosed) return quietOutputClosed(logger)
       if (outcome.failure !== undefined) {
@@ -83,6 +88,8 @@ export async function runSync(args: SyncArgs): Promise<number> {
 interface ServerFacts {
   live: Awaited<ReturnType<typeof readLiveTables>>
   endLsn?: bigint
+  /** Sizes of the tables that may load in chunks (none when chunk_rows is 0). */
+  chunkFacts?: ChunkFacts
 }
 
 /** The main connection: live columns of the selected tables in one query, and end_lsn for LOG_BASED. */
@@ -93,7 +100,8 @@ async function readServerFacts(config: TapConfig, selected: readonly SelectedStr
   const lsnOnReadConnection = wantsLsn && !config.use_secondary
   const facts = await withClient(config, { target: 'read' }, async (client): Promise<ServerFacts> => {
     const endLsn = lsnOnReadConnection ? await slotAndWalLsn(client, config) : undefined
-    return { live: await readLiveTables(client, selected), endLsn }
+    const chunkFacts = await chunkFactsFor(client, config, selected)
+    return { live: await readLiveTables(client, selected), endLsn, chunkFacts }
   })
   if (wantsLsn && !lsnOnReadConnection) facts.endLsn = await withClient(config, { target: 'primary' }, (client) => slotAndWalLsn(client, config))
   return facts
@@ -121,20 +129,45 @@ interface PoolOutcome {
   outputClosed: boolean
 }
 
-async function runPool(config: TapConfig, logger: Logger, emitter: OutputEmitter, streams: readonly PlannedStream[], signals: StopSignals, endLsn: bigint | undefined): Promise<PoolOutcome> {
-  const size = Math.max(1, Math.min(config.max_workers, streams.length))
-  const pool = new TablePool({ size, config, logger })
+async function chunkFactsFor(client: pg.Client, config: TapConfig, selected: readonly SelectedStream[]): Promise<ChunkFacts | undefined> {
+  const candidates = selected.filter((s) => s.method === 'FULL_TABLE' || s.method === 'LOG_BASED')
+  if (config.chunk_rows === 0 || candidates.length === 0) return undefined
+  return readChunkFacts(client, candidates)
+}
+
+/**
+ * The pool phase: whole streams and the chunks of chunked loads as jobs on one pool of
+ * min(max_workers, jobs) threads. When some load is chunked, the exported snapshot's connection is
+ * the phase's main connection (snapshot.ts), released once every chunk has imported it.
+ */
+async function runPool(config: TapConfig, logger: Logger, emitter: OutputEmitter, streams: readonly PlannedStream[], signals: StopSignals, endLsn: bigint | undefined, chunkFacts: ChunkFacts | undefined): Promise<PoolOutcome> {
+  const starts = chunkedStarts({ streams, state: emitter.state, chunkRows: config.chunk_rows, facts: chunkFacts, logger })
+  const withLsn = streams.some((s) => s.method === 'LOG_BASED' && starts.get(s.tapStreamId)?.kind === 'fresh')
+  const snapshot = starts.size > 0 ? await SnapshotExporter.open({ config, logger, withLsn, signal: signals.signal }) : undefined
+  let pool: TablePool | undefined
   const metrics = new SyncMetrics(logger)
   const progress = progressDisplay()
   try {
-    const result = await runStreams(streams, size, {
-      pool, emitter, metrics, progress, logger, config, maxInFlight: MAX_IN_FLIGHT, endLsn, now: Date.now,
-    }, signals.signal)
-    return result
+    // The jobs decide the pool's size, and the pool is what they run on: it is set before any job runs.
+    const ctx: StreamRunContext = {
+      get pool(): TablePool { return pool as TablePool },
+      emitter, metrics, progress, logger, config, maxInFlight: MAX_IN_FLIGHT, endLsn, now: Date.now,
+    }
+    const jobs: Job[] = []
+    for (const s of streamOrder(streams)) {
+      const start = starts.get(s.tapStreamId)
+      if (start !== undefined && snapshot !== undefined) jobs.push(...new ChunkedStreamRun(ctx, s, start, snapshot).jobs)
+      else jobs.push(streamJob(new StreamRun(ctx, s)))
+    }
+    snapshot?.seal()
+    const size = Math.max(1, Math.min(config.max_workers, jobs.length))
+    pool = new TablePool({ size, config, logger })
+    return await runJobs(jobs, size, logger, signals.signal)
   } finally {
     metrics.close()
     progress.close()
-    await pool.close()
+    await snapshot?.close()
+    await pool?.close()
   }
 }
 

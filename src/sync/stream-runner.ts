@@ -8,10 +8,11 @@ import type { TapConfig } from '../config/tap-config.js'
 import { deserializeError, TapError } from '../errors.js'
 import type { Logger } from '../log/logger.js'
 import type { SyncMetrics } from '../log/metrics.js'
-import type { BatchMark, BatchMessage, ControlMessage, TaskResult } from '../protocol/worker-messages.js'
+import type { BatchMark, BatchMessage, ControlMessage, TaskPortMessage, TaskResult } from '../protocol/worker-messages.js'
 import { activateVersionLine } from '../singer/messages.js'
 import { getBookmark, rawJson, type BookmarkPatch } from '../singer/state.js'
 import type { OutputEmitter } from './emitter.js'
+import { CHUNKS_KEY } from '../singer/chunk-state.js'
 import { fullTableStart, incrementalStart, type PlannedStream } from './plan.js'
 import type { TablePool, TaskWithoutPort } from './pool.js'
 import type { ProgressSink } from './progress.js'
@@ -47,10 +48,21 @@ interface Opening {
   readonly firstRunOfVersion: boolean
 }
 
+export interface StreamRunOptions {
+  /** Instead of the stream's own (a chunk's names the chunk). */
+  readonly logger?: Logger
+  /** The task's transaction imported the exported snapshot (chunks). */
+  readonly onSnapshotImported?: () => void
+  /** False when the caller reports the task's end itself (a chunk's line says more). */
+  readonly logEnd?: boolean
+}
+
 export class StreamRun {
   readonly stream: PlannedStream
   readonly #ctx: StreamRunContext
   readonly #logger: Logger
+  readonly #onSnapshotImported: (() => void) | undefined
+  readonly #logEnd: boolean
   #port: { postMessage(m: ControlMessage): void } | undefined
   #stopRequested = false
   #aborted = false
@@ -60,10 +72,12 @@ export class StreamRun {
   // Batches are handled one after another: a port delivers the next message while an async handler waits.
   #chain: Promise<void> = Promise.resolve()
 
-  constructor(ctx: StreamRunContext, stream: PlannedStream) {
+  constructor(ctx: StreamRunContext, stream: PlannedStream, options: StreamRunOptions = {}) {
     this.#ctx = ctx
     this.stream = stream
-    this.#logger = ctx.logger.child({ stream: stream.stream })
+    this.#logger = options.logger ?? ctx.logger.child({ stream: stream.stream })
+    this.#onSnapshotImported = options.onSnapshotImported
+    this.#logEnd = options.logEnd ?? true
   }
 
   /** Ask the worker to stop after the rows it has read (signal, or another stream failed). */
@@ -90,7 +104,7 @@ export class StreamRun {
     if (opening.firstRunOfVersion && opening.task.kind === 'fullTable') await emitter.write(activateVersionLine(s.stream, opening.task.version))
     metrics.streamStarted(s.stream)
     progress.started(s.stream, s.rowEstimate)
-    const outcome = await this.#runTask(opening.task)
+    const outcome = await this.runTask(opening.task)
     progress.ended(s.stream)
     metrics.streamEnded(s.stream, outcome.status === 'done' ? 'succeeded' : outcome.status === 'failed' ? 'failed' : 'interrupted')
     if (outcome.status === 'done') await this.#close(opening.task)
@@ -117,21 +131,24 @@ export class StreamRun {
     }
     const start = fullTableStart(bookmark, s.isView, config.fast_sync, this.#ctx.now())
     // A fresh version starts without xmin: a stale one would make an interrupted run resume wrongly.
-    emitter.commit(s.tapStreamId, start.resumeXmin === undefined ? { version: start.version, xmin: undefined } : { version: start.version })
+    // A chunk plan left by a chunked load belongs to an older version, whichever way this read starts.
+    emitter.commit(s.tapStreamId, start.resumeXmin === undefined ? { version: start.version, xmin: undefined, [CHUNKS_KEY]: undefined } : { version: start.version, [CHUNKS_KEY]: undefined })
     return {
       task: { ...base, kind: 'fullTable', version: start.version, order: start.order, resumeXmin: start.resumeXmin },
       firstRunOfVersion: start.firstRunOfVersion,
     }
   }
 
-  async #runTask(task: TaskWithoutPort): Promise<StreamOutcome> {
+  /** Runs one pool task and writes its batches (a whole stream here; chunked-stream.ts runs chunks with it). */
+  async runTask(task: TaskWithoutPort): Promise<StreamOutcome> {
     const running = this.#ctx.pool.run(task)
     const port = running.port
     this.#port = port
     if (this.#aborted) port.postMessage({ type: 'abort' })
     else if (this.#stopRequested) port.postMessage({ type: 'stop' })
-    port.on('message', (m: BatchMessage) => {
-      this.#chain = this.#chain.then(() => this.#onBatch(m))
+    port.on('message', (m: TaskPortMessage) => {
+      if (m.type === 'snapshotImported') this.#onSnapshotImported?.()
+      else this.#chain = this.#chain.then(() => this.#onBatch(m))
     })
     let result: TaskResult
     try {
@@ -152,7 +169,7 @@ export class StreamRun {
       const parts = result.clamped.map(([column, n]) => `${column}: ${n}`)
       this.#logger.warn(`Out-of-range date/time values clamped (infinity, BC or after 9999): ${parts.join(', ')}`)
     }
-    this.#logger.info(`${result.status === 'done' ? 'Finished' : 'Stopped'} after ${this.#rows} rows`)
+    if (this.#logEnd || result.status !== 'done') this.#logger.info(`${result.status === 'done' ? 'Finished' : 'Stopped'} after ${this.#rows} rows`)
     return { status: result.status, rows: this.#rows }
   }
 

@@ -16,6 +16,7 @@ import type { BatchMark, TableTask, TaskResult } from '../protocol/worker-messag
 import { recordPrefix, recordSuffix } from '../singer/messages.js'
 import { ClampCounter, compileRecordRenderer, renderValue } from '../values/index.js'
 import { BatchSender, TaskAborted } from './batch-sender.js'
+import { chunkLogContext, chunkPagesOf, importChunkSnapshot } from './chunk-read.js'
 import { copyRows } from './copy-rows.js'
 
 /** A batch is cut at whichever comes first; STATE follows every ~1000 rows (spec §6). */
@@ -31,13 +32,13 @@ export interface ReaderConnection {
 export function taskQuery(task: TableTask): BoundQuery {
   const columns = task.columns.map((c) => c.name)
   if (task.kind === 'fullTable') {
-    return fullTableQuery({ schemaName: task.schemaName, tableName: task.tableName, columns, order: task.order, resumeXmin: task.resumeXmin })
+    return fullTableQuery({ schemaName: task.schemaName, tableName: task.tableName, columns, order: task.order, resumeXmin: task.resumeXmin, pages: chunkPagesOf(task) })
   }
   return incrementalQuery({ schemaName: task.schemaName, tableName: task.tableName, columns, replicationKey: task.replicationKey, from: task.from, limit: task.limit })
 }
 
 export async function runTableTask(conn: ReaderConnection, config: TapConfig, baseLogger: Logger, task: TableTask): Promise<TaskResult> {
-  const logger = baseLogger.child({ stream: task.stream })
+  const logger = baseLogger.child({ stream: task.stream, ...chunkLogContext(task) })
   const sender = new BatchSender(task.port, task.maxInFlight)
   const clamps = new ClampCounter()
   const progress = { rows: 0 }
@@ -45,6 +46,7 @@ export async function runTableTask(conn: ReaderConnection, config: TapConfig, ba
     // One snapshot for the whole read: rows changed meanwhile are the next run's business.
     await conn.client.query(task.kind === 'fullTable' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN READ ONLY')
     try {
+      await importChunkSnapshot(conn.client, task)
       if (config.diagnostic_mode) await logDiagnostics(conn.client, task, logger)
       if (process.env.TAP_POSTGRES_READ_PATH === 'cursor') await streamRows(conn, task, config, sender, clamps, logger, progress)
       else await copyRows(conn, task, taskQuery(task), config, sender, clamps, logger, progress)
