@@ -115,6 +115,8 @@ export type TaskPortMessage = BatchMessage | SnapshotImportedMessage
 export type ControlMessage =
   /** One batch was written: one more credit. */
   | { readonly type: 'ack' }
+  /** A batch's buffer (BatchMessage.lines as bytes) is out on stdout: moved back to be filled again. */
+  | { readonly type: 'buffer'; readonly buffer: ArrayBuffer }
   /** Stop reading (signal): send what was read, then finish normally. */
   | { readonly type: 'stop' }
   /** Drop everything and finish now (stdout closed, another stream failed hard). */

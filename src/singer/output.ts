@@ -30,11 +30,14 @@ export class SingerOutput {
     return this.#closed
   }
 
-  /** Writes text or UTF-8 bytes (whole lines, each ending in '\n'); resolves once the stream can take more. */
-  async write(text: string | Uint8Array): Promise<void> {
+  /**
+   * Writes text or UTF-8 bytes (whole lines, each ending in '\n'); resolves once the stream can take
+   * more. `onWritten` is called once the stream is done with the bytes (they may then be reused).
+   */
+  async write(text: string | Uint8Array, onWritten?: () => void): Promise<void> {
     if (this.#closed) throw this.#closed
     this.#bytes += text.length
-    if (this.#stream.write(text)) return
+    if (this.#stream.write(text, onWritten && ((err) => { if (!err) onWritten() }))) return
     await new Promise<void>((resolve) => this.#waiters.push(resolve))
     if (this.#closed) throw this.#closed
   }

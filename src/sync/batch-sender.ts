@@ -20,6 +20,8 @@ export class BatchSender {
   #stopRequested = false
   #aborted = false
   #wake: (() => void) | undefined
+  /** Batch buffers the main thread has written out and moved back. */
+  readonly #free: ArrayBuffer[] = []
 
   constructor(port: MessagePort, maxInFlight: number) {
     this.#port = port
@@ -44,6 +46,15 @@ export class BatchSender {
     this.#inFlight++
   }
 
+  /** A buffer of at least `size` bytes that the main thread gave back, if any. */
+  reuse(size: number): Buffer | undefined {
+    while (this.#free.length > 0) {
+      const b = this.#free.pop() as ArrayBuffer
+      if (b.byteLength >= size) return Buffer.from(b)
+    }
+    return undefined
+  }
+
   /** Resolves once the main thread has written every batch sent. */
   async drain(): Promise<void> {
     while (this.#inFlight > 0) await this.#waitForChange()
@@ -61,6 +72,10 @@ export class BatchSender {
   }
 
   #onControl(m: ControlMessage): void {
+    if (m.type === 'buffer') {
+      if (this.#free.length < this.#maxInFlight + 1) this.#free.push(m.buffer)
+      return
+    }
     if (m.type === 'ack') this.#inFlight--
     else if (m.type === 'stop') this.#stopRequested = true
     else if (m.type === 'abort') this.#aborted = true

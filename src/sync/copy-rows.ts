@@ -55,7 +55,7 @@ export async function copyRows(conn: ReaderConnection, task: TableTask, query: B
   let lastLog = started
   let loggedRows = 0
 
-  let sink = new ByteSink(BATCH_BYTES + (64 << 10))
+  const sink = new ByteSink(BATCH_BYTES + (64 << 10))
   let count = 0
   let mark: BatchMark | undefined
   // The last non-NULL replication key of the batch: decoded only when the batch is sent.
@@ -72,7 +72,8 @@ export async function copyRows(conn: ReaderConnection, task: TableTask, query: B
       keySrc = undefined
     }
     const used = sink.pos
-    let bytes = sink.take(Math.min(BATCH_BYTES + (64 << 10), Math.max(64 << 10, used + (used >> 2))))
+    const capacity = Math.min(BATCH_BYTES + (64 << 10), Math.max(64 << 10, used + (used >> 2)))
+    let bytes = sink.take(capacity, sender.reuse(capacity))
     // A server in SQL_ASCII passes bytes through unchecked: invalid UTF-8 becomes U+FFFD, as a
     // string decoder would have made it.
     if (!isUtf8(bytes)) {

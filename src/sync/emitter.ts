@@ -15,8 +15,11 @@ export interface SyncEmitter {
   readonly state: SingerState
   /** Writes finished Singer lines (each ending in '\n'); resolves when stdout can take more. */
   write(lines: string): Promise<void>
-  /** As `write`, for lines (text or UTF-8 bytes) holding `rows` RECORDs (counted for the run summary). */
-  writeRecords(lines: string | Uint8Array, rows: number): Promise<void>
+  /**
+   * As `write`, for lines (text or UTF-8 bytes) holding `rows` RECORDs (counted for the run summary);
+   * `onWritten`: see SingerOutput.write.
+   */
+  writeRecords(lines: string | Uint8Array, rows: number, onWritten?: () => void): Promise<void>
   /** Changes a stream's bookmark. Call only after the records it covers were written (await write). */
   commit(tapStreamId: string, patch: BookmarkPatch): void
   /** Sets `currently_syncing` (a stream in flight, or null). */
@@ -51,9 +54,9 @@ export class OutputEmitter implements SyncEmitter {
   }
 
   /** For batches of RECORD lines: counted, for the run summary. */
-  writeRecords(lines: string | Uint8Array, rows: number): Promise<void> {
+  writeRecords(lines: string | Uint8Array, rows: number, onWritten?: () => void): Promise<void> {
     this.#records += rows
-    return this.#output.write(lines)
+    return this.#output.write(lines, onWritten)
   }
 
   commit(tapStreamId: string, patch: BookmarkPatch): void {

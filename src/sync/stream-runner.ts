@@ -63,7 +63,7 @@ export class StreamRun {
   readonly #logger: Logger
   readonly #onSnapshotImported: (() => void) | undefined
   readonly #logEnd: boolean
-  #port: { postMessage(m: ControlMessage): void } | undefined
+  #port: { postMessage(m: ControlMessage, transfer?: ArrayBuffer[]): void } | undefined
   #stopRequested = false
   #aborted = false
   #rowsSinceState = 0
@@ -178,7 +178,11 @@ export class StreamRun {
     const { emitter, metrics, progress } = this.#ctx
     const s = this.stream
     try {
-      await emitter.writeRecords(m.lines, m.rows)
+      // Bytes go back to the worker once written, to be filled again (no allocation per batch).
+      const lines = m.lines
+      const port = this.#port
+      const giveBack = typeof lines === 'string' || port === undefined ? undefined : () => port.postMessage({ type: 'buffer', buffer: lines.buffer as ArrayBuffer }, [lines.buffer as ArrayBuffer])
+      await emitter.writeRecords(lines, m.rows, giveBack)
       this.#rows += m.rows
       metrics.recordsWritten(s.stream, m.rows)
       progress.advanced(s.stream, m.rows)

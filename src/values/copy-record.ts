@@ -47,10 +47,10 @@ export class ByteSink {
     this.buf = next
   }
 
-  /** The bytes written so far, in a buffer of their own; the sink starts over in a new one. */
-  take(nextCapacity: number): Buffer {
+  /** The bytes written so far, in a buffer of their own; the sink starts over in `next` (or a new one). */
+  take(nextCapacity: number, next?: Buffer): Buffer {
     const out = this.buf.subarray(0, this.pos)
-    this.buf = Buffer.allocUnsafeSlow(nextCapacity)
+    this.buf = next ?? Buffer.allocUnsafeSlow(nextCapacity)
     this.pos = 0
     return out
   }
