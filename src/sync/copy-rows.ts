@@ -11,10 +11,10 @@
  */
 import { isUtf8 } from 'node:buffer'
 import { performance } from 'node:perf_hooks'
-import { to as copyTo } from 'pg-copy-streams'
 import type { TapConfig } from '../config/tap-config.js'
 import type { Logger } from '../log/logger.js'
 import { requestCancel } from '../pg/connect.js'
+import { copyOut, type RowRanges } from '../pg/copy-out.js'
 import { copyStatement, type BoundQuery } from '../pg/sql.js'
 import type { BatchMark, TableTask } from '../protocol/worker-messages.js'
 import { recordPrefix, recordSuffix } from '../singer/messages.js'
@@ -26,7 +26,6 @@ import type { ReaderConnection } from './table-reader.js'
 /** A batch is cut at whichever comes first; STATE follows every ~1000 rows (spec §6). */
 const BATCH_ROWS = 1000
 const BATCH_BYTES = 1 << 20
-const LF = 0x0a
 
 function seconds(ms: number): string {
   return (ms / 1000).toFixed(3)
@@ -83,14 +82,26 @@ export async function copyRows(conn: ReaderConnection, task: TableTask, query: B
     }
     const rows = count
     count = 0
+    // Progress every `itersize` rows (pipelinewise's fetch size), counted when rendered.
+    const total = progress.rows + rows
+    if (total - loggedRows >= itersize) {
+      const t = performance.now()
+      const n = total - loggedRows
+      logger.info(`Fetched ${total} rows total (${n} in ${seconds(t - lastLog)} sec, ${Math.round(n / Math.max((t - lastLog) / 1000, 1e-6))} rows/sec)`)
+      if (config.diagnostic_mode) logger.info(`Read timings: waited for the server ${seconds(waited)} sec of ${seconds(t - started)} sec`)
+      loggedRows = total
+      lastLog = t
+    }
     await sender.send({ type: 'batch', lines: bytes, rows, mark }, [bytes.buffer as ArrayBuffer])
     progress.rows += rows
   }
 
-  /** Renders the whole rows in `src[from, to)` (`to` just past a '\n'). */
-  const rowsOf = async (src: Buffer, from: number, to: number): Promise<void> => {
-    while (from < to) {
-      const nl = src.indexOf(LF, from)
+  /** Renders the rows of one chunk. */
+  const rowsOf = async (chunk: RowRanges): Promise<void> => {
+    const src = chunk.buf
+    for (let r = 0; r < chunk.count; r++) {
+      const from = chunk.starts[r]
+      const nl = chunk.ends[r]
       sink.writeBytes(prefix)
       const after = renderer.renderRow(src, from, nl, sink)
       sink.writeBytes(suffix)
@@ -103,12 +114,11 @@ export async function copyRows(conn: ReaderConnection, task: TableTask, query: B
         keyEnd = renderer.markEnd
       }
       count++
-      from = nl + 1
       if (count >= BATCH_ROWS || sink.pos >= BATCH_BYTES) await send()
     }
   }
 
-  const stream = conn.client.query(copyTo(sql))
+  const copy = copyOut(conn.client, sql)
   let cancelled = false
   let failure: unknown
   const cancel = (): void => {
@@ -116,11 +126,9 @@ export async function copyRows(conn: ReaderConnection, task: TableTask, query: B
     cancelled = true
     requestCancel(config, conn.client, 'read')
   }
-  // Part of a row cut at the end of the previous chunk.
-  let carry: Buffer[] = []
   let waitStart = performance.now()
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of copy.rows()) {
       const now = performance.now()
       waited += now - waitStart
       if (cancelled || failure !== undefined) {
@@ -134,33 +142,7 @@ export async function copyRows(conn: ReaderConnection, task: TableTask, query: B
       try {
         // time_extracted: when these rows left the server.
         suffix = Buffer.from(recordSuffix(task.version, new Date()) + '\n', 'utf8')
-        let from = 0
-        if (carry.length > 0) {
-          const nl = chunk.indexOf(LF)
-          if (nl < 0) {
-            carry.push(chunk)
-            waitStart = performance.now()
-            continue
-          }
-          carry.push(chunk.subarray(0, nl + 1))
-          const row = Buffer.concat(carry)
-          carry = []
-          await rowsOf(row, 0, row.length)
-          from = nl + 1
-        }
-        const last = chunk.lastIndexOf(LF)
-        if (last >= from) await rowsOf(chunk, from, last + 1)
-        const rest = Math.max(from, last + 1)
-        if (rest < chunk.length) carry.push(chunk.subarray(rest))
-        const total = progress.rows + count
-        if (total - loggedRows >= itersize) {
-          const t = performance.now()
-          const n = total - loggedRows
-          logger.info(`Fetched ${total} rows total (${n} in ${seconds(t - lastLog)} sec, ${Math.round(n / Math.max((t - lastLog) / 1000, 1e-6))} rows/sec)`)
-          if (config.diagnostic_mode) logger.info(`Read timings: waited for the server ${seconds(waited)} sec of ${seconds(t - started)} sec`)
-          loggedRows = total
-          lastLog = t
-        }
+        await rowsOf(chunk)
         // A stop keeps what was read and sent; nothing more is read.
         if (sender.stopRequested) cancel()
       } catch (e) {
@@ -173,7 +155,6 @@ export async function copyRows(conn: ReaderConnection, task: TableTask, query: B
     if (!(cancelled && isCancelled(e))) throw failure ?? e
   }
   if (failure !== undefined) throw failure
-  if (carry.length > 0 && !cancelled) throw new Error('COPY output ended inside a row')
   // The rows already rendered are sent, after a stop too ("the records already read").
   if (count > 0 && !sender.aborted) await send()
 }

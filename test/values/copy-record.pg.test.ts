@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
-import { to as copyTo } from 'pg-copy-streams'
 import type { PgValueType } from '../../src/catalog/pg-type.js'
+import { copyOut } from '../../src/pg/copy-out.js'
 import { ByteSink, CopyRecordRenderer } from '../../src/values/copy-record.js'
 import { compileRecordRenderer } from '../../src/values/index.js'
 import { adminConfig, createTestDatabase, dropTestDatabase } from '../harness/pg.js'
@@ -58,24 +58,17 @@ afterAll(async () => {
   if (database) await dropTestDatabase(database)
 })
 
-async function copyBytes(sql: string): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const c of client.query(copyTo(`COPY (${sql}) TO STDOUT`)) as AsyncIterable<Buffer>) chunks.push(c)
-  return Buffer.concat(chunks)
-}
-
 /** Each row rendered from the COPY output, and the same rows rendered from the query's text. */
 async function bothWays(sql: string, columns: Array<{ name: string; type: PgValueType }>): Promise<[string[], string[]]> {
   const expected = (await client.query({ text: sql, rowMode: 'array' })).rows.map((r) => compileRecordRenderer(columns)(r as string[]))
-  const bytes = await copyBytes(sql)
   const renderer = new CopyRecordRenderer(columns)
   const got: string[] = []
-  for (let from = 0; from < bytes.length;) {
-    const nl = bytes.indexOf(0x0a, from)
-    const sink = new ByteSink(64)
-    renderer.renderRow(bytes, from, nl, sink)
-    got.push(sink.buf.toString('utf8', 0, sink.pos))
-    from = nl + 1
+  for await (const chunk of copyOut(client, `COPY (${sql}) TO STDOUT`).rows()) {
+    for (let r = 0; r < chunk.count; r++) {
+      const sink = new ByteSink(64)
+      renderer.renderRow(chunk.buf, chunk.starts[r], chunk.ends[r], sink)
+      got.push(sink.buf.toString('utf8', 0, sink.pos))
+    }
   }
   return [got, expected]
 }

@@ -1,0 +1,200 @@
+/**
+ * `COPY ... TO STDOUT` on a pg.Client, read without copying: the socket's chunks are parsed in place
+ * and handed over as the row ranges they hold (PostgreSQL sends one CopyData message per row), so
+ * no buffer is allocated per row or per chunk (pg-copy-streams concatenates every chunk's payloads
+ * into a new Buffer). A row cut across chunks is the only one copied.
+ *
+ * While the COPY runs the query takes the socket's data from the driver; at CopyDone or an
+ * ErrorResponse it gives the rest back, and the driver reads CommandComplete / the error and
+ * ReadyForQuery as for any query (so `client.query('ROLLBACK')` after a failure just works).
+ * Backpressure: the socket is paused while two parsed chunks wait for the consumer.
+ */
+import type pg from 'pg'
+
+const COPY_DATA = 0x64 // d
+const COPY_DONE = 0x63 // c
+const ERROR_RESPONSE = 0x45 // E
+const MAX_QUEUED = 2
+
+/** The complete rows of one chunk: row i is `buf[starts[i], ends[i])`, without its '\n'. */
+export interface RowRanges {
+  readonly buf: Buffer
+  readonly count: number
+  readonly starts: number[]
+  readonly ends: number[]
+}
+
+interface Socket {
+  on(event: 'data', fn: (chunk: Buffer) => void): void
+  listeners(event: 'data'): Array<(chunk: Buffer) => void>
+  removeListener(event: 'data', fn: (chunk: Buffer) => void): void
+  pause(): void
+  resume(): void
+}
+
+interface Connection {
+  stream: Socket
+  query(text: string): void
+}
+
+export class CopyOut {
+  readonly text: string
+  #socket: Socket | undefined
+  #driverOnData: ((chunk: Buffer) => void) | undefined
+  readonly #onData = (chunk: Buffer): void => this.#parse(chunk)
+  readonly #queue: RowRanges[] = []
+  #carry: Buffer | undefined
+  #done = false
+  #error: unknown
+  #wake: (() => void) | undefined
+  #paused = false
+
+  constructor(text: string) {
+    this.text = text
+  }
+
+  /** Called by pg when the query's turn comes. */
+  submit(connection: Connection): void {
+    const socket = connection.stream
+    const listeners = socket.listeners('data')
+    if (listeners.length !== 1) throw new Error(`COPY: expected the driver's one data listener on the socket, found ${listeners.length}`)
+    this.#socket = socket
+    this.#driverOnData = listeners[0]
+    socket.removeListener('data', this.#driverOnData)
+    socket.on('data', this.#onData)
+    connection.query(this.text)
+  }
+
+  // The driver's callbacks once it reads messages again (after CopyDone or an error).
+  handleError(err: unknown): void {
+    this.#error ??= err
+    this.#giveBack(undefined)
+    this.#notify()
+  }
+
+  handleCommandComplete(): void {}
+
+  handleReadyForQuery(): void {}
+
+  /** The chunks' rows, in order, until the COPY ends; throws the COPY's error. */
+  async *rows(): AsyncGenerator<RowRanges> {
+    for (;;) {
+      const next = this.#queue.shift()
+      if (next !== undefined) {
+        if (this.#paused && this.#queue.length < MAX_QUEUED) {
+          this.#paused = false
+          this.#socket?.resume()
+        }
+        yield next
+        continue
+      }
+      if (this.#error !== undefined) throw this.#error
+      if (this.#done) return
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve
+      })
+    }
+  }
+
+  #notify(): void {
+    const wake = this.#wake
+    this.#wake = undefined
+    wake?.()
+  }
+
+  /** Hands the socket back to the driver, with the bytes it has still to read. */
+  #giveBack(rest: Buffer | undefined): void {
+    const socket = this.#socket
+    const driver = this.#driverOnData
+    if (socket === undefined || driver === undefined) return
+    this.#socket = undefined
+    this.#driverOnData = undefined
+    socket.removeListener('data', this.#onData)
+    socket.on('data', driver)
+    if (this.#paused) {
+      this.#paused = false
+      socket.resume()
+    }
+    if (rest !== undefined && rest.length > 0) driver(rest)
+  }
+
+  #parse(chunk: Buffer): void {
+    let from = 0
+    if (this.#carry !== undefined) {
+      // Complete the message cut at the end of the last chunk with just the bytes it lacks.
+      let carry = this.#carry
+      if (carry.length < 5) {
+        const take = Math.min(5 - carry.length, chunk.length)
+        carry = Buffer.concat([carry, chunk.subarray(0, take)])
+        from = take
+        if (carry.length < 5) {
+          this.#carry = carry
+          return
+        }
+      }
+      const need = 1 + carry.readUInt32BE(1) - carry.length
+      if (chunk.length - from < need) {
+        this.#carry = Buffer.concat([carry, chunk.subarray(from)])
+        return
+      }
+      const message = Buffer.concat([carry, chunk.subarray(from, from + need)])
+      this.#carry = undefined
+      if (message[0] === COPY_DONE) {
+        // What follows is the driver's.
+        this.#messages(Buffer.concat([message, chunk.subarray(from + need)]), 0)
+        return
+      }
+      from += need
+      this.#messages(message, 0)
+    }
+    this.#messages(chunk, from)
+  }
+
+  /** Parses the messages of `buf` from `p`; false once the COPY is over (the rest is the driver's). */
+  #messages(buf: Buffer, p: number): boolean {
+    const n = buf.length
+    const starts: number[] = []
+    const ends: number[] = []
+    while (p + 5 <= n) {
+      const code = buf[p]
+      if (code === ERROR_RESPONSE) {
+        this.#push(buf, starts, ends)
+        this.#giveBack(buf.subarray(p))
+        return false
+      }
+      const end = p + 1 + buf.readUInt32BE(p + 1)
+      if (end > n) break
+      if (code === COPY_DATA) {
+        // A text row ends in '\n', which the renderer does not want.
+        starts.push(p + 5)
+        ends.push(buf[end - 1] === 0x0a ? end - 1 : end)
+      } else if (code === COPY_DONE) {
+        this.#push(buf, starts, ends)
+        this.#done = true
+        this.#giveBack(buf.subarray(end))
+        this.#notify()
+        return false
+      }
+      // CopyOutResponse, and NoticeResponse/ParameterStatus/NotificationResponse in between: skipped.
+      p = end
+    }
+    if (p < n) this.#carry = Buffer.from(buf.subarray(p))
+    this.#push(buf, starts, ends)
+    return true
+  }
+
+  #push(buf: Buffer, starts: number[], ends: number[]): void {
+    if (starts.length === 0) return
+    this.#queue.push({ buf, count: starts.length, starts, ends })
+    if (!this.#paused && this.#queue.length >= MAX_QUEUED && this.#socket !== undefined) {
+      this.#paused = true
+      this.#socket.pause()
+    }
+    this.#notify()
+  }
+}
+
+/** Starts `COPY ... TO STDOUT` (`sql`) on `client`. */
+export function copyOut(client: pg.Client, sql: string): CopyOut {
+  return client.query(new CopyOut(sql) as unknown as pg.Submittable) as unknown as CopyOut
+}
