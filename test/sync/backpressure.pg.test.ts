@@ -52,7 +52,11 @@ describe('backpressure', () => {
       peakKb = Math.max(peakKb, memoryKb(child.pid as number, 'VmHWM') ?? 0, memoryKb(child.pid as number, 'VmRSS') ?? 0)
     }, 50)
 
-    // Nothing is read from stdout for 3 s: the pipe fills, writes wait for 'drain', credits run out.
+    // Start the stall clock at the first fetch, so a slow start (a loaded machine) cannot pass for
+    // backpressure. Then nothing is read from stdout for 3 s: the pipe fills, writes wait for
+    // 'drain', credits run out.
+    const started = Date.now()
+    while (fetchedSoFar(stderr) === 0 && Date.now() - started < 30_000) await new Promise((resolve) => setTimeout(resolve, 20))
     await new Promise((resolve) => setTimeout(resolve, 3000))
     const fetchedDuringStall = fetchedSoFar(stderr)
 
