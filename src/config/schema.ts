@@ -40,7 +40,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'application_name', kind: 'string', default: 'tap-postgres', description: 'Shown in pg_stat_activity for every connection the tap opens.' },
   { name: 'max_workers', kind: 'integer', default: 4, minimum: 1, maximum: 64, description: 'Size of the worker pool: the most connections used for table reads.' },
   { name: 'chunk_rows', kind: 'integer', default: 1000000, minimum: 0, description: 'FULL_TABLE loads and LOG_BASED initial loads of tables with more estimated rows than this are read in chunks of about this many rows (ctid page ranges, PostgreSQL 14+), in parallel on the pool and all on one exported snapshot; resumable chunk by chunk. 0 turns chunking off.' },
-  { name: 'itersize', kind: 'integer', default: 5000, minimum: 1, maximum: 1000000, description: 'Rows per cursor fetch (FETCH FORWARD).' },
+  { name: 'itersize', kind: 'integer', default: 5000, minimum: 1, maximum: 1000000, description: 'Rows between the progress lines of a table read (`Fetched N rows total`). Table reads stream through COPY, so there is no fetch size (pipelinewise: rows per cursor fetch).' },
   { name: 'work_mem', kind: 'string', description: 'Session work_mem for every read connection, e.g. `256MB`; default: the server\'s.' },
   { name: 'fast_sync', kind: 'boolean', default: false, description: 'Fresh FULL_TABLE syncs skip the ORDER BY xmin; such a sync is not resumable.' },
   { name: 'diagnostic_mode', kind: 'boolean', default: false, description: 'Log server settings, database and table sizes, query and batch timings.' },
