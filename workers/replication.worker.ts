@@ -128,7 +128,12 @@ class ReplicationSession {
     )
     await Promise.race([started, streaming.then(() => undefined, () => undefined)])
     if (this.#failure) throw this.#failure
-    if (this.#stopping) return // stopped while connecting
+    if (this.#stopping) {
+      // Stopped while connecting: pg-logical-replication makes its client after a stop that came
+      // early enough, and streams on; end that one too.
+      await this.#svc.stop().catch(() => undefined)
+      return
+    }
     this.#streaming = true
     logger.info(`Streaming from slot ${this.#opts.slotName} at ${formatLsn(this.#opts.startLsn)}; confirming ${formatLsn(this.#acker.confirm)}`)
     // Pre-flush (spec §7.2.3), and a ping so the server answers with its position at once.
@@ -178,7 +183,10 @@ class ReplicationSession {
   }
 
   #fail(e: TapError): void {
-    if (this.#stopping && this.#failure === undefined && /Connection terminated/i.test(e.message)) return
+    // Our own stop ends the client: while streaming ('Connection terminated'), or while the
+    // connection is still being made, where it fails in any way (an authentication cut short, the
+    // library querying the closed client). Nothing was streamed then, so nothing is lost.
+    if (this.#stopping && this.#failure === undefined && (!this.#streaming || /Connection terminated|Client was closed/i.test(e.message))) return
     this.#failure ??= e
     void this.stop()
   }

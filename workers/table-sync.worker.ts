@@ -12,7 +12,7 @@
  */
 import { BroadcastChannel, threadId, workerData } from 'node:worker_threads'
 import type pg from 'pg'
-import { serializeError, type TapError } from '../src/errors.js'
+import { serializeError, type SerializedTapError, type TapError } from '../src/errors.js'
 import { Logger } from '../src/log/logger.js'
 import { openClient } from '../src/pg/connect.js'
 import { queryError } from '../src/pg/pg-errors.js'
@@ -25,6 +25,8 @@ const logger = new Logger(data.logger).child({ worker: threadId })
 interface Connection {
   readonly client?: pg.Client
   failure?: TapError
+  /** The first driver error of a lost connection: the server's reason when it sent one (a FATAL). */
+  cause?: unknown
 }
 
 async function connect(): Promise<Connection> {
@@ -33,6 +35,7 @@ async function connect(): Promise<Connection> {
     const conn: Connection = { client }
     // Without a listener a dropped idle connection would crash the thread; the next task reports it.
     client.on('error', (e) => {
+      conn.cause ??= e
       conn.failure ??= queryError(e, 'table-read connection')
     })
     client.on('end', () => {
@@ -51,8 +54,21 @@ function handlerFor(conn: Connection): (task: TableTask) => Promise<TaskResult> 
       task.port.close()
       return { status: 'failed', rows: 0, error: serializeError(failure) }
     }
-    return runTableTask({ client, isLost: () => conn.failure !== undefined }, data.config, logger, task)
+    const result = await runTableTask({ client, isLost: () => conn.failure !== undefined }, data.config, logger, task)
+    return result.status === 'failed' ? { ...result, error: serverReason(conn, task, result.error) } : result
   }
+}
+
+/**
+ * A session the server ended while no statement was running (shutdown, idle_in_transaction timeout,
+ * pg_terminate_backend) tells why only in its FATAL message, which arrives as a connection error;
+ * the task then fails on a later symptom ('not queryable', 'write EPIPE'). Report the reason.
+ */
+function serverReason(conn: Connection, task: TableTask, error: SerializedTapError): SerializedTapError {
+  const cause = conn.cause as { code?: unknown; message?: unknown } | undefined
+  if (typeof cause?.code !== 'string' || !/^[0-9A-Z]{5}$/.test(cause.code)) return error
+  if (typeof cause.message === 'string' && error.message.includes(cause.message)) return error
+  return serializeError(queryError(cause, `reading ${task.schemaName}.${task.tableName}`, 'SYNC_FAILED'))
 }
 
 /** Listening starts before the connection is up, so a close request during setup is not missed. */

@@ -39,6 +39,12 @@ export abstract class BaseCommand extends Command {
     // this.exit() and --help/--version arrive here as oclif's own ExitError: let oclif finish them.
     if (err instanceof Errors.ExitError) throw err
     const tapErr = toTapError(err)
+    // stdout closed by its reader (spec §1): quiet, non-zero, no trace.
+    if (tapErr.code === 'OUTPUT_CLOSED') {
+      this.logger.debug(tapErr.message)
+      process.exitCode = tapErr.exitCode
+      return undefined
+    }
     const line = `error: ${this.logger.redact(tapErr.message)}${tapErr.hint ? ` (hint: ${tapErr.hint})` : ''}`
     this.logger.failure(line, tapErr.code)
     if (this.#debug && err.stack) {

@@ -5,6 +5,9 @@ import { threadId } from 'node:worker_threads'
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error'
 export type LogFormat = 'text' | 'json'
 
+/** `scheme://user:` then the password up to the `@` of the host. */
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:)[^\s@/]*@/gi
+
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warning: 30, error: 40 }
 
 export interface LogContext {
@@ -88,9 +91,12 @@ export class Logger {
   }
 
   redact(text: string): string {
-    let out = text
+    // A password inside a URL (`postgres://user:password@host`), wherever it came from.
+    let out = text.includes('://') ? text.replace(URL_PASSWORD, '$1***@') : text
     for (const s of this.#opts.secrets) {
-      if (s.length >= 3 && out.includes(s)) out = out.split(s).join('***')
+      if (s.length < 3) continue
+      // As written, and as it appears inside a JSON string (JSON log lines).
+      for (const form of [s, JSON.stringify(s).slice(1, -1)]) if (out.includes(form)) out = out.split(form).join('***')
     }
     return out
   }

@@ -80,6 +80,8 @@ export async function findSlot(client: pg.Client, config: Pick<TapConfig, 'dbnam
   const slots = await readSlots(client, names)
   const name = pickExistingSlot(names, slots.keys())
   if (name === undefined) {
+    // On a server that cannot have a logical slot, that is the problem to report.
+    await assertLogicalWal(client)
     const which = names.length === 1 ? `"${names[0]}"` : names.map((n) => `"${n}"`).join(' or ')
     throw new SlotError(names[0], `replication slot ${which} does not exist`, { hint: CREATE_HINT })
   }

@@ -25,6 +25,30 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 // ---------------------------------------------------------------------------------------- catalog
 
+type Expected = 'boolean' | 'string' | 'string list'
+
+/** The metadata keys the tap reads, with their JSON types (null counts as absent). */
+const STREAM_METADATA_TYPES: Readonly<Record<string, Expected>> = {
+  selected: 'boolean', 'is-view': 'boolean', 'replication-method': 'string', 'replication-key': 'string',
+  'schema-name': 'string', 'table-key-properties': 'string list', 'view-key-properties': 'string list',
+}
+const PROPERTY_METADATA_TYPES: Readonly<Record<string, Expected>> = { selected: 'boolean', 'selected-by-default': 'boolean', inclusion: 'string' }
+/** Meltano's overlays at the top level of a stream. */
+const TOP_LEVEL_TYPES: Readonly<Record<string, Expected>> = {
+  selected: 'boolean', replication_method: 'string', replication_key: 'string', key_properties: 'string list',
+}
+
+/** The first key of `o` whose value is not of its expected type, as a sentence. */
+function wrongTypes(o: Record<string, unknown>, types: Readonly<Record<string, Expected>>): string | undefined {
+  for (const [key, want] of Object.entries(types)) {
+    const v = o[key]
+    if (v === undefined || v === null) continue
+    const ok = want === 'string list' ? Array.isArray(v) && v.every((x) => typeof x === 'string') : typeof v === want
+    if (!ok) return `"${key}" must be ${want === 'boolean' ? 'true or false' : want === 'string' ? 'a string' : 'a list of strings'}`
+  }
+  return undefined
+}
+
 export function readCatalog(path: string): Catalog {
   const text = readText(path, 'CATALOG_INVALID', 'catalog')
   let doc: unknown
@@ -47,10 +71,16 @@ export function parseCatalog(doc: unknown, where = 'catalog'): Catalog {
     if (s.table_name !== undefined && typeof s.table_name !== 'string') throw bad(`stream ${id}: "table_name" must be a string`)
     if (s.schema !== undefined && !isObject(s.schema)) throw bad(`stream ${id}: "schema" must be an object`)
     if (s.metadata !== undefined && !Array.isArray(s.metadata)) throw bad(`stream ${id}: "metadata" must be an array`)
+    if (isObject(s.schema) && s.schema.properties !== undefined && !isObject(s.schema.properties)) throw bad(`stream ${id}: "schema.properties" must be an object`)
+    const topProblem = wrongTypes(s, TOP_LEVEL_TYPES)
+    if (topProblem !== undefined) throw bad(`stream ${id}: ${topProblem}`)
     for (const [j, m] of ((s.metadata as unknown[] | undefined) ?? []).entries()) {
       if (!isObject(m) || !Array.isArray(m.breadcrumb) || !isObject(m.metadata)) {
         throw bad(`stream ${id}: metadata[${j}] must be {"breadcrumb": [...], "metadata": {...}}`)
       }
+      if (!m.breadcrumb.every((x) => typeof x === 'string')) throw bad(`stream ${id}: metadata[${j}].breadcrumb must be a list of strings`)
+      const problem = wrongTypes(m.metadata, m.breadcrumb.length === 0 ? STREAM_METADATA_TYPES : PROPERTY_METADATA_TYPES)
+      if (problem !== undefined) throw bad(`stream ${id}: metadata[${j}] (breadcrumb ${JSON.stringify(m.breadcrumb)}): ${problem}`)
     }
   })
   const streams = (doc.streams as Record<string, unknown>[]).map((s) => ({

@@ -12,6 +12,7 @@ import {
 } from '../catalog/metadata.js'
 import { isViewRelkind, type ColumnInfo, type TableInfo } from '../catalog/pg-type.js'
 import { getBookmark, keyValueParameter, reconcileBookmark, type Bookmark, type SingerState } from '../singer/state.js'
+import { checkReplicationKeyValue } from './bookmark-check.js'
 
 /** A selected catalog stream with its method resolved (no database needed yet). */
 export interface SelectedStream {
@@ -103,6 +104,8 @@ export function reconcileState(state: SingerState, streams: readonly PlannedStre
   for (const s of streams) {
     const before = getBookmark(out, s.tapStreamId)
     const after = reconcileBookmark(before, s.method, s.replicationKey)
+    const keyColumn = s.method === 'INCREMENTAL' ? s.columns.find((c) => c.name === s.replicationKey) : undefined
+    if (keyColumn !== undefined && after.replication_key_value !== undefined) checkReplicationKeyValue(s.tapStreamId, keyColumn, after.replication_key_value)
     out = { ...out, bookmarks: { ...out.bookmarks, [s.tapStreamId]: after } }
   }
   return out

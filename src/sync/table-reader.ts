@@ -83,7 +83,15 @@ async function streamRows(conn: ReaderConnection, task: TableTask, config: TapCo
   let count = 0
   let mark: BatchMark | undefined
   // The next page is requested before this one is rendered, so the server produces it meanwhile.
-  let pending: Promise<(string | null)[][]> | undefined = cursor.read(itersize)
+  // A prefetched page may fail while this page is still being sent (a stalled reader, the server
+  // going away): it gets a handler at once, or its rejection would kill the thread as unhandled.
+  // The failure itself is thrown where the page is awaited.
+  const prefetch = (): Promise<(string | null)[][]> => {
+    const p = cursor.read(itersize)
+    p.catch(() => undefined)
+    return p
+  }
+  let pending: Promise<(string | null)[][]> | undefined = prefetch()
   try {
     let last = started
     let first = true
@@ -98,7 +106,7 @@ async function streamRows(conn: ReaderConnection, task: TableTask, config: TapCo
       }
       // A short page means the portal is exhausted: no need for another round trip. After a stop,
       // the page at hand is still written ("the records already read"), nothing more is fetched.
-      if (page.length === itersize && !sender.stopRequested) pending = cursor.read(itersize)
+      if (page.length === itersize && !sender.stopRequested) pending = prefetch()
       if (page.length === 0) break
       // time_extracted: when these rows left the server.
       const suffix = recordSuffix(task.version, new Date()) + '\n'
@@ -150,12 +158,24 @@ function markReader(task: TableTask): (row: readonly (string | null)[]) => Batch
 }
 
 async function closeCursor(cursor: Cursor, conn: ReaderConnection): Promise<void> {
-  // On a dead connection close() would wait for a ReadyForQuery that never comes.
+  // On a dead connection close() would wait for a ReadyForQuery that never comes. The connection
+  // may also die while we wait: a server shutting down sends a FATAL error (the cursor fails at
+  // once) and closes the socket only afterwards, so the wait also ends with the connection.
   if (conn.isLost()) {
     cursor.close().catch(() => undefined)
     return
   }
-  await cursor.close()
+  const client = conn.client
+  let onEnd: (() => void) | undefined
+  const ended = new Promise<void>((resolve) => {
+    onEnd = resolve
+    client.once('end', resolve)
+  })
+  try {
+    await Promise.race([cursor.close(), ended])
+  } finally {
+    if (onEnd) client.off('end', onEnd)
+  }
 }
 
 async function logDiagnostics(client: pg.Client, task: TableTask, logger: Logger): Promise<void> {

@@ -9,7 +9,7 @@ export default class Check extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Check)
     const config = this.loadTapConfig(flags.config, flags)
-    const ok = await runCheck(config, (line) => process.stdout.write(line + '\n'))
+    const ok = await runCheck(config, (line) => process.stdout.write(this.logger.redact(line) + '\n'))
     process.exitCode = ok ? 0 : 1
   }
 }
