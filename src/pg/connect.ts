@@ -115,11 +115,13 @@ export async function withClient<T>(config: TapConfig, opts: ClientOptions, fn: 
 /**
  * Asks the server to cancel what `client` is running (a COPY being read): a CancelRequest on a
  * socket of its own, which the server answers by closing it; no session is opened or logged in.
- * Best effort: when it fails, the statement simply runs to its end.
+ * Best effort: when it fails, the statement simply runs to its end. Resolves once the server closed
+ * the socket, i.e. had signalled the backend: a next statement sent after that cannot be hit by the
+ * cancel (a backend waiting for a command ignores it).
  */
-export function requestCancel(config: TapConfig, client: pg.Client, target: ConnectionTarget): void {
+export function requestCancel(config: TapConfig, client: pg.Client, target: ConnectionTarget): Promise<void> {
   const { processID, secretKey } = client as unknown as { processID: number | null; secretKey: number | null }
-  if (processID === null || secretKey === null) return
+  if (processID === null || secretKey === null) return Promise.resolve()
   const cc = clientConfig(config, { target })
   const host = cc.host ?? 'localhost'
   const port = cc.port ?? 5432
@@ -132,4 +134,5 @@ export function requestCancel(config: TapConfig, client: pg.Client, target: Conn
   socket.setTimeout(10_000, () => socket.destroy())
   socket.on('error', () => undefined)
   socket.once('connect', () => socket.end(packet))
+  return new Promise<void>((resolve) => socket.once('close', () => resolve()))
 }

@@ -20,6 +20,8 @@ export class BatchSender {
   #stopRequested = false
   #aborted = false
   #wake: (() => void) | undefined
+  /** Called once when a stop or an abort arrives (a COPY waiting for the server is cancelled at once). */
+  onStop: (() => void) | undefined
   /** Batch buffers the main thread has written out and moved back. */
   readonly #free: ArrayBuffer[] = []
 
@@ -79,6 +81,11 @@ export class BatchSender {
     if (m.type === 'ack') this.#inFlight--
     else if (m.type === 'stop') this.#stopRequested = true
     else if (m.type === 'abort') this.#aborted = true
+    if (m.type !== 'ack' && this.onStop) {
+      const onStop = this.onStop
+      this.onStop = undefined
+      onStop()
+    }
     const wake = this.#wake
     this.#wake = undefined
     wake?.()

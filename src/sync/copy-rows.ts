@@ -119,13 +119,14 @@ export async function copyRows(conn: ReaderConnection, task: TableTask, query: B
   }
 
   const copy = copyOut(conn.client, sql)
-  let cancelled = false
+  let cancelled: Promise<void> | undefined
   let failure: unknown
   const cancel = (): void => {
-    if (cancelled) return
-    cancelled = true
-    requestCancel(config, conn.client, 'read')
+    cancelled ??= requestCancel(config, conn.client, 'read')
   }
+  // A stop that comes while the server is still sorting, or while the reader stalls, need not wait
+  // for the next rows: the rows already rendered are still sent.
+  sender.onStop = cancel
   let waitStart = performance.now()
   try {
     for await (const chunk of copy.rows()) {
@@ -153,6 +154,10 @@ export async function copyRows(conn: ReaderConnection, task: TableTask, query: B
     }
   } catch (e) {
     if (!(cancelled && isCancelled(e))) throw failure ?? e
+  } finally {
+    sender.onStop = undefined
+    // A cancel sent just before the COPY ended must not hit the next statement (COMMIT).
+    if (cancelled) await cancelled
   }
   if (failure !== undefined) throw failure
   // The rows already rendered are sent, after a stop too ("the records already read").
