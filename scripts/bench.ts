@@ -22,7 +22,7 @@
  * The server: PG_BENCH_URL, else a throwaway-style cluster kept in .tmp/bench-cluster so that the
  * data sets are generated once (stamped with DATASET_VERSION and the row count).
  */
-import { closeSync, fstatSync, mkdtempSync, openSync, readSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { tmpdir, cpus, totalmem, loadavg } from 'node:os'
 import { join } from 'node:path'
@@ -59,8 +59,24 @@ async function server(): Promise<Server> {
     const u = new URL(url)
     return { host: u.hostname, port: Number(u.port || 5432), user: decodeURIComponent(u.username), password: u.password ? decodeURIComponent(u.password) : undefined, logPath: process.env.PG_BENCH_LOG ?? '', stop: () => undefined }
   }
-  const c: TestCluster = await startCluster({ persistentDir: join(REPO, '.tmp', 'bench-cluster'), settings: ['shared_buffers = 512MB', 'max_wal_size = 4GB'] })
+  const dir = join(REPO, '.tmp', 'bench-cluster')
+  const running = runningCluster(dir)
+  if (running) return running
+  const c: TestCluster = await startCluster({ persistentDir: dir, settings: ['shared_buffers = 512MB', 'max_wal_size = 4GB'] })
   return { ...c }
+}
+
+/** The bench cluster when it is already up (another bench run, or started by hand): used, not stopped. */
+function runningCluster(dir: string): Server | undefined {
+  try {
+    // postmaster.pid: pid, data directory, start time, port, socket directory, listen address, ...
+    const lines = readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')
+    process.kill(Number(lines[0]), 0)
+    process.stderr.write(`using the bench cluster already running on port ${lines[3]}\n`)
+    return { host: '127.0.0.1', port: Number(lines[3]), user: 'postgres', logPath: join(dir, 'server.log'), stop: () => undefined }
+  } catch {
+    return undefined
+  }
 }
 
 const DB = 'bench'
