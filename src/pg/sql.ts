@@ -45,14 +45,20 @@ export interface FullTableQuery {
 
 /**
  * Rows on pages `[from, to)`: `ctid >= '(from,0)' AND ctid < '(to,0)'`, which PostgreSQL 14+ runs as a
- * TID Range Scan (only those pages are read; no sort, no index). `changedSinceXmin` keeps only rows
- * written by that transaction or newer ones, with the wraparound-safe `age()` comparison of the xmin
- * order below.
+ * TID Range Scan (only those pages are read; no sort, no index). `changedSince` keeps only rows
+ * written by transactions a snapshot did not see: from its xmax on (the wraparound-safe `age()`
+ * comparison of the xmin order below), or running when it was taken (its xip).
  */
 export interface CtidPages {
   readonly from: number
   readonly to?: number
-  readonly changedSinceXmin?: number
+  readonly changedSince?: SnapshotXids
+}
+
+/** What a snapshot did not see, as 32-bit transaction ids (what `xmin` holds). */
+export interface SnapshotXids {
+  readonly xmax: number
+  readonly xip: readonly number[]
 }
 
 function tid(page: number): string {
@@ -64,9 +70,15 @@ function chunkWhere(p: CtidPages): { text: string; values: string[] } {
   const conditions = [`ctid >= ${tid(p.from)}`]
   if (p.to !== undefined) conditions.push(`ctid < ${tid(p.to)}`)
   const values: string[] = []
-  if (p.changedSinceXmin !== undefined) {
-    values.push(String(p.changedSinceXmin))
-    conditions.push(`age(xmin) <= age($1::xid)`)
+  const since = p.changedSince
+  if (since !== undefined) {
+    values.push(String(since.xmax))
+    if (since.xip.length === 0) {
+      conditions.push(`age(xmin) <= age($1::xid)`)
+    } else {
+      values.push(`{${since.xip.join(',')}}`)
+      conditions.push(`(age(xmin) <= age($1::xid) OR xmin = ANY($2::xid[]))`)
+    }
   }
   return { text: ` WHERE ${conditions.join(' AND ')}`, values }
 }

@@ -71,8 +71,8 @@ export interface ChunkRead {
   readonly fromPage: number
   /** Absent for the last chunk: pages added since the plan are read too. */
   readonly toPage?: number
-  /** Only rows written by this transaction id or newer ones (a resumed load re-checking a finished chunk). */
-  readonly changedSinceXmin?: number
+  /** Only rows written by transactions the load's first snapshot did not see (a resumed load re-checking a finished chunk). */
+  readonly changedSince?: { readonly xmax: number; readonly xip: readonly number[] }
   /** pg_export_snapshot() name, imported as the transaction's first statement. */
   readonly snapshot: string
 }

@@ -17,7 +17,7 @@ export function importStatement(name: string): string {
 export function chunkPagesOf(task: TableTask): CtidPages | undefined {
   if (task.kind !== 'fullTable' || task.chunk === undefined) return undefined
   const c = task.chunk
-  return { from: c.fromPage, to: c.toPage, changedSinceXmin: c.changedSinceXmin }
+  return { from: c.fromPage, to: c.toPage, changedSince: c.changedSince }
 }
 
 export function chunkLogContext(task: TableTask): { chunk?: string } {

@@ -76,7 +76,7 @@ export class ChunkedStreamRun {
     } else {
       const lsn = snapshot.info.lsn
       if (stream.method === 'LOG_BASED' && lsn === undefined) throw new TapError('INTERNAL', `stream ${stream.tapStreamId}: the snapshot of a LOG_BASED chunked load has no WAL position`)
-      this.#state0 = { ...start.plan, relfilenode: start.relfilenode, done: [], snapshotXmin: snapshot.info.xmin, ...(stream.method === 'LOG_BASED' ? { snapshotLsn: lsn } : {}) }
+      this.#state0 = { ...start.plan, relfilenode: start.relfilenode, done: [], snapshotXmax: snapshot.info.xmax, snapshotXip: snapshot.info.xip, ...(stream.method === 'LOG_BASED' ? { snapshotLsn: lsn } : {}) }
       this.#version = ctx.now()
       this.#firstRunOfVersion = true
     }
@@ -144,7 +144,7 @@ export class ChunkedStreamRun {
       chunk: {
         label, fromPage: pages.from, snapshot: this.#snapshot.info.name,
         ...(pages.to === undefined ? {} : { toPage: pages.to }),
-        ...(work.recheck ? { changedSinceXmin: this.#state0.snapshotXmin } : {}),
+        ...(work.recheck ? { changedSince: { xmax: this.#state0.snapshotXmax, xip: this.#state0.snapshotXip } } : {}),
       },
     }
     return task

@@ -29,8 +29,9 @@ import { importStatement } from './chunk-read.js'
 export interface SnapshotInfo {
   /** pg_export_snapshot(), e.g. `00000003-0000001B-1`. */
   readonly name: string
-  /** The snapshot's xmin as a 32-bit transaction id: rows written by it or newer transactions are newer than the snapshot. */
-  readonly xmin: number
+  /** The snapshot's xmax and running transactions, as 32-bit ids: rows they wrote are newer than the snapshot. */
+  readonly xmax: number
+  readonly xip: readonly number[]
   /** LOG_BASED: the WAL position that matches the snapshot (see above). */
   readonly lsn?: Lsn
 }
@@ -69,10 +70,14 @@ export class SnapshotExporter {
       await client.query('SET idle_in_transaction_session_timeout = 0')
       const lsn = opts.withLsn ? await snapshotLsn(client, opts) : undefined
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-      const r = await client.query<{ name: string; xmin: string }>(
+      const r = await client.query<{ name: string; xmax: string; xip: string }>(
         `SELECT pg_catalog.pg_export_snapshot() AS name,
-                (pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint % 4294967296)::text AS xmin`)
-      const info: SnapshotInfo = { name: r.rows[0].name, xmin: Number(r.rows[0].xmin), ...(lsn === undefined ? {} : { lsn }) }
+                (pg_catalog.pg_snapshot_xmax(s)::text::bigint % 4294967296)::text AS xmax,
+                array(SELECT (x::text::bigint % 4294967296)::text FROM pg_catalog.pg_snapshot_xip(s) AS x)::text AS xip
+         FROM pg_catalog.pg_current_snapshot() AS s`)
+      const row = r.rows[0]
+      const xip = row.xip === '{}' ? [] : row.xip.slice(1, -1).split(',').map(Number)
+      const info: SnapshotInfo = { name: row.name, xmax: Number(row.xmax), xip, ...(lsn === undefined ? {} : { lsn }) }
       importStatement(info.name)
       opts.logger.info(`Exported snapshot ${info.name} for the chunked loads${lsn === undefined ? '' : ` at WAL position ${formatLsn(lsn)}`}`)
       return new SnapshotExporter(client, info, opts.logger)

@@ -83,20 +83,21 @@ describe('chunking decision', () => {
 
 describe('chunk state in the bookmark', () => {
   it('round-trips through STATE text exactly, LSN as an integer', () => {
-    const value = chunkStateValue({ pages: 8334, size: 834, done: [[0, 3], [5, 6]], relfilenode: 16384, snapshotXmin: 725, snapshotLsn: 9007199254740993n })
+    const value = chunkStateValue({ pages: 8334, size: 834, done: [[0, 3], [5, 6]], relfilenode: 16384, snapshotXmax: 730, snapshotXip: [726, 728], snapshotLsn: 9007199254740993n })
     const bookmark: Bookmark = { last_replication_method: 'LOG_BASED', version: 1700000000000, chunks: value }
     const text = stateJson({ currently_syncing: null, bookmarks: { 'public-big': bookmark } })
     expect(text).toBe('{"currently_syncing":null,"bookmarks":{"public-big":{"last_replication_method":"LOG_BASED","version":1700000000000,' +
-      '"chunks":{"pages":8334,"size":834,"done":[[0,3],[5,6]],"relfilenode":16384,"snapshot_xmin":725,"snapshot_lsn":9007199254740993}}}}')
+      '"chunks":{"pages":8334,"size":834,"done":[[0,3],[5,6]],"relfilenode":16384,"snapshot_xmax":730,"snapshot_xip":[726,728],"snapshot_lsn":9007199254740993}}}}')
     // A state file read back (numbers exact: bigint beyond 2^53) keeps the key as it was.
     const read = parseState({ bookmarks: { 'public-big': { last_replication_method: 'LOG_BASED', version: 1700000000000, chunks: value } } })
-    expect(chunkStateOf(read.bookmarks['public-big'])).toEqual({ pages: 8334, size: 834, done: [[0, 3], [5, 6]], relfilenode: 16384, snapshotXmin: 725, snapshotLsn: 9007199254740993n })
+    expect(chunkStateOf(read.bookmarks['public-big'])).toEqual({ pages: 8334, size: 834, done: [[0, 3], [5, 6]], relfilenode: 16384, snapshotXmax: 730, snapshotXip: [726, 728], snapshotLsn: 9007199254740993n })
   })
 
   it('is absent, or invalid when it cannot describe the load', () => {
     expect(chunkStateOf({ version: 1 })).toBeUndefined()
-    const ok = { pages: 10, size: 5, done: [], relfilenode: 1, snapshot_xmin: 2 }
-    expect(chunkStateOf({ version: 1, chunks: ok })).toEqual({ pages: 10, size: 5, done: [], relfilenode: 1, snapshotXmin: 2 })
+    const ok = { pages: 10, size: 5, done: [], relfilenode: 1, snapshot_xmax: 2 }
+    expect(chunkStateOf({ version: 1, chunks: ok })).toEqual({ pages: 10, size: 5, done: [], relfilenode: 1, snapshotXmax: 2, snapshotXip: [] })
+    expect(chunkStateOf({ version: 1, chunks: { ...ok, snapshot_xip: [1, 'x'] } })).toBe('invalid')
     expect(chunkStateOf({ chunks: ok })).toBe('invalid')
     expect(chunkStateOf({ version: 1, chunks: { ...ok, done: [[0, 3]] } })).toBe('invalid')
     expect(chunkStateOf({ version: 1, chunks: { ...ok, done: [[1, 0]] } })).toBe('invalid')
@@ -107,14 +108,18 @@ describe('chunk state in the bookmark', () => {
 })
 
 describe('chunk query', () => {
-  it('selects a page range by ctid (a TID Range Scan), open-ended for the last chunk, optionally rows written since an xmin', () => {
+  it('selects a page range by ctid (a TID Range Scan), open-ended for the last chunk, optionally rows a snapshot did not see', () => {
     const base = { schemaName: 'public', tableName: 'big', columns: ['id'], order: 'unordered' as const }
     expect(fullTableQuery({ ...base, pages: { from: 100, to: 200 } })).toEqual({
       text: `SELECT "id" FROM "public"."big" WHERE ctid >= '(100,0)'::tid AND ctid < '(200,0)'::tid`, values: [],
     })
     expect(fullTableQuery({ ...base, pages: { from: 900 } }).text).toBe(`SELECT "id" FROM "public"."big" WHERE ctid >= '(900,0)'::tid`)
-    expect(fullTableQuery({ ...base, pages: { from: 0, to: 100, changedSinceXmin: 725 } })).toEqual({
-      text: `SELECT "id" FROM "public"."big" WHERE ctid >= '(0,0)'::tid AND ctid < '(100,0)'::tid AND age(xmin) <= age($1::xid)`, values: ['725'],
+    expect(fullTableQuery({ ...base, pages: { from: 0, to: 100, changedSince: { xmax: 730, xip: [] } } })).toEqual({
+      text: `SELECT "id" FROM "public"."big" WHERE ctid >= '(0,0)'::tid AND ctid < '(100,0)'::tid AND age(xmin) <= age($1::xid)`, values: ['730'],
+    })
+    expect(fullTableQuery({ ...base, pages: { from: 0, to: 100, changedSince: { xmax: 730, xip: [726, 728] } } })).toEqual({
+      text: `SELECT "id" FROM "public"."big" WHERE ctid >= '(0,0)'::tid AND ctid < '(100,0)'::tid AND (age(xmin) <= age($1::xid) OR xmin = ANY($2::xid[]))`,
+      values: ['730', '{726,728}'],
     })
     expect(() => fullTableQuery({ ...base, pages: { from: 1.5 } })).toThrow(RangeError)
   })

@@ -3,8 +3,9 @@
  * key is there; rows that moved into finished chunks between the runs are re-read (recheck); a table
  * rewritten in between starts the load again.
  */
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, dropTestDatabase, withAdmin, writeConfig, writeJsonFile } from '../harness/pg.js'
+import { adminConfig, createTestDatabase, dropTestDatabase, withAdmin, writeConfig, writeJsonFile } from '../harness/pg.js'
 import { runTap, type SingerMessage } from '../harness/run-tap.js'
 import { discoverCatalog, expectSuccess, records, selectStreams, writeCatalog } from './catalog-helpers.js'
 
@@ -92,14 +93,23 @@ describe('chunked load: kill and resume', () => {
     expect(last.bookmarks['public-res']).toEqual({ last_replication_method: 'FULL_TABLE', version, xmin: null })
   })
 
-  it('re-reads rows that an update moved into a finished chunk between the runs', async () => {
+  it('re-reads rows that an update moved into a finished chunk between the runs, and only those', async () => {
+    // A transaction older than the table, open during the first run: the snapshot's xmin is older
+    // than every row, but the rows are not newer than the snapshot.
+    const old = new pg.Client(adminConfig(db))
+    await old.connect()
+    await old.query('BEGIN')
+    await old.query('SELECT pg_current_xact_id()')
     const ROWS = 100_000
     await makeTable('mov', ROWS)
     const catalog = writeCatalog(selectStreams(await discoverCatalog(writeConfig(db)), { mov: { method: 'FULL_TABLE' } }))
     const config = writeConfig(db, { chunk_rows: 10_000, max_workers: 1, itersize: 1000 })
     const run1 = await killedRun(config, catalog, 3)
-    const chunks = run1.state.bookmarks['public-mov'].chunks as Chunks
+    await old.query('ROLLBACK')
+    await old.end()
+    const chunks = run1.state.bookmarks['public-mov'].chunks as Chunks & { snapshot_xip?: number[] }
     expect(chunks.done[0][0]).toBe(0)
+    expect(chunks.snapshot_xip?.length).toBeGreaterThan(0)
     // Free space at the start of the table, then updates of rows at its end land there.
     await withAdmin(db, async (c) => {
       await c.query('DELETE FROM mov WHERE id <= 3000')
@@ -125,9 +135,9 @@ describe('chunked load: kill and resume', () => {
     const pages = await pagesById('res')
     const [row] = await withAdmin(db, async (c) => (await c.query<{ f: string; p: string; x: string }>(
       `SELECT pg_relation_filenode('res')::text AS f, (pg_relation_size('res') / 8192)::text AS p,
-              (pg_snapshot_xmin(pg_current_snapshot())::text::bigint % 4294967296)::text AS x`)).rows)
+              (pg_snapshot_xmax(pg_current_snapshot())::text::bigint % 4294967296)::text AS x`)).rows)
     const size = Math.ceil(Number(row.p) / 10)
-    const chunks = { pages: Number(row.p), size, done: [[0, 10]], relfilenode: Number(row.f), snapshot_xmin: Number(row.x) }
+    const chunks = { pages: Number(row.p), size, done: [[0, 10]], relfilenode: Number(row.f), snapshot_xmax: Number(row.x) }
     const state = { currently_syncing: 'public-res', bookmarks: { 'public-res': { last_replication_method: 'FULL_TABLE', version: 1700000000000, chunks } } }
     const catalog = writeCatalog(selectStreams(await discoverCatalog(writeConfig(db)), { res: { method: 'FULL_TABLE' } }))
     const r = await runTap(['sync', '--config', writeConfig(db, { chunk_rows: 20_000 }), '--catalog', catalog, '--state', writeJsonFile('state.json', state)], { timeoutMs: 120_000 })
