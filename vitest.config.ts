@@ -6,7 +6,8 @@ export default defineConfig({
     globalSetup: ['test/harness/global-setup.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    testTimeout: 60_000,
+    // Generous: end-to-end tests run the real CLI against a real server on 2 shared cores.
+    testTimeout: 180_000,
     hookTimeout: 120_000,
   },
 })
