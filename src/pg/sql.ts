@@ -113,21 +113,39 @@ export interface IncrementalQuery {
 /**
  * `>=`, not `>`: rows sharing the bookmark's key value may not all have been written yet, so the
  * boundary rows repeat. NULL keys are never selected by the filter and never move the bookmark.
+ *
+ * With `limit` N a run never ends inside a run of equal key values: the next run starts `>=` the
+ * bookmark, so a plain `LIMIT` cutting a tie group would read the same N rows again and again when
+ * more than N rows share one value (and never the rest). Instead a run reads every row with
+ * `bookmark <= key <= K`, K being the key of the N-th row among those with key `>` the bookmark
+ * (strictly greater, so a run moves on even when more than N rows tie at the bookmark itself), or
+ * every row from the bookmark on when there are fewer. So a run may return more than N rows: the
+ * bookmark's tie group, N rows beyond it, and the rest of the last one's tie group. One statement:
+ * K and the rows come from the same snapshot. On an index on the key this is an index range scan
+ * after two short index-only scans (the second, the greatest key, only when there are fewer).
  */
 export function incrementalQuery(q: IncrementalQuery): BoundQuery {
   const key = quoteIdent(q.replicationKey)
-  const values: string[] = []
-  let text = `SELECT ${selectList(q.columns)} FROM ${qualifiedName(q.schemaName, q.tableName)}`
-  if (q.from !== undefined) {
-    values.push(q.from)
-    text += ` WHERE ${key} >= $${values.length}`
+  const from = qualifiedName(q.schemaName, q.tableName)
+  const select = `SELECT ${selectList(q.columns)} FROM ${from}`
+  const order = ` ORDER BY ${key} ASC`
+  if (q.limit === undefined) {
+    if (q.from === undefined) return { text: select + order, values: [] }
+    return { text: `${select} WHERE ${key} >= $1${order}`, values: [q.from] }
   }
-  text += ` ORDER BY ${key} ASC`
-  if (q.limit !== undefined) {
-    values.push(String(q.limit))
-    text += ` LIMIT $${values.length}::bigint`
+  if (!Number.isSafeInteger(q.limit) || q.limit < 1) throw new RangeError(`not a limit: ${q.limit}`)
+  const skip = String(q.limit - 1)
+  if (q.from === undefined) {
+    // The first run: the N-th key of all. NULL keys sort last and form the last tie group: when
+    // there are fewer than N other rows the run reads them too, as a run without limit does, which
+    // a range on the key cannot express; hence a LIMIT counted up to the end of K's tie group
+    // (NULL, i.e. no limit, when K does not exist; K exists only with at least N rows, so never 0).
+    const nth = `SELECT ${key} FROM ${from} WHERE ${key} IS NOT NULL ORDER BY ${key} ASC OFFSET $1::bigint LIMIT 1`
+    return { text: `${select}${order} LIMIT (SELECT NULLIF(count(*), 0) FROM ${from} WHERE ${key} <= (${nth}))`, values: [skip] }
   }
-  return { text, values }
+  const nth = `SELECT ${key} FROM ${from} WHERE ${key} > $1 ORDER BY ${key} ASC OFFSET $2::bigint LIMIT 1`
+  const greatest = `SELECT ${key} FROM ${from} WHERE ${key} IS NOT NULL ORDER BY ${key} DESC LIMIT 1`
+  return { text: `${select} WHERE ${key} >= $1 AND ${key} <= COALESCE((${nth}), (${greatest}))${order}`, values: [q.from, skip] }
 }
 
 /**
