@@ -68,11 +68,17 @@ describe('hostile identifiers and values', () => {
     expect(r.code, r.stderr).toBe(0)
     expect(records(r.messages, STREAM).map((x) => x[EVIL])).toEqual([15, 16, 17, 18, 19, 20])
     expect(committed(r.messages, STREAM).state?.bookmarks[STREAM].replication_key_value).toBe("key '020 \\")
+    // With limit the bookmark is in the statement twice (from it, and up to the 3rd key above it).
+    const limited = await runTap(['sync', '--config', writeConfig(db, { limit: 3 }), '--catalog', cat, '--state', writeJsonFile('s.json', state)])
+    expect(limited.code, limited.stderr).toBe(0)
+    expect(records(limited.messages, STREAM).map((x) => x[EVIL])).toEqual([15, 16, 17, 18])
     // A value made to break out of a literal is just a value.
-    for (const value of ["'); DROP TABLE y; --", "\\'; DROP TABLE y; --", "$1; DROP TABLE y"]) {
+    for (const value of ["'); DROP TABLE y; --", "\\'; DROP TABLE y; --", "$1; DROP TABLE y", "$2'); DROP TABLE y; --"]) {
       const s = { bookmarks: { [STREAM]: { last_replication_method: 'INCREMENTAL', replication_key: EVIL_KEY, replication_key_value: value } } }
-      const x = await runTap(['sync', '--config', writeConfig(db), '--catalog', cat, '--state', writeJsonFile('s.json', s)])
-      expect(x.code, x.stderr).toBe(0)
+      for (const extra of [{}, { limit: 3 }]) {
+        const x = await runTap(['sync', '--config', writeConfig(db, extra), '--catalog', cat, '--state', writeJsonFile('s.json', s)])
+        expect(x.code, x.stderr).toBe(0)
+      }
     }
     await expectCanary()
   })
