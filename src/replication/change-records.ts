@@ -20,7 +20,7 @@ import { recordPrefix, recordSuffix } from '../singer/messages.js'
 import { streamSchemaLine } from '../sync/stream-schema.js'
 import { ClampCounter, compileRecordRenderer, type RecordColumn } from '../values/index.js'
 import type { ReplicatedStream, StreamReport } from './protocol.js'
-import type { Wal2JsonEvent, Wal2JsonTuple } from './wal2json.js'
+import { byteaText, type Wal2JsonEvent, type Wal2JsonTuple } from './wal2json.js'
 
 type ChangeEvent = Extract<Wal2JsonEvent, { action: 'I' | 'U' | 'D' }>
 
@@ -79,6 +79,8 @@ interface Layout {
   readonly render: (values: readonly (string | null)[]) => string
   /** For each emitted stream column, its index in the wal2json tuple. */
   readonly pick: readonly number[]
+  /** Indexes of bytea values in the rendered row: wal2json's text needs its `\x` back (byteaText). */
+  readonly bytea: readonly number[]
   /** Stream columns the tuple lacks. */
   readonly missing: readonly string[]
   /** Tuple columns the stream has never seen (not deselected): a schema change. */
@@ -136,6 +138,7 @@ class StreamState {
     names.forEach((n, i) => at.set(n, i))
     const emitted: RecordColumn[] = []
     const pick: number[] = []
+    const bytea: number[] = []
     const missing: string[] = []
     for (const c of this.columns) {
       const i = at.get(c.name)
@@ -143,13 +146,14 @@ class StreamState {
         missing.push(c.name)
         continue
       }
+      if (c.type.kind === 'bytea') bytea.push(emitted.length)
       emitted.push({ name: c.name, type: c.type })
       pick.push(i)
     }
     const unknown = names.filter((n) => !this.#known.has(n) && !this.deselected.has(n))
     emitted.push(DELETED_AT)
     if (this.debugLsn) emitted.push(SDC_LSN)
-    return { render: compileRecordRenderer(emitted, this.clamps), pick, missing, unknown }
+    return { render: compileRecordRenderer(emitted, this.clamps), pick, bytea, missing, unknown }
   }
 
   report(): StreamReport {
@@ -224,6 +228,10 @@ export class ChangeRecords {
     const n = pick.length
     const values: Array<string | null> = new Array(n + (st.debugLsn ? 2 : 1))
     for (let k = 0; k < n; k++) values[k] = tuple.values[pick[k]]
+    for (const k of layout.bytea) {
+      const v = values[k]
+      if (v != null) values[k] = byteaText(v)
+    }
     values[n] = ev.action === 'D' ? (ev.timestamp ?? this.#nowText()) : null
     if (st.debugLsn) values[n + 1] = lsn.toString()
     if (ev.action === 'U' && layout.missing.length > 0) {

@@ -4,6 +4,7 @@ import { Logger } from '../../src/log/logger.js'
 import { BatchBuilder, ChangeRecords } from '../../src/replication/change-records.js'
 import type { ReplicatedStream } from '../../src/replication/protocol.js'
 import { decodeWal2Json } from '../../src/replication/wal2json.js'
+import { renderValue } from '../../src/values/index.js'
 
 const col = (name: string, position: number, type: ColumnInfo['type'], sqlType = 'x'): ColumnInfo => ({ name, position, type, sqlType })
 const columns: ColumnInfo[] = [
@@ -107,5 +108,24 @@ describe('ChangeRecords', () => {
     const { records, out } = setup()
     records.change(1n, change('{"action":"I","schema":"other","table":"t","columns":[{"name":"id","value":1}]}'), out)
     expect(out.records).toBe(0)
+  })
+
+  it('renders bytea from wal2json (hex without \\x, or the full text of a domain) as a table read does', () => {
+    const bytes: ColumnInfo[] = [col('id', 1, { kind: 'integer', bits: 32 }), col('b', 2, { kind: 'bytea' }), col('ba', 3, { kind: 'array', element: { kind: 'bytea' }, delimiter: ',' })]
+    const { records, out } = setup({ stream: { columns: bytes } })
+    const row = (b: string | null, ba: string | null) => `{"action":"I","schema":"public","table":"t","columns":[{"name":"id","value":1},{"name":"b","value":${JSON.stringify(b)}},{"name":"ba","value":${JSON.stringify(ba)}}]}`
+    // As wal2json 2.5 sends them: a bytea column without `\x`, a domain over bytea and arrays with it.
+    records.change(1n, change(row('0a0bff', '{"\\\\x0a",NULL}')), out)
+    records.change(2n, change(row('\\x0c0d', null)), out)
+    records.change(3n, change(row('', '{}')), out)
+    records.change(4n, change(row(null, null)), out)
+    const table = (text: string | null) => renderValue({ kind: 'bytea' }, text)
+    expect(recordTexts(out)).toEqual([
+      `{"id":1,"b":${table('\\x0a0bff')},"ba":["0a",null],"_sdc_deleted_at":null}`,
+      `{"id":1,"b":${table('\\x0c0d')},"ba":null,"_sdc_deleted_at":null}`,
+      `{"id":1,"b":${table('\\x')},"ba":[],"_sdc_deleted_at":null}`,
+      `{"id":1,"b":null,"ba":null,"_sdc_deleted_at":null}`,
+    ])
+    expect(recordTexts(out)[0]).toContain('"b":"0a0bff"')
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parse as losslessParse } from 'lossless-json'
-import { addTablesOption, decodeWal2Json, Wal2JsonError } from '../../src/replication/wal2json.js'
+import { addTablesOption, byteaText, decodeWal2Json, Wal2JsonError } from '../../src/replication/wal2json.js'
 
 // Payloads as wal2json 2.5 on PostgreSQL 15 printed them (format-version 2, include-timestamp, include-types off).
 const INSERT = String.raw`{"action":"I","timestamp":"2026-11-25 13:42:46.82744+00","schema":"public","table":"t","columns":[{"name":"id","value":1},{"name":"n","value":12345678901234567890.1234567890},{"name":"f","value":null},{"name":"b","value":true},{"name":"ia","value":"{1,NULL,3}"},{"name":"ta","value":"{\"a,b\",\"x\\\"y\"}"},{"name":"h","value":"\"a\"=>\"1\", \"b\"=>NULL"},{"name":"j","value":"{\"x\": 1.000000000000000000001}"},{"name":"we ird","value":"w"},{"name":"i8","value":9223372036854775807},{"name":"r","value":1.5e-07},{"name":"ok","value":false}]}`
@@ -147,6 +147,15 @@ describe('the scanner', () => {
       '{"action":"I","schema":"s","table":"t","columns":[{"name":"a","value":1},]}', '{"action":"I","schema":"s","table":"t","columns":[{"name":"a"}]}',
       '{"action":"I","schema":"s","table":"t","columns":[{"name":"a","value":1} {"name":"b","value":2}]}', '{"action":"B","x":[1 2]}', '{"action":"B","x":{"a" 1}}']
     for (const d of bad) expect(() => decodeWal2Json(d), d).toThrow(Wal2JsonError)
+  })
+})
+
+describe('byteaText', () => {
+  it('puts back the \\x wal2json cuts off a bytea column, and keeps the full text of a domain over bytea', () => {
+    expect(byteaText('0a0bff')).toBe('\\x0a0bff')
+    expect(byteaText('')).toBe('\\x')
+    expect(byteaText('\\x0c0d')).toBe('\\x0c0d')
+    expect(byteaText('\\x')).toBe('\\x')
   })
 })
 
