@@ -3,8 +3,9 @@
  *
  * One XLogData message carries one JSON object (https://github.com/eulerto/wal2json, "format-version
  * 2"): `B` (begin) and `C` (commit) when include-transaction is on (its default), `I`/`U`/`D` for row
- * changes, `M` for logical messages and `T` for truncate (we ask for neither: `actions` is
- * insert,update,delete). With include-timestamp every message has the transaction's commit time,
+ * changes, `T` for truncate (one message per table: `TRUNCATE a, b` and the tables a CASCADE reaches
+ * each get their own), `M` for logical messages (not asked for: `actions` is
+ * insert,update,delete,truncate). With include-timestamp every message has the transaction's commit time,
  * printed by the walsender session as timestamptz text (`2026-11-25 13:42:46.82744+00`, TimeZone=UTC
  * and DateStyle=ISO come from src/pg/connect.ts).
  *
@@ -53,7 +54,9 @@ export type Wal2JsonEvent =
       /** The replica identity columns of the deleted row (all columns with REPLICA IDENTITY FULL). */
       readonly identity: Wal2JsonTuple
     }
-  /** M (message), T (truncate) and any action a later wal2json adds: passed on, never guessed at. */
+  /** TRUNCATE of one table (a multi-table TRUNCATE sends one per table, in the same transaction). */
+  | { readonly action: 'T'; readonly schema: string; readonly table: string; readonly timestamp: string | undefined }
+  /** M (message) and any action a later wal2json adds: passed on, never guessed at. */
   | { readonly action: 'other'; readonly kind: string }
 
 export class Wal2JsonError extends Error {
@@ -275,6 +278,9 @@ export function decodeWal2Json(text: string): Wal2JsonEvent {
     case 'D':
       if (schema === undefined || table === undefined || identity === undefined) return s.fail('D without schema, table or identity')
       return { action, schema, table, timestamp, identity }
+    case 'T':
+      if (schema === undefined || table === undefined) return s.fail('T without schema or table')
+      return { action, schema, table, timestamp }
     case undefined:
       return s.fail('no action')
     default:
