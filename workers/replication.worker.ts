@@ -114,7 +114,8 @@ class ReplicationSession {
       includeLsn: true,
       // Types come from the catalog; leaving them out makes each message about a third smaller.
       includeTypes: false,
-      actions: 'insert,update,delete',
+      // truncate: a TRUNCATE becomes a version switch of its stream (change-records.ts).
+      actions: 'insert,update,delete,truncate',
       addTables: addTablesOption(this.#opts.streams),
     })
     svc.on('data', (lsn: string, payload: string) => this.#onData(lsn, payload))
@@ -235,6 +236,9 @@ class ReplicationSession {
         if (pending) await pending
         break
       }
+      case 'T':
+        this.#records.truncate(ev, this.#batch)
+        break
       default:
         break
     }
@@ -272,7 +276,7 @@ class ReplicationSession {
       const position = this.#acker.position
       if (this.#batch.lines.length === 0 && position === this.#postedPosition) return
       const b = this.#batch
-      const message: WorkerToMain = { type: 'batch', lines: b.lines, records: b.records, messages: b.messages, counts: [...b.counts], position }
+      const message: WorkerToMain = { type: 'batch', lines: b.lines, records: b.records, messages: b.messages, counts: [...b.counts], position, versions: b.versions }
       this.#recordsSent += b.records
       b.reset()
       this.#postedPosition = position

@@ -23,7 +23,9 @@ function escapeOption(value: string): string {
 }
 
 export function sessionOptions(config: TapConfig): string {
-  const settings = ['TimeZone=UTC', 'DateStyle=ISO', 'IntervalStyle=iso_8601', 'extra_float_digits=3']
+  // bytea_output=hex: a server or database set to `escape` would otherwise reach wal2json, which
+  // cuts two characters off the front of every bytea value on the assumption that they are `\x`.
+  const settings = ['TimeZone=UTC', 'DateStyle=ISO', 'IntervalStyle=iso_8601', 'extra_float_digits=3', 'bytea_output=hex']
   if (config.work_mem !== undefined) settings.push(`work_mem=${config.work_mem}`)
   return settings.map((s) => `-c ${escapeOption(s)}`).join(' ')
 }

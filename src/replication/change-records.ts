@@ -13,16 +13,23 @@
  * - `_sdc_lsn`: the change's LSN as a decimal string, with debug_lsn.
  * An update whose unchanged TOAST columns wal2json left out is written without those keys (a target
  * merging by key keeps what it has; null would overwrite a real value) and counted.
+ *
+ * A TRUNCATE of a stream's table switches the stream to a new `version`: an ACTIVATE_VERSION line
+ * at the truncate's place, and the stream's later records under the new version, so a target that
+ * honours ACTIVATE_VERSION drops the truncated rows. The batch carries the switch; the main thread
+ * puts the version into the bookmark once the line is written. A restart from a STATE before the
+ * truncate meets it again and switches again, to a newer version.
  */
 import type { ColumnInfo, PgValueType } from '../catalog/pg-type.js'
 import type { Logger } from '../log/logger.js'
-import { recordPrefix, recordSuffix } from '../singer/messages.js'
+import { activateVersionLine, recordPrefix, recordSuffix } from '../singer/messages.js'
 import { streamSchemaLine } from '../sync/stream-schema.js'
 import { ClampCounter, compileRecordRenderer, type RecordColumn } from '../values/index.js'
-import type { ReplicatedStream, StreamReport } from './protocol.js'
-import type { Wal2JsonEvent, Wal2JsonTuple } from './wal2json.js'
+import type { ReplicatedStream, StreamReport, VersionSwitch } from './protocol.js'
+import { byteaText, type Wal2JsonEvent, type Wal2JsonTuple } from './wal2json.js'
 
 type ChangeEvent = Extract<Wal2JsonEvent, { action: 'I' | 'U' | 'D' }>
+type TruncateEvent = Extract<Wal2JsonEvent, { action: 'T' }>
 
 const DELETED_AT: RecordColumn = { name: '_sdc_deleted_at', type: { kind: 'timestamptz' } }
 const SDC_LSN: RecordColumn = { name: '_sdc_lsn', type: { kind: 'text' } }
@@ -35,6 +42,8 @@ export class BatchBuilder {
   records = 0
   messages = 0
   readonly counts = new Map<string, number>()
+  /** TRUNCATEs whose ACTIVATE_VERSION lines are in `lines`, in order. */
+  versions: VersionSwitch[] = []
   /** time_extracted of the batch's records: when their first change was read. */
   #timeExtracted: Date | undefined
   readonly #suffixes = new Map<string, string>()
@@ -64,11 +73,19 @@ export class BatchBuilder {
     this.lines += line
   }
 
+  /** The ACTIVATE_VERSION line of a switch; the stream's next records get a suffix with the new version. */
+  addVersionSwitch(sw: VersionSwitch): void {
+    this.lines += activateVersionLine(sw.stream, sw.version)
+    this.versions.push(sw)
+    this.#suffixes.delete(sw.stream)
+  }
+
   reset(): void {
     this.lines = ''
     this.records = 0
     this.messages = 0
     this.counts.clear()
+    this.versions = []
     this.#timeExtracted = undefined
     this.#suffixes.clear()
   }
@@ -79,6 +96,8 @@ interface Layout {
   readonly render: (values: readonly (string | null)[]) => string
   /** For each emitted stream column, its index in the wal2json tuple. */
   readonly pick: readonly number[]
+  /** Indexes of bytea values in the rendered row: wal2json's text needs its `\x` back (byteaText). */
+  readonly bytea: readonly number[]
   /** Stream columns the tuple lacks. */
   readonly missing: readonly string[]
   /** Tuple columns the stream has never seen (not deselected): a schema change. */
@@ -90,6 +109,8 @@ class StreamState {
   #known = new Set<string>()
   readonly deselected: ReadonlySet<string>
   readonly prefix: string
+  /** The `version` of the stream's records: the bookmark's, then each TRUNCATE's. */
+  version: number | undefined
   readonly clamps = new ClampCounter()
   readonly #layouts = new Map<string, Layout>()
   #lastNames: readonly string[] | undefined
@@ -105,6 +126,7 @@ class StreamState {
     this.#known = new Set(spec.columns.map((c) => c.name))
     this.deselected = new Set(spec.deselected)
     this.prefix = recordPrefix(spec.stream)
+    this.version = spec.version
   }
 
   setColumns(columns: readonly ColumnInfo[]): void {
@@ -136,6 +158,7 @@ class StreamState {
     names.forEach((n, i) => at.set(n, i))
     const emitted: RecordColumn[] = []
     const pick: number[] = []
+    const bytea: number[] = []
     const missing: string[] = []
     for (const c of this.columns) {
       const i = at.get(c.name)
@@ -143,13 +166,14 @@ class StreamState {
         missing.push(c.name)
         continue
       }
+      if (c.type.kind === 'bytea') bytea.push(emitted.length)
       emitted.push({ name: c.name, type: c.type })
       pick.push(i)
     }
     const unknown = names.filter((n) => !this.#known.has(n) && !this.deselected.has(n))
     emitted.push(DELETED_AT)
     if (this.debugLsn) emitted.push(SDC_LSN)
-    return { render: compileRecordRenderer(emitted, this.clamps), pick, missing, unknown }
+    return { render: compileRecordRenderer(emitted, this.clamps), pick, bytea, missing, unknown }
   }
 
   report(): StreamReport {
@@ -211,6 +235,20 @@ export class ChangeRecords {
     this.#emitWith(st, layout, lsn, ev, tuple, out)
   }
 
+  /** A `T` message: a selected table's stream switches to a new version (see the top of this file). */
+  truncate(ev: TruncateEvent, out: BatchBuilder): void {
+    const st = this.#byTable.get(tableKey(ev.schema, ev.table))
+    if (st === undefined) return
+    // As for a change: the bookmark already covers this transaction, the switch was written then.
+    const bookmark = st.spec.bookmark
+    if (bookmark !== undefined && this.#commitEnd !== undefined && this.#commitEnd <= bookmark) {
+      st.skipped++
+      return
+    }
+    st.version = nextVersion(st.version, (this.#opts.now?.() ?? new Date()).getTime())
+    out.addVersionSwitch({ tapStreamId: st.spec.tapStreamId, stream: st.spec.stream, table: `${ev.schema}.${ev.table}`, version: st.version })
+  }
+
   reports(): StreamReport[] {
     return [...this.#byTable.values()].map((s) => s.report())
   }
@@ -224,13 +262,17 @@ export class ChangeRecords {
     const n = pick.length
     const values: Array<string | null> = new Array(n + (st.debugLsn ? 2 : 1))
     for (let k = 0; k < n; k++) values[k] = tuple.values[pick[k]]
+    for (const k of layout.bytea) {
+      const v = values[k]
+      if (v != null) values[k] = byteaText(v)
+    }
     values[n] = ev.action === 'D' ? (ev.timestamp ?? this.#nowText()) : null
     if (st.debugLsn) values[n + 1] = lsn.toString()
     if (ev.action === 'U' && layout.missing.length > 0) {
       st.toastRecords++
       for (const c of layout.missing) st.toastColumns.add(c)
     }
-    out.addRecord(st.spec.stream, st.prefix + layout.render(values) + out.suffix(st.spec.stream, st.spec.version))
+    out.addRecord(st.spec.stream, st.prefix + layout.render(values) + out.suffix(st.spec.stream, st.version))
   }
 
   /** Spec §7.4: re-read the table once per new column set, then a SCHEMA before the next record. */
@@ -254,6 +296,11 @@ export class ChangeRecords {
   #nowText(): string {
     return (this.#opts.now?.() ?? new Date()).toISOString().replace('T', ' ').replace('Z', '+00')
   }
+}
+
+/** The version a TRUNCATE switches to: now in epoch ms, as versions are, and always above the old one. */
+export function nextVersion(old: number | undefined, nowMs: number): number {
+  return old === undefined || nowMs > old ? nowMs : old + 1
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

@@ -34,7 +34,7 @@ export interface ReplicatedStream {
   readonly deselected: readonly string[]
   /** The stream's `lsn` bookmark: changes in transactions that commit at or before it are skipped. */
   readonly bookmark: bigint | undefined
-  /** The bookmark's `version`, written into RECORD lines. */
+  /** The bookmark's `version`, written into RECORD lines (until a TRUNCATE switches it). */
   readonly version: number | undefined
 }
 
@@ -65,6 +65,20 @@ export interface ReplicationBatch {
   readonly counts: ReadonlyArray<readonly [string, number]>
   /** Every change below this LSN is in this batch or an earlier one (Acker.position). */
   readonly position: bigint
+  /**
+   * TRUNCATEs in this batch, in order, each with its ACTIVATE_VERSION line in `lines`: once `lines`
+   * are written, each stream's bookmark takes the last version it got here.
+   */
+  readonly versions: readonly VersionSwitch[]
+}
+
+/** A TRUNCATE of a stream's table: the stream's records go on under a new version. */
+export interface VersionSwitch {
+  readonly tapStreamId: string
+  readonly stream: string
+  /** `schema.table`, as the TRUNCATE named it. */
+  readonly table: string
+  readonly version: number
 }
 
 export interface StreamReport {

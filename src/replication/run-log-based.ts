@@ -194,6 +194,12 @@ class ReplicationRun {
 
   async #onBatch(b: ReplicationBatch): Promise<void> {
     if (b.lines.length > 0) await this.#args.emitter.writeRecords(b.lines, b.records)
+    // A TRUNCATE's new version goes into the bookmark only now that its ACTIVATE_VERSION is written.
+    for (const sw of b.versions) {
+      this.#args.emitter.commit(sw.tapStreamId, { version: sw.version })
+      this.#logger.child({ stream: sw.stream }).warn(`TRUNCATE of ${sw.table}: ACTIVATE_VERSION ${sw.version} written; the stream's records go on under version ${sw.version}. ` +
+        'A target that honours ACTIVATE_VERSION drops the truncated rows; a target that ignores it keeps them')
+    }
     if (b.messages > 0) this.#lastDataAt = Date.now()
     for (const [stream, n] of b.counts) {
       this.#perStream.set(stream, (this.#perStream.get(stream) ?? 0) + n)

@@ -3,8 +3,9 @@
  *
  * One XLogData message carries one JSON object (https://github.com/eulerto/wal2json, "format-version
  * 2"): `B` (begin) and `C` (commit) when include-transaction is on (its default), `I`/`U`/`D` for row
- * changes, `M` for logical messages and `T` for truncate (we ask for neither: `actions` is
- * insert,update,delete). With include-timestamp every message has the transaction's commit time,
+ * changes, `T` for truncate (one message per table: `TRUNCATE a, b` and the tables a CASCADE reaches
+ * each get their own), `M` for logical messages (not asked for: `actions` is
+ * insert,update,delete,truncate). With include-timestamp every message has the transaction's commit time,
  * printed by the walsender session as timestamptz text (`2026-11-25 13:42:46.82744+00`, TimeZone=UTC
  * and DateStyle=ISO come from src/pg/connect.ts).
  *
@@ -16,6 +17,8 @@
  * builds the event directly (no intermediate objects: about 1.5x faster than JSON.parse plus a
  * walk). The result is exactly what a table read receives for the same value, so the one renderer
  * in src/values applies to both: booleans become 't'/'f', numbers their digits, strings their text.
+ * One exception the scanner cannot see (it has no types): a `bytea` column's hex text comes without
+ * its `\x` prefix; `byteaText` puts it back (see there).
  *
  * Unchanged TOAST: in an UPDATE without REPLICA IDENTITY FULL, a TOASTed column that did not change
  * is not in `columns` at all (wal2json skips it, it has no value to print). Callers must treat a
@@ -51,7 +54,9 @@ export type Wal2JsonEvent =
       /** The replica identity columns of the deleted row (all columns with REPLICA IDENTITY FULL). */
       readonly identity: Wal2JsonTuple
     }
-  /** M (message), T (truncate) and any action a later wal2json adds: passed on, never guessed at. */
+  /** TRUNCATE of one table (a multi-table TRUNCATE sends one per table, in the same transaction). */
+  | { readonly action: 'T'; readonly schema: string; readonly table: string; readonly timestamp: string | undefined }
+  /** M (message) and any action a later wal2json adds: passed on, never guessed at. */
   | { readonly action: 'other'; readonly kind: string }
 
 export class Wal2JsonError extends Error {
@@ -273,11 +278,26 @@ export function decodeWal2Json(text: string): Wal2JsonEvent {
     case 'D':
       if (schema === undefined || table === undefined || identity === undefined) return s.fail('D without schema, table or identity')
       return { action, schema, table, timestamp, identity }
+    case 'T':
+      if (schema === undefined || table === undefined) return s.fail('T without schema or table')
+      return { action, schema, table, timestamp }
     case undefined:
       return s.fail('no action')
     default:
       return { action: 'other', kind: action }
   }
+}
+
+/**
+ * The server's text of a `bytea` value from wal2json's. wal2json prints a column of type bytea as
+ * its hex output with the leading `\x` cut off (`0a0bff` for `\x0a0bff`), but a domain over bytea
+ * (another type oid) as the full text, and both resolve to the bytea kind here. Hex digits never
+ * start with a backslash, so the two are told apart by the text itself. The walsender session
+ * runs with bytea_output=hex (src/pg/connect.ts): in the escape form wal2json would cut off the
+ * first two characters of the data itself.
+ */
+export function byteaText(text: string): string {
+  return text.charCodeAt(0) === 0x5c && text.charCodeAt(1) === 0x78 ? text : `\\x${text}`
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
  * alike, so a value looks the same whichever method read it. Output is JSON text to splice into a
  * message line; no value passes through a JS number or Date, so digits and fractions stay exact.
  *
- * Sessions run with TimeZone=UTC, DateStyle=ISO, IntervalStyle=iso_8601, extra_float_digits=3.
+ * Sessions run with TimeZone=UTC, DateStyle=ISO, IntervalStyle=iso_8601, extra_float_digits=3,
+ * bytea_output=hex.
  */
 import type { PgValueType } from '../catalog/pg-type.js'
 import { renderArray } from './arrays.js'

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import type { ColumnInfo } from '../../src/catalog/pg-type.js'
 import { Logger } from '../../src/log/logger.js'
-import { BatchBuilder, ChangeRecords } from '../../src/replication/change-records.js'
+import { BatchBuilder, ChangeRecords, nextVersion } from '../../src/replication/change-records.js'
 import type { ReplicatedStream } from '../../src/replication/protocol.js'
 import { decodeWal2Json } from '../../src/replication/wal2json.js'
+import { renderValue } from '../../src/values/index.js'
 
 const col = (name: string, position: number, type: ColumnInfo['type'], sqlType = 'x'): ColumnInfo => ({ name, position, type, sqlType })
 const columns: ColumnInfo[] = [
@@ -17,13 +18,13 @@ const stream = (patch: Partial<ReplicatedStream> = {}): ReplicatedStream => ({
   deselected: ['secret'], bookmark: undefined, version: 7, ...patch,
 })
 
-function setup(opts: { debugLsn?: boolean; stream?: Partial<ReplicatedStream>; live?: ColumnInfo[] } = {}) {
+function setup(opts: { debugLsn?: boolean; stream?: Partial<ReplicatedStream>; live?: ColumnInfo[]; streams?: ReplicatedStream[]; now?: () => Date } = {}) {
   const lines: string[] = []
   const logger = new Logger({ level: 'info', format: 'text', secrets: [], sink: (l) => lines.push(l) })
   const reads: string[] = []
   const records = new ChangeRecords({
-    streams: [stream(opts.stream)], debugLsn: opts.debugLsn ?? false, logger,
-    readColumns: async (s, t) => { reads.push(`${s}.${t}`); return opts.live },
+    streams: opts.streams ?? [stream(opts.stream)], debugLsn: opts.debugLsn ?? false, logger,
+    readColumns: async (s, t) => { reads.push(`${s}.${t}`); return opts.live }, now: opts.now,
   })
   const out = new BatchBuilder()
   return { records, out, logs: lines, reads }
@@ -35,6 +36,9 @@ function recordTexts(out: BatchBuilder): string[] {
 }
 
 const change = (json: string) => decodeWal2Json(json) as Extract<ReturnType<typeof decodeWal2Json>, { action: 'I' | 'U' | 'D' }>
+const truncate = (table: string, schema = 'public') => decodeWal2Json(JSON.stringify({ action: 'T', schema, table })) as Extract<ReturnType<typeof decodeWal2Json>, { action: 'T' }>
+/** Each line's type, and its version where it has one. */
+const shapes = (out: BatchBuilder) => out.lines.trimEnd().split('\n').map((l) => { const m = JSON.parse(l) as { type: string; stream: string; version?: number }; return `${m.type} ${m.stream} ${m.version}` })
 const INSERT = '{"action":"I","timestamp":"2026-01-02 03:04:05.5+00","schema":"public","table":"t","columns":[{"name":"id","value":9223372036854775807},{"name":"ia","value":"{1,NULL}"},{"name":"h","value":"\\"a\\"=>NULL"},{"name":"big","value":"x"},{"name":"secret","value":"pw"}]}'
 const UPDATE_TOAST = '{"action":"U","timestamp":"2026-01-02 03:04:05.5+00","schema":"public","table":"t","columns":[{"name":"id","value":1},{"name":"ia","value":"{}"},{"name":"h","value":null},{"name":"secret","value":"pw"}]}'
 const DELETE = '{"action":"D","timestamp":"2026-01-02 03:04:05.5+00","schema":"public","table":"t","identity":[{"name":"id","value":1}]}'
@@ -107,5 +111,73 @@ describe('ChangeRecords', () => {
     const { records, out } = setup()
     records.change(1n, change('{"action":"I","schema":"other","table":"t","columns":[{"name":"id","value":1}]}'), out)
     expect(out.records).toBe(0)
+  })
+
+  it('turns a TRUNCATE into a version switch: ACTIVATE_VERSION at its place, the later records under the new version', () => {
+    const { records, out } = setup({ now: () => new Date(1_700_000_000_000) })
+    records.begin(undefined)
+    records.change(0x10n, change(INSERT), out)
+    records.truncate(truncate('t'), out)
+    records.change(0x12n, change(INSERT), out)
+    records.commit()
+    expect(shapes(out)).toEqual(['RECORD public-t 7', 'ACTIVATE_VERSION public-t 1700000000000', 'RECORD public-t 1700000000000'])
+    expect(out.lines.split('\n')[1]).toBe('{"type":"ACTIVATE_VERSION","stream":"public-t","version":1700000000000}')
+    expect(out.versions).toEqual([{ tapStreamId: 'public-t', stream: 'public-t', table: 'public.t', version: 1_700_000_000_000 }])
+    expect(out.records).toBe(2)
+    // The next batch goes on under the new version, and carries no switch of its own.
+    out.reset()
+    records.change(0x13n, change(INSERT), out)
+    expect(shapes(out)).toEqual(['RECORD public-t 1700000000000'])
+    expect(out.versions).toEqual([])
+  })
+
+  it('gives each TRUNCATE a version above the last one, even within the same millisecond', () => {
+    const { records, out } = setup({ stream: { version: 1_700_000_000_005 }, now: () => new Date(1_700_000_000_000) })
+    records.truncate(truncate('t'), out)
+    records.truncate(truncate('t'), out)
+    expect(out.versions.map((v) => v.version)).toEqual([1_700_000_000_006, 1_700_000_000_007])
+    expect(nextVersion(undefined, 42)).toBe(42)
+    expect(nextVersion(41, 42)).toBe(42)
+    expect(nextVersion(42, 42)).toBe(43)
+    expect(nextVersion(50, 42)).toBe(51)
+  })
+
+  it('switches each stream a multi-table TRUNCATE names, and ignores tables outside the run', () => {
+    const a = stream({ tapStreamId: 'public-a', stream: 'public-a', tableName: 'a', version: 1 })
+    const b = stream({ tapStreamId: 'public-b', stream: 'public-b', tableName: 'b', version: 2 })
+    const { records, out } = setup({ streams: [a, b], now: () => new Date(1000) })
+    for (const t of ['a', 'other', 'b']) records.truncate(truncate(t), out)
+    records.truncate(truncate('a', 'elsewhere'), out)
+    expect(shapes(out)).toEqual(['ACTIVATE_VERSION public-a 1000', 'ACTIVATE_VERSION public-b 1000'])
+    expect(out.versions.map((v) => [v.tapStreamId, v.table])).toEqual([['public-a', 'public.a'], ['public-b', 'public.b']])
+  })
+
+  it('skips a TRUNCATE its bookmark already covers (the switch was written then)', () => {
+    const { records, out } = setup({ stream: { bookmark: 500n } })
+    records.begin(500n)
+    records.truncate(truncate('t'), out)
+    records.commit()
+    expect(out.lines).toBe('')
+    expect(out.versions).toEqual([])
+    expect(records.reports()[0].skipped).toBe(1)
+  })
+
+  it('renders bytea from wal2json (hex without \\x, or the full text of a domain) as a table read does', () => {
+    const bytes: ColumnInfo[] = [col('id', 1, { kind: 'integer', bits: 32 }), col('b', 2, { kind: 'bytea' }), col('ba', 3, { kind: 'array', element: { kind: 'bytea' }, delimiter: ',' })]
+    const { records, out } = setup({ stream: { columns: bytes } })
+    const row = (b: string | null, ba: string | null) => `{"action":"I","schema":"public","table":"t","columns":[{"name":"id","value":1},{"name":"b","value":${JSON.stringify(b)}},{"name":"ba","value":${JSON.stringify(ba)}}]}`
+    // As wal2json 2.5 sends them: a bytea column without `\x`, a domain over bytea and arrays with it.
+    records.change(1n, change(row('0a0bff', '{"\\\\x0a",NULL}')), out)
+    records.change(2n, change(row('\\x0c0d', null)), out)
+    records.change(3n, change(row('', '{}')), out)
+    records.change(4n, change(row(null, null)), out)
+    const table = (text: string | null) => renderValue({ kind: 'bytea' }, text)
+    expect(recordTexts(out)).toEqual([
+      `{"id":1,"b":${table('\\x0a0bff')},"ba":["0a",null],"_sdc_deleted_at":null}`,
+      `{"id":1,"b":${table('\\x0c0d')},"ba":null,"_sdc_deleted_at":null}`,
+      `{"id":1,"b":${table('\\x')},"ba":[],"_sdc_deleted_at":null}`,
+      `{"id":1,"b":null,"ba":null,"_sdc_deleted_at":null}`,
+    ])
+    expect(recordTexts(out)[0]).toContain('"b":"0a0bff"')
   })
 })

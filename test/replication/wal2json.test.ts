@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parse as losslessParse } from 'lossless-json'
-import { addTablesOption, decodeWal2Json, Wal2JsonError } from '../../src/replication/wal2json.js'
+import { addTablesOption, byteaText, decodeWal2Json, Wal2JsonError } from '../../src/replication/wal2json.js'
 
 // Payloads as wal2json 2.5 on PostgreSQL 15 printed them (format-version 2, include-timestamp, include-types off).
 const INSERT = String.raw`{"action":"I","timestamp":"2026-11-25 13:42:46.82744+00","schema":"public","table":"t","columns":[{"name":"id","value":1},{"name":"n","value":12345678901234567890.1234567890},{"name":"f","value":null},{"name":"b","value":true},{"name":"ia","value":"{1,NULL,3}"},{"name":"ta","value":"{\"a,b\",\"x\\\"y\"}"},{"name":"h","value":"\"a\"=>\"1\", \"b\"=>NULL"},{"name":"j","value":"{\"x\": 1.000000000000000000001}"},{"name":"we ird","value":"w"},{"name":"i8","value":9223372036854775807},{"name":"r","value":1.5e-07},{"name":"ok","value":false}]}`
@@ -9,6 +9,8 @@ const UPDATE_KEY = `{"action":"U","timestamp":"2026-11-25 13:42:46.828357+00","s
 const DELETE = `{"action":"D","timestamp":"2026-11-25 13:42:46.828956+00","schema":"public","table":"t","identity":[{"name":"id","value":-7}]}`
 const BEGIN = `{"action":"B","timestamp":"2026-11-25 13:42:46.82744+00"}`
 const COMMIT = `{"action":"C","timestamp":"2026-11-25 13:42:46.82744+00","lsn":"0/19D7038","nextlsn":"0/19D7068"}`
+// include-lsn on: every message has its lsn. `TRUNCATE a, b` (and what a CASCADE reaches) sends one T per table.
+const TRUNCATE = `{"action":"T","timestamp":"2026-12-06 05:17:01.785674+00","lsn":"0/15469C0","schema":"public","table":"t1"}`
 
 describe('decodeWal2Json', () => {
   it('keeps every digit of numbers and turns booleans into PostgreSQL text', () => {
@@ -49,8 +51,12 @@ describe('decodeWal2Json', () => {
     expect(decodeWal2Json('{"action":"C"}')).toEqual({ action: 'C', timestamp: undefined, nextLsn: undefined })
   })
 
+  it('decodes a truncate: the one table it names', () => {
+    expect(decodeWal2Json(TRUNCATE)).toEqual({ action: 'T', schema: 'public', table: 't1', timestamp: '2026-12-06 05:17:01.785674+00' })
+    expect(decodeWal2Json('{"action":"T","schema":"S p","table":"t\\"x"}')).toEqual({ action: 'T', schema: 'S p', table: 't"x', timestamp: undefined })
+  })
+
   it('passes other actions on without interpreting them', () => {
-    expect(decodeWal2Json('{"action":"T","schema":"public","table":"t"}')).toEqual({ action: 'other', kind: 'T' })
     expect(decodeWal2Json('{"action":"M","transactional":false,"prefix":"hb","content":""}')).toEqual({ action: 'other', kind: 'M' })
   })
 
@@ -60,13 +66,15 @@ describe('decodeWal2Json', () => {
     ['columns not an array', '{"action":"I","schema":"s","table":"t","columns":{}}'],
     ['value not a scalar', '{"action":"I","schema":"s","table":"t","columns":[{"name":"a","value":[1]}]}'],
     ['no identity on delete', '{"action":"D","schema":"s","table":"t"}'],
+    ['no table on truncate', '{"action":"T","schema":"s"}'],
+    ['no schema on truncate', '{"action":"T","table":"t"}'],
     ['name not a string', '{"action":"I","schema":"s","table":"t","columns":[{"name":true,"value":1}]}'],
   ])('rejects a message with %s', (_why, text) => {
     expect(() => decodeWal2Json(text)).toThrow(Wal2JsonError)
   })
 
   it('rejects every truncation of a real payload (never a silent partial row)', () => {
-    for (const payload of [INSERT, UPDATE_KEY, DELETE, COMMIT]) {
+    for (const payload of [INSERT, UPDATE_KEY, DELETE, COMMIT, TRUNCATE]) {
       for (let cut = 0; cut < payload.length; cut++) {
         expect(() => decodeWal2Json(payload.slice(0, cut)), `cut at ${cut}`).toThrow(Wal2JsonError)
       }
@@ -147,6 +155,15 @@ describe('the scanner', () => {
       '{"action":"I","schema":"s","table":"t","columns":[{"name":"a","value":1},]}', '{"action":"I","schema":"s","table":"t","columns":[{"name":"a"}]}',
       '{"action":"I","schema":"s","table":"t","columns":[{"name":"a","value":1} {"name":"b","value":2}]}', '{"action":"B","x":[1 2]}', '{"action":"B","x":{"a" 1}}']
     for (const d of bad) expect(() => decodeWal2Json(d), d).toThrow(Wal2JsonError)
+  })
+})
+
+describe('byteaText', () => {
+  it('puts back the \\x wal2json cuts off a bytea column, and keeps the full text of a domain over bytea', () => {
+    expect(byteaText('0a0bff')).toBe('\\x0a0bff')
+    expect(byteaText('')).toBe('\\x')
+    expect(byteaText('\\x0c0d')).toBe('\\x0c0d')
+    expect(byteaText('\\x')).toBe('\\x')
   })
 })
 
