@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'REPLICATION_UNAVAILABLE'
   /** Logical replication failed while streaming. */
   | 'REPLICATION_FAILED'
+  /** use_secondary: the replica has not replayed the WAL a LOG_BASED initial load read there needs. */
+  | 'REPLICA_BEHIND'
   /** The run was interrupted by a signal. */
   | 'INTERRUPTED'
   /** stdout was closed by its reader. */

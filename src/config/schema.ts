@@ -48,6 +48,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'use_secondary', kind: 'boolean', default: false, description: 'Send discovery and table reads to a replica (secondary_host/secondary_port).' },
   { name: 'secondary_host', kind: 'string', description: 'Replica host; required when use_secondary.' },
   { name: 'secondary_port', kind: 'integer', minimum: 1, maximum: 65535, description: 'Replica port; required when use_secondary.' },
+  { name: 'secondary_catchup_seconds', kind: 'number', default: 300, minimum: 0, description: 'LOG_BASED with use_secondary: how long an initial load waits for the replica to replay up to where the replication slot streams from, before the run fails.' },
   { name: 'limit', kind: 'integer', minimum: 1, description: 'INCREMENTAL: rows per run beyond the bookmark. A run never ends inside a run of equal key values: it reads the rows at the bookmark\'s value again, `limit` rows with a greater key, and the rest of the last one\'s key value, so it may return more than `limit` rows.' },
   { name: 'tap_id', kind: 'string', description: 'Part of the default replication slot name.' },
   { name: 'replication_slot_name', kind: 'string', description: 'Replication slot to read from; default: pipelinewise_<dbname>[_<tap_id>].' },

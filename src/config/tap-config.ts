@@ -24,6 +24,7 @@ export interface TapConfig {
   readonly use_secondary: boolean
   readonly secondary_host?: string
   readonly secondary_port?: number
+  readonly secondary_catchup_seconds: number
   readonly limit?: number
   readonly tap_id?: string
   readonly replication_slot_name?: string

@@ -1,9 +1,10 @@
 /**
- * A sync run (spec §5-§8): inputs → plan → one short-lived main connection (live columns, end_lsn)
- * → FULL_TABLE / INCREMENTAL streams and LOG_BASED initial loads on the pool → LOG_BASED streaming
- * (log-based-seam.ts) → final STATE. Connections at any moment: the main one alone, then the pool's
- * (≤ max_workers, plus the exported snapshot's as the main one while chunks start), then the
- * replication run's; never two phases at once.
+ * A sync run (spec §5-§8): inputs → plan → one short-lived main connection (live columns, end_lsn;
+ * with use_secondary one to each server in turn, then one to the replica for the replay position of
+ * LOG_BASED loads read there: replica-catchup.ts) → FULL_TABLE / INCREMENTAL streams and LOG_BASED
+ * initial loads on the pool → LOG_BASED streaming (log-based-seam.ts) → final STATE. Connections
+ * at any moment: the main one alone, then the pool's (≤ max_workers, plus the exported snapshot's
+ * as the main one while chunks start), then the replication run's; never two phases at once.
  */
 import type pg from 'pg'
 import { isColumnDeselected } from '../catalog/metadata.js'
@@ -14,7 +15,7 @@ import { SyncMetrics } from '../log/metrics.js'
 import { withClient } from '../pg/connect.js'
 import { parseLsn } from '../pg/lsn.js'
 import { queryError } from '../pg/pg-errors.js'
-import { findSlot } from '../replication/slot.js'
+import { findSlot, type SlotInfo } from '../replication/slot.js'
 import type { SingerOutput } from '../singer/output.js'
 import { readCatalog, readState } from '../singer/read-inputs.js'
 import { getBookmark, type SingerState } from '../singer/state.js'
@@ -25,6 +26,7 @@ import { runLogBased } from '../replication/run-log-based.js'
 import { needsInitialLoad, planStreams, reconcileState, selectStreams, type PlannedStream, type SelectedStream } from './plan.js'
 import { TablePool } from './pool.js'
 import { progressDisplay } from './progress.js'
+import { replicaLoadLsn } from './replica-catchup.js'
 import { readChunkFacts, type ChunkFacts } from './chunk-facts.js'
 import { ChunkedStreamRun, chunkedStarts } from './chunked-stream.js'
 import { runJobs, streamJob, streamOrder, type Job } from './scheduler.js'
@@ -54,16 +56,19 @@ export async function runSync(args: SyncArgs): Promise<number> {
 
   const signals = new StopSignals(logger)
   try {
-    const { live, endLsn, chunkFacts } = await readServerFacts(config, selected)
+    const { live, endLsn, slot, chunkFacts } = await readServerFacts(config, selected)
     const plan = planStreams(selected, live)
     for (const w of plan.warnings) logger.warn(w)
     const emitter = new OutputEmitter(output, reconcileState(inputState, plan.streams))
+    if (signals.stopped) return await finish(emitter, signals, logger)
+    // LOG_BASED loads that read a replica are bookmarked at its replay position; streaming still ends at the primary's end_lsn.
+    const replicaLsn = slot === undefined ? undefined : await replicaLoadLsn({ config, logger, streams: plan.streams, state: emitter.state, inputState, slot, signal: signals.signal })
     if (signals.stopped) return await finish(emitter, signals, logger)
 
     const poolStreams = plan.streams.filter((s) => s.method !== 'LOG_BASED' || needsInitialLoad(getBookmark(emitter.state, s.tapStreamId)))
     const loaded = new Set<string>()
     if (poolStreams.length > 0) {
-      const outcome = await runPool(config, logger, emitter, poolStreams, signals, endLsn, chunkFacts)
+      const outcome = await runPool(config, logger, emitter, poolStreams, signals, replicaLsn ?? endLsn, chunkFacts)
       for (const id of outcome.completed) loaded.add(id)
       if (outcome.outputClosed) return quietOutputClosed(logger)
       if (outcome.failure !== undefined) {
@@ -88,6 +93,8 @@ export async function runSync(args: SyncArgs): Promise<number> {
 interface ServerFacts {
   live: Awaited<ReturnType<typeof readLiveTables>>
   endLsn?: bigint
+  /** The slot LOG_BASED streams from, as it was before the run. */
+  slot?: SlotInfo
   /** Sizes of the tables that may load in chunks (none when chunk_rows is 0). */
   chunkFacts?: ChunkFacts
 }
@@ -99,18 +106,18 @@ async function readServerFacts(config: TapConfig, selected: readonly SelectedStr
   // end_lsn comes from the primary; when reads go to a replica that is a second (sequential) connection.
   const lsnOnReadConnection = wantsLsn && !config.use_secondary
   const facts = await withClient(config, { target: 'read' }, async (client): Promise<ServerFacts> => {
-    const endLsn = lsnOnReadConnection ? await slotAndWalLsn(client, config) : undefined
+    const lsn = lsnOnReadConnection ? await slotAndWalLsn(client, config) : undefined
     const chunkFacts = await chunkFactsFor(client, config, selected)
-    return { live: await readLiveTables(client, selected), endLsn, chunkFacts }
+    return { live: await readLiveTables(client, selected), endLsn: lsn?.endLsn, slot: lsn?.slot, chunkFacts }
   })
-  if (wantsLsn && !lsnOnReadConnection) facts.endLsn = await withClient(config, { target: 'primary' }, (client) => slotAndWalLsn(client, config))
+  if (wantsLsn && !lsnOnReadConnection) Object.assign(facts, await withClient(config, { target: 'primary' }, (client) => slotAndWalLsn(client, config)))
   return facts
 }
 
 /** A missing or unusable slot fails the run here, before any table is read (spec §11). */
-async function slotAndWalLsn(client: pg.Client, config: TapConfig): Promise<bigint> {
-  await findSlot(client, config)
-  return currentWalLsn(client)
+async function slotAndWalLsn(client: pg.Client, config: TapConfig): Promise<{ slot: SlotInfo; endLsn: bigint }> {
+  const slot = await findSlot(client, config)
+  return { slot, endLsn: await currentWalLsn(client) }
 }
 
 async function currentWalLsn(client: pg.Client): Promise<bigint> {
