@@ -14,10 +14,11 @@ import { SyncMetrics } from '../log/metrics.js'
 import { withClient } from '../pg/connect.js'
 import { parseLsn } from '../pg/lsn.js'
 import { queryError } from '../pg/pg-errors.js'
-import { findSlot } from '../replication/slot.js'
+import { findSlot, type SlotInfo } from '../replication/slot.js'
 import type { SingerOutput } from '../singer/output.js'
 import { readCatalog, readState } from '../singer/read-inputs.js'
 import { getBookmark, type SingerState } from '../singer/state.js'
+import { settleBehindSlot } from './behind-slot.js'
 import { OutputEmitter } from './emitter.js'
 import { readLiveTables } from './live-tables.js'
 import type { LogBasedStream } from './log-based-seam.js'
@@ -54,10 +55,13 @@ export async function runSync(args: SyncArgs): Promise<number> {
 
   const signals = new StopSignals(logger)
   try {
-    const { live, endLsn, chunkFacts } = await readServerFacts(config, selected)
+    const { live, endLsn, chunkFacts, slot } = await readServerFacts(config, selected)
     const plan = planStreams(selected, live)
     for (const w of plan.warnings) logger.warn(w)
-    const emitter = new OutputEmitter(output, reconcileState(inputState, plan.streams))
+    // A bookmark behind the slot is refused (or reloaded) here, before any output (behind-slot.ts).
+    const behind = settleBehindSlot(config.state_behind_slot, slot, plan.streams.filter((s) => s.method === 'LOG_BASED').map((s) => s.tapStreamId), reconcileState(inputState, plan.streams))
+    for (const w of behind.warnings) logger.warn(w)
+    const emitter = new OutputEmitter(output, behind.state)
     if (signals.stopped) return await finish(emitter, signals, logger)
 
     const poolStreams = plan.streams.filter((s) => s.method !== 'LOG_BASED' || needsInitialLoad(getBookmark(emitter.state, s.tapStreamId)))
@@ -90,6 +94,8 @@ interface ServerFacts {
   endLsn?: bigint
   /** Sizes of the tables that may load in chunks (none when chunk_rows is 0). */
   chunkFacts?: ChunkFacts
+  /** The replication slot, read with end_lsn for LOG_BASED. */
+  slot?: SlotInfo
 }
 
 /** The main connection: live columns of the selected tables in one query, and end_lsn for LOG_BASED. */
@@ -99,18 +105,18 @@ async function readServerFacts(config: TapConfig, selected: readonly SelectedStr
   // end_lsn comes from the primary; when reads go to a replica that is a second (sequential) connection.
   const lsnOnReadConnection = wantsLsn && !config.use_secondary
   const facts = await withClient(config, { target: 'read' }, async (client): Promise<ServerFacts> => {
-    const endLsn = lsnOnReadConnection ? await slotAndWalLsn(client, config) : undefined
+    const lsn = lsnOnReadConnection ? await slotAndWalLsn(client, config) : undefined
     const chunkFacts = await chunkFactsFor(client, config, selected)
-    return { live: await readLiveTables(client, selected), endLsn, chunkFacts }
+    return { live: await readLiveTables(client, selected), ...lsn, chunkFacts }
   })
-  if (wantsLsn && !lsnOnReadConnection) facts.endLsn = await withClient(config, { target: 'primary' }, (client) => slotAndWalLsn(client, config))
+  if (wantsLsn && !lsnOnReadConnection) Object.assign(facts, await withClient(config, { target: 'primary' }, (client) => slotAndWalLsn(client, config)))
   return facts
 }
 
 /** A missing or unusable slot fails the run here, before any table is read (spec §11). */
-async function slotAndWalLsn(client: pg.Client, config: TapConfig): Promise<bigint> {
-  await findSlot(client, config)
-  return currentWalLsn(client)
+async function slotAndWalLsn(client: pg.Client, config: TapConfig): Promise<{ slot: SlotInfo; endLsn: bigint }> {
+  const slot = await findSlot(client, config)
+  return { slot, endLsn: await currentWalLsn(client) }
 }
 
 async function currentWalLsn(client: pg.Client): Promise<bigint> {
