@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'CATALOG_INVALID'
   /** A state file is missing, not JSON, or not the Singer state shape. */
   | 'STATE_INVALID'
+  /** A LOG_BASED bookmark is behind the replication slot's confirmed_flush_lsn (src/sync/behind-slot.ts). */
+  | 'STATE_BEHIND_SLOT'
   /** A stream's replication method or key cannot be used. */
   | 'STREAM_INVALID'
   /** The server could not be reached or refused us (host, port, auth, database). */

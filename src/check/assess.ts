@@ -1,6 +1,7 @@
 /** The rules of `check`: facts read from the server → findings. Pure. */
 import type { TapConfig } from '../config/tap-config.js'
 import { defaultSlotNames, pickExistingSlot, slotNameToCreate } from '../replication/slot-name.js'
+import { unreservedSlotWarning } from '../replication/slot.js'
 import { fail, ok, replicationFinding, warn, type Finding } from './findings.js'
 import type { SchemaAccess, ServerFacts, SlotFacts } from './server-facts.js'
 import type { Wal2jsonProbe } from './wal2json-probe.js'
@@ -151,9 +152,13 @@ function slotFindings(config: TapConfig, facts: ServerFacts, slots: readonly Slo
   if (slot.database !== null && slot.database !== facts.database) problems.push(`decodes database ${slot.database}, not ${facts.database}`)
   if (slot.walStatus === 'lost') problems.push('has lost WAL it needed (drop it, create it again and resync the LOG_BASED streams)')
   if (problems.length > 0) return [rf('replication slot', `${slot.name} ${problems.join('; ')}`)]
+  // Not a failure: the slot still works, but only until the next checkpoint removes WAL it needs.
+  const unreserved = unreservedSlotWarning(slot)
+  const atRisk = unreserved === undefined ? [] : [warn('replication slot', `${slot.name} ${unreserved}`)]
   if (slot.active) {
-    return [rf('replication slot', `${slot.name} is in use by process ${slot.activePid ?? '?'} (another run?): a LOG_BASED run could not stream from it now`)]
+    return [rf('replication slot', `${slot.name} is in use by process ${slot.activePid ?? '?'} (another run?): a LOG_BASED run could not stream from it now`), ...atRisk]
   }
+  if (atRisk.length > 0) return atRisk
   const held = slot.lagBytes === null ? '' : `, holds ${formatBytes(slot.lagBytes)} of WAL`
   return [ok('replication slot', `${slot.name} (wal2json${held})`)]
 }

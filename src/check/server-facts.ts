@@ -143,13 +143,19 @@ export interface SlotFacts {
   walStatus: string | null
   /** WAL the slot holds back, in bytes (null on a standby or when never confirmed). */
   lagBytes: number | null
+  /** pg_current_wal_lsn() − restart_lsn: the WAL the slot keeps on disk (null on a standby or without restart_lsn). */
+  retainedBytes: bigint | null
+  /** PostgreSQL 13+: WAL that may still be written before the slot is lost; null without max_slot_wal_keep_size. */
+  safeWalSize: bigint | null
 }
 
 // row_to_json keeps this working on servers whose pg_replication_slots lacks newer columns.
 const SLOTS_SQL = `
 SELECT row_to_json(s)::text AS slot,
        CASE WHEN pg_is_in_recovery() THEN NULL
-            ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint END AS lag_bytes
+            ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint END AS lag_bytes,
+       CASE WHEN pg_is_in_recovery() THEN NULL
+            ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint::text END AS retained_bytes
 FROM pg_catalog.pg_replication_slots s
 WHERE s.slot_name = ANY ($1::text[])
 `
@@ -167,6 +173,8 @@ export async function readSlots(client: pg.Client, names: readonly string[]): Pr
       activePid: typeof s.active_pid === 'number' ? s.active_pid : null,
       walStatus: typeof s.wal_status === 'string' ? s.wal_status : null,
       lagBytes: r.lag_bytes === null || r.lag_bytes === undefined ? null : Number(r.lag_bytes),
+      retainedBytes: r.retained_bytes === null || r.retained_bytes === undefined ? null : BigInt(r.retained_bytes),
+      safeWalSize: typeof s.safe_wal_size === 'number' && Number.isSafeInteger(s.safe_wal_size) ? BigInt(s.safe_wal_size) : null,
     }
   })
 }

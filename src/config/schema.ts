@@ -22,6 +22,10 @@ export interface SettingSpec {
 export const REPLICATION_METHODS = ['FULL_TABLE', 'INCREMENTAL', 'LOG_BASED'] as const
 export type ReplicationMethod = (typeof REPLICATION_METHODS)[number]
 
+/** What a run does with a LOG_BASED bookmark behind the slot's confirmed_flush_lsn (src/sync/behind-slot.ts). */
+export const STATE_BEHIND_SLOT = ['fail', 'reload', 'continue'] as const
+export type StateBehindSlot = (typeof STATE_BEHIND_SLOT)[number]
+
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const
 export type SslMode = (typeof SSL_MODES)[number]
 
@@ -57,6 +61,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'max_run_seconds', kind: 'number', default: 43200, minimum: 0.1, description: 'LOG_BASED: hard cap on the length of one run, in seconds.' },
   { name: 'break_at_end_lsn', kind: 'boolean', default: true, description: 'LOG_BASED: stop once caught up with the LSN current at the start of the run.' },
   { name: 'debug_lsn', kind: 'boolean', default: false, description: 'LOG_BASED: add `_sdc_lsn` to records.' },
+  { name: 'state_behind_slot', kind: 'enum', choices: STATE_BEHIND_SLOT, default: 'fail', description: 'LOG_BASED: what to do with a stream whose `lsn` bookmark is behind the slot\'s confirmed_flush_lsn (an older STATE, a target restored from a backup: the changes in between cannot be read again). `fail`: refuse the run before any record; `reload`: load the table again under a new version, then stream; `continue`: stream from the slot\'s position and accept the gap.' },
 ]
 
 export function settingByName(name: string): SettingSpec | undefined {

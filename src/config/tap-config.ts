@@ -1,4 +1,4 @@
-import type { ReplicationMethod, SslMode } from './schema.js'
+import type { ReplicationMethod, SslMode, StateBehindSlot } from './schema.js'
 
 /** The validated, defaulted configuration. Built only by load-config.ts; passed down as an argument. */
 export interface TapConfig {
@@ -33,4 +33,5 @@ export interface TapConfig {
   readonly max_run_seconds: number
   readonly break_at_end_lsn: boolean
   readonly debug_lsn: boolean
+  readonly state_behind_slot: StateBehindSlot
 }

@@ -14,6 +14,7 @@ import { withClient } from '../pg/connect.js'
 import { formatLsn, type Lsn } from '../pg/lsn.js'
 import { getBookmark } from '../singer/state.js'
 import type { LogBasedRunArgs, LogBasedRunner, LogBasedStream } from '../sync/log-based-seam.js'
+import { behindSlotContinueWarning, behindSlotError, positionsBehindSlot, streamPosition } from '../sync/behind-slot.js'
 import { streamSchemaLine } from '../sync/stream-schema.js'
 import { bookmarkLsn, smallestLsn } from './acker.js'
 import type { ReplicatedStream, ReplicationBatch, ReplicationWorkerApi, ReplicationWorkerData, StreamReport, WorkerToMain } from './protocol.js'
@@ -42,9 +43,13 @@ export const runLogBased: LogBasedRunner = async (args) => {
   const startLsn = smallestLsn(bookmarks.values()) ?? args.endLsn
   const inputFloor = smallestLsn(streams.map((s) => getBookmark(args.inputState, s.tapStreamId).lsn))
   if (slot.active) logger.warn(`replication slot ${slot.name} is in use by process ${slot.activePid ?? '?'}; starting will fail while it is`)
-  if (slotConfirmed > startLsn) {
-    logger.warn(`replication slot ${slot.name} has already confirmed ${formatLsn(slotConfirmed)}, beyond the state's ${formatLsn(startLsn)}: ` +
-      'changes in between were consumed by an earlier run whose STATE was not kept; streaming resumes at the slot\'s position')
+  // Settled before the pool phase (src/sync/behind-slot.ts); found here only under `continue`, or
+  // when the slot moved since (another consumer): then it is too late to reload, so it is refused.
+  const behind = positionsBehindSlot(streams.map((s) => streamPosition(s.tapStreamId, getBookmark(emitter.state, s.tapStreamId))), slot.confirmedFlushLsn)
+  if (behind.length > 0) {
+    const at = { name: slot.name, confirmedFlushLsn: slotConfirmed }
+    if (config.state_behind_slot !== 'continue') throw behindSlotError(at, behind)
+    logger.warn(behindSlotContinueWarning(at, behind))
   }
   logger.info(`LOG_BASED: ${streams.length} stream${streams.length === 1 ? '' : 's'} from ${formatLsn(startLsn)} to ${formatLsn(args.endLsn)} ` +
     `(slot ${slot.name}, lag ${slot.lagBytes === null ? 'unknown' : prettyBytes(slot.lagBytes)})`)

@@ -7,7 +7,7 @@ import type { TapConfig } from '../config/tap-config.js'
 import type { Logger } from '../log/logger.js'
 import { formatLsn } from '../pg/lsn.js'
 import { withClient } from '../pg/connect.js'
-import { createSlot, dropSlot, findSlot, prettyBytes, type SlotInfo } from './slot.js'
+import { createSlot, dropSlot, findSlot, prettyBytes, unreservedSlotWarning, type SlotInfo } from './slot.js'
 
 export type SlotReportFormat = 'text' | 'json'
 
@@ -22,7 +22,7 @@ export function formatSlot(slot: SlotInfo, format: SlotReportFormat): string {
     }
     const json = JSON.stringify(fields)
     // Byte counts can pass 2^53 in theory: written as raw integers, not through a JS number.
-    return `${json.slice(0, -1)},"lag_bytes":${bytes(slot.lagBytes)},"retained_bytes":${bytes(slot.retainedBytes)}}`
+    return `${json.slice(0, -1)},"lag_bytes":${bytes(slot.lagBytes)},"retained_bytes":${bytes(slot.retainedBytes)},"safe_wal_size":${bytes(slot.safeWalSize)}}`
   }
   const bytes = (v: bigint | null) => (v === null ? 'unknown' : `${v} (${prettyBytes(v)})`)
   return [
@@ -35,12 +35,15 @@ export function formatSlot(slot: SlotInfo, format: SlotReportFormat): string {
     `wal_status: ${slot.walStatus ?? 'unknown'}`,
     `lag_bytes: ${bytes(slot.lagBytes)}`,
     `retained_bytes: ${bytes(slot.retainedBytes)}`,
+    `safe_wal_size: ${slot.safeWalSize === null ? 'unlimited (max_slot_wal_keep_size = -1)' : bytes(slot.safeWalSize)}`,
   ].join('\n')
 }
 
-export async function runSlotStatus(config: TapConfig, format: SlotReportFormat, out: (text: string) => void): Promise<void> {
+export async function runSlotStatus(config: TapConfig, logger: Logger, format: SlotReportFormat, out: (text: string) => void): Promise<void> {
   const slot = await withClient(config, { target: 'primary' }, (client) => findSlot(client, config))
   out(formatSlot(slot, format) + '\n')
+  const unreserved = unreservedSlotWarning(slot)
+  if (unreserved !== undefined) logger.warn(`replication slot "${slot.name}" ${unreserved}`)
 }
 
 export async function runSlotCreate(config: TapConfig, logger: Logger, format: SlotReportFormat, out: (text: string) => void): Promise<void> {

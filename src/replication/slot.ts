@@ -31,11 +31,13 @@ export interface SlotInfo {
   readonly lagBytes: bigint | null
   /** pg_current_wal_lsn() − restart_lsn: the WAL the slot holds on the server's disk. */
   readonly retainedBytes: bigint | null
+  /** PG13+: WAL that may still be written before the slot is lost; null without max_slot_wal_keep_size. */
+  readonly safeWalSize: bigint | null
 }
 
 const SLOTS_SQL = `
 SELECT slot_name, plugin, database, active, active_pid,
-       confirmed_flush_lsn::text AS confirmed_flush_lsn, restart_lsn::text AS restart_lsn, wal_status,
+       confirmed_flush_lsn::text AS confirmed_flush_lsn, restart_lsn::text AS restart_lsn, wal_status, safe_wal_size::text AS safe_wal_size,
        pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag_bytes,
        pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), restart_lsn)::text AS retained_bytes
 FROM pg_catalog.pg_replication_slots
@@ -58,6 +60,7 @@ function toInfo(r: Row): SlotInfo {
     walStatus: r.wal_status,
     lagBytes: bytes(r.lag_bytes),
     retainedBytes: bytes(r.retained_bytes),
+    safeWalSize: bytes(r.safe_wal_size),
   }
 }
 
@@ -103,6 +106,20 @@ export function assertUsable(slot: SlotInfo, dbname: string): void {
     throw new SlotError(slot.name, `replication slot "${slot.name}" is lost: the server removed WAL it still needed (max_slot_wal_keep_size)`,
       { hint: 'drop and recreate the slot (`tap-postgres slot drop`, `tap-postgres slot create`), then resync the LOG_BASED streams from scratch (remove their bookmarks)' })
   }
+}
+
+/**
+ * PostgreSQL 13+ `wal_status = unreserved`: the slot needs WAL beyond max_slot_wal_keep_size, and
+ * the next checkpoint may remove it; the slot is then lost (a LOG_BASED run refuses it, and every
+ * LOG_BASED stream must be loaded again). It can still recover if it is consumed before that.
+ * What `check` and `slot status` warn after the slot's name, or undefined for any other status.
+ */
+export function unreservedSlotWarning(slot: Pick<SlotInfo, 'walStatus' | 'retainedBytes' | 'safeWalSize'>): string | undefined {
+  if (slot.walStatus !== 'unreserved') return undefined
+  const retained = slot.retainedBytes === null ? '' : ` it retains ${prettyBytes(slot.retainedBytes)} of WAL (pg_current_wal_lsn() - restart_lsn: ${slot.retainedBytes} bytes),`
+  const safe = slot.safeWalSize === null ? '' : ` (safe_wal_size ${slot.safeWalSize} bytes)`
+  return `is unreserved:${retained} more than max_slot_wal_keep_size allows${safe}, ` +
+    'and the next checkpoint may remove WAL it needs, which loses the slot; run a LOG_BASED sync now so it catches up, or raise max_slot_wal_keep_size'
 }
 
 export type CreateResult = { readonly created: true; readonly slot: SlotInfo } | { readonly created: false; readonly slot: SlotInfo }

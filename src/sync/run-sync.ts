@@ -19,6 +19,7 @@ import { findSlot, type SlotInfo } from '../replication/slot.js'
 import type { SingerOutput } from '../singer/output.js'
 import { readCatalog, readState } from '../singer/read-inputs.js'
 import { getBookmark, type SingerState } from '../singer/state.js'
+import { settleBehindSlot } from './behind-slot.js'
 import { OutputEmitter } from './emitter.js'
 import { readLiveTables } from './live-tables.js'
 import type { LogBasedStream } from './log-based-seam.js'
@@ -59,7 +60,10 @@ export async function runSync(args: SyncArgs): Promise<number> {
     const { live, endLsn, slot, chunkFacts } = await readServerFacts(config, selected)
     const plan = planStreams(selected, live)
     for (const w of plan.warnings) logger.warn(w)
-    const emitter = new OutputEmitter(output, reconcileState(inputState, plan.streams))
+    // A bookmark behind the slot is refused (or reloaded) here, before any output (behind-slot.ts).
+    const behind = settleBehindSlot(config.state_behind_slot, slot, plan.streams.filter((s) => s.method === 'LOG_BASED').map((s) => s.tapStreamId), reconcileState(inputState, plan.streams))
+    for (const w of behind.warnings) logger.warn(w)
+    const emitter = new OutputEmitter(output, behind.state)
     if (signals.stopped) return await finish(emitter, signals, logger)
     // LOG_BASED loads that read a replica are bookmarked at its replay position; streaming still ends at the primary's end_lsn.
     const replicaLsn = slot === undefined ? undefined : await replicaLoadLsn({ config, logger, streams: plan.streams, state: emitter.state, inputState, slot, signal: signals.signal })

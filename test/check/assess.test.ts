@@ -14,7 +14,7 @@ const FACTS: ServerFacts = {
   maxConnections: 100, reservedConnections: 3, clientBackends: 10, roleConnLimit: -1, roleBackends: 1,
   databaseConnLimit: -1, databaseBackends: 5, maxWalSenders: 10, walSenders: 0,
 }
-const SLOT: SlotFacts = { name: 'pipelinewise_shop', plugin: 'wal2json', slotType: 'logical', database: 'shop', active: false, activePid: null, walStatus: 'reserved', lagBytes: 3 * 1024 * 1024 }
+const SLOT: SlotFacts = { name: 'pipelinewise_shop', plugin: 'wal2json', slotType: 'logical', database: 'shop', active: false, activePid: null, walStatus: 'reserved', lagBytes: 3 * 1024 * 1024, retainedBytes: 4n * 1024n * 1024n, safeWalSize: null }
 
 describe('findings', () => {
   it('prints a padded level, subject and detail on one line', () => {
@@ -141,5 +141,18 @@ describe('assessReplication', () => {
       .toContain('FAIL  replication slot: pipelinewise_shop is in use by process 42 (another run?): a LOG_BASED run could not stream from it now')
     expect(run({ default_replication_method: 'LOG_BASED' }, { walSenders: 10 }, [SLOT]))
       .toContain('FAIL  wal senders: all 10 in use (max_wal_senders): a LOG_BASED run could not start streaming')
+  })
+
+  it('warns about an unreserved slot with the WAL it retains, without failing (the slot still works until the next checkpoint)', () => {
+    const unreserved = { ...SLOT, walStatus: 'unreserved', retainedBytes: 50331648n, safeWalSize: -1024n }
+    const out = run({ default_replication_method: 'LOG_BASED' }, {}, [unreserved])
+    expect(out).toContain('warn  replication slot: pipelinewise_shop is unreserved: it retains 48 MB of WAL (pg_current_wal_lsn() - restart_lsn: 50331648 bytes), ' +
+      'more than max_slot_wal_keep_size allows (safe_wal_size -1024 bytes), and the next checkpoint may remove WAL it needs, which loses the slot; ' +
+      'run a LOG_BASED sync now so it catches up, or raise max_slot_wal_keep_size')
+    expect(out.some((l) => l.startsWith('FAIL'))).toBe(false)
+    const active = run({ default_replication_method: 'LOG_BASED' }, {}, [{ ...unreserved, active: true, activePid: 7 }]).filter((l) => l.includes('replication slot'))
+    expect(active).toHaveLength(2)
+    expect(active[0]).toMatch(/^FAIL  replication slot: pipelinewise_shop is in use by process 7/)
+    expect(active[1]).toMatch(/^warn  replication slot: pipelinewise_shop is unreserved/)
   })
 })

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { SlotError, TapError } from '../../src/errors.js'
-import { assertUsable, prettyBytes, replicationError, type SlotInfo } from '../../src/replication/slot.js'
+import { assertUsable, prettyBytes, replicationError, unreservedSlotWarning, type SlotInfo } from '../../src/replication/slot.js'
 
 const slot: SlotInfo = {
   name: 's', plugin: 'wal2json', database: 'db', active: false, activePid: null, confirmedFlushLsn: 10n, restartLsn: 5n,
-  walStatus: 'reserved', lagBytes: 0n, retainedBytes: 0n,
+  walStatus: 'reserved', lagBytes: 0n, retainedBytes: 0n, safeWalSize: null,
 }
 
 describe('replicationError', () => {
@@ -40,6 +40,18 @@ describe('assertUsable', () => {
   ])('refuses %o', (patch, text) => {
     expect(() => assertUsable({ ...slot, ...patch } as SlotInfo, 'db')).toThrow(SlotError)
     expect(() => assertUsable({ ...slot, ...patch } as SlotInfo, 'db')).toThrow(text)
+  })
+})
+
+describe('unreservedSlotWarning', () => {
+  it('says nothing for reserved, extended or unknown status', () => {
+    for (const walStatus of ['reserved', 'extended', null]) expect(unreservedSlotWarning({ ...slot, walStatus })).toBeUndefined()
+  })
+  it('warns about an unreserved slot with the WAL it retains and safe_wal_size when known', () => {
+    const row = { walStatus: 'unreserved', retainedBytes: 50331648n, safeWalSize: -16777216n }
+    expect(unreservedSlotWarning(row)).toBe('is unreserved: it retains 48 MB of WAL (pg_current_wal_lsn() - restart_lsn: 50331648 bytes), more than max_slot_wal_keep_size allows ' +
+      '(safe_wal_size -16777216 bytes), and the next checkpoint may remove WAL it needs, which loses the slot; run a LOG_BASED sync now so it catches up, or raise max_slot_wal_keep_size')
+    expect(unreservedSlotWarning({ ...row, retainedBytes: null, safeWalSize: null })).toMatch(/^is unreserved: more than max_slot_wal_keep_size allows, and the next checkpoint/)
   })
 })
 

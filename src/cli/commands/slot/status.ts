@@ -10,6 +10,6 @@ export default class SlotStatus extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(SlotStatus)
     const config = this.loadTapConfig(flags.config, flags)
-    await runSlotStatus(config, flags.json ? 'json' : 'text', (text) => process.stdout.write(text))
+    await runSlotStatus(config, this.logger, flags.json ? 'json' : 'text', (text) => process.stdout.write(text))
   }
 }
