@@ -70,11 +70,20 @@ function logFormat(flag: string | undefined, sdk: SdkLogConfig | undefined): Log
   return sdk?.structured === true ? 'json' : 'text'
 }
 
+/**
+ * oclif's message on one line. A flag value it cannot parse comes as `Parsing --shards \n\tExpected
+ * an integer greater than or equal to 1 but received: 0`: the reason is on the second line.
+ */
+function usageLine(message: string): string {
+  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l !== '')
+  return lines.length > 1 && lines[0].startsWith('Parsing ') ? `${lines[0]}: ${lines[1]}` : message.split('\n')[0]
+}
+
 /** oclif's parse errors (unknown flag, bad option) are usage errors: exit 2. */
 function toTapError(err: Error & { oclif?: { exit?: number } }): TapError {
   if (isTapError(err)) return err
   if (err instanceof Errors.CLIError || err.name.endsWith('Error') && 'parse' in (err as object)) {
-    return new InputError('USAGE', err.message.split('\n')[0].replace(/^Error: /, ''), { hint: 'see --help' })
+    return new InputError('USAGE', usageLine(err.message).replace(/^Error: /, ''), { hint: 'see --help' })
   }
   if ((err as { oclif?: unknown }).oclif !== undefined) {
     return new InputError('USAGE', err.message.split('\n')[0], { hint: 'see --help' })
