@@ -52,8 +52,28 @@ export function assessSchemas(config: TapConfig, schemas: readonly SchemaAccess[
  * The replication connection is a walsender, with its own pool since PostgreSQL 12.
  */
 export function assessConnectionBudget(config: TapConfig, facts: ServerFacts, logBasedRelevant: boolean): Finding {
-  const walsenderInPool = logBasedRelevant && facts.serverVersionNum < 120000
+  const walsenderInPool = walsendersUseClientSlots(facts, logBasedRelevant)
   const need = config.max_workers + 1 + (walsenderInPool ? 1 : 0)
+  const { free, why } = freeConnections(facts)
+  const uses = `a run opens up to ${need} (max_workers ${config.max_workers} + 1 main${walsenderInPool ? ' + 1 replication' : ''})`
+  if (free < need) {
+    return fail('connections', `${Math.max(free, 0)} free (${why}); ${uses}: lower max_workers or raise the limit`)
+  }
+  return ok('connections', `${free} free (${why}); ${uses}`)
+}
+
+/** Before PostgreSQL 12 a walsender takes one of the max_connections slots; since, a pool of its own. */
+export function walsendersUseClientSlots(facts: Pick<ServerFacts, 'serverVersionNum'>, logBased: boolean): boolean {
+  return logBased && facts.serverVersionNum < 120000
+}
+
+/**
+ * The client connections the server would still accept from this user in this database: the
+ * tightest of max_connections (less the reserved slots, for non-superusers), the role's and the
+ * database's CONNECTION LIMIT, with `why` naming it. The session reading the facts is counted in
+ * use but will be gone, hence +1.
+ */
+export function freeConnections(facts: ServerFacts): { free: number; why: string } {
   const limits: Array<[number, string]> = [
     [facts.maxConnections - (facts.isSuperuser ? 0 : facts.reservedConnections) - facts.clientBackends + 1,
       `max_connections ${facts.maxConnections}, ${facts.clientBackends} in use${facts.isSuperuser ? '' : `, ${facts.reservedConnections} reserved`}`],
@@ -61,11 +81,7 @@ export function assessConnectionBudget(config: TapConfig, facts: ServerFacts, lo
   if (facts.roleConnLimit >= 0) limits.push([facts.roleConnLimit - facts.roleBackends + 1, `CONNECTION LIMIT ${facts.roleConnLimit} of role ${facts.user}, ${facts.roleBackends} in use`])
   if (facts.databaseConnLimit >= 0) limits.push([facts.databaseConnLimit - facts.databaseBackends + 1, `CONNECTION LIMIT ${facts.databaseConnLimit} of database ${facts.database}, ${facts.databaseBackends} in use`])
   const [free, why] = limits.reduce((a, b) => (b[0] < a[0] ? b : a))
-  const uses = `a run opens up to ${need} (max_workers ${config.max_workers} + 1 main${walsenderInPool ? ' + 1 replication' : ''})`
-  if (free < need) {
-    return fail('connections', `${Math.max(free, 0)} free (${why}); ${uses}: lower max_workers or raise the limit`)
-  }
-  return ok('connections', `${free} free (${why}); ${uses}`)
+  return { free, why }
 }
 
 /** Library names in output_plugin_libraries (comma list, maybe quoted, maybe with a path). */

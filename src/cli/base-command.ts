@@ -1,6 +1,6 @@
 import { Command, Errors } from '@oclif/core'
 import { ConfigError, InputError, TapError, isTapError } from '../errors.js'
-import { loadConfig } from '../config/load-config.js'
+import { ENV_CONFIG, hasSettingVariables, loadConfig } from '../config/load-config.js'
 import type { TapConfig } from '../config/tap-config.js'
 import { Logger, levelFromEnv, type LogFormat } from '../log/logger.js'
 import { SECRET_SETTINGS } from '../config/schema.js'
@@ -21,16 +21,21 @@ export abstract class BaseCommand extends Command {
     return new Logger({ level, format: logFormat(flags['log-format'], sdk), secrets })
   }
 
-  /** Loads config from `--config` files and TAP_POSTGRES_* variables; sets up the logger with its secrets. */
-  protected loadTapConfig(paths: readonly string[] | undefined, flags: { debug?: boolean; 'log-format'?: string }): TapConfig {
+  /**
+   * Loads config from `--config` files and TAP_POSTGRES_* variables (which win); `--config ENV` also
+   * reads ./.env (see load-config.ts). Without any --config, variables naming settings are enough:
+   * `meltano invoke tap-postgres:<command>` passes nothing else. Sets up the logger with the secrets.
+   */
+  protected loadTapConfig(args: readonly string[] | undefined, flags: { debug?: boolean; 'log-format'?: string }): TapConfig {
     this.logger = this.makeLogger(flags, [])
-    const hasEnv = Object.keys(process.env).some((k) => k.startsWith('TAP_POSTGRES_'))
-    if ((paths === undefined || paths.length === 0) && !hasEnv) {
-      throw new ConfigError('missing --config: give a config JSON file (or TAP_POSTGRES_* variables)')
+    if ((args === undefined || args.length === 0) && !hasSettingVariables(process.env)) {
+      throw new ConfigError('missing --config: give a config JSON file', [], { hint: `or --config ${ENV_CONFIG} to read every setting from TAP_POSTGRES_* variables and ./.env` })
     }
-    const { config, warnings } = loadConfig(paths ?? [])
+    const { config, warnings, dotenvPath } = loadConfig(args ?? [])
     const secrets = SECRET_SETTINGS.map((k) => (config as unknown as Record<string, unknown>)[k]).filter((v): v is string => typeof v === 'string')
+    // .env may have set LOG_LEVEL or TAP_POSTGRES_LOGLEVEL: the level is read again here.
     this.logger = this.makeLogger(flags, secrets)
+    if (dotenvPath !== undefined) this.logger.debug(`settings from TAP_POSTGRES_* variables and ${dotenvPath} (variables already set win)`)
     for (const w of warnings) this.logger.warn(w)
     return config
   }
@@ -65,11 +70,20 @@ function logFormat(flag: string | undefined, sdk: SdkLogConfig | undefined): Log
   return sdk?.structured === true ? 'json' : 'text'
 }
 
+/**
+ * oclif's message on one line. A flag value it cannot parse comes as `Parsing --shards \n\tExpected
+ * an integer greater than or equal to 1 but received: 0`: the reason is on the second line.
+ */
+function usageLine(message: string): string {
+  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l !== '')
+  return lines.length > 1 && lines[0].startsWith('Parsing ') ? `${lines[0]}: ${lines[1]}` : message.split('\n')[0]
+}
+
 /** oclif's parse errors (unknown flag, bad option) are usage errors: exit 2. */
 function toTapError(err: Error & { oclif?: { exit?: number } }): TapError {
   if (isTapError(err)) return err
   if (err instanceof Errors.CLIError || err.name.endsWith('Error') && 'parse' in (err as object)) {
-    return new InputError('USAGE', err.message.split('\n')[0].replace(/^Error: /, ''), { hint: 'see --help' })
+    return new InputError('USAGE', usageLine(err.message).replace(/^Error: /, ''), { hint: 'see --help' })
   }
   if ((err as { oclif?: unknown }).oclif !== undefined) {
     return new InputError('USAGE', err.message.split('\n')[0], { hint: 'see --help' })

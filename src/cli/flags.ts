@@ -7,7 +7,11 @@ export const globalFlags = {
 }
 
 export const configFlag = {
-  config: Flags.string({ char: 'c', description: 'Config JSON file; repeatable, later files win.', multiple: true }),
+  config: Flags.string({
+    char: 'c',
+    description: 'Config JSON file; repeatable, later files win. ENV: read every setting from TAP_POSTGRES_* variables and ./.env (variables already set win over .env); with files, the variables win over the files.',
+    multiple: true,
+  }),
 }
 
 export const stateFlag = {

@@ -1,14 +1,36 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse as parseDotenv } from 'dotenv'
 import { ConfigError } from '../errors.js'
 import { SETTINGS, type SettingSpec } from './schema.js'
 import type { TapConfig } from './tap-config.js'
 
 export const ENV_PREFIX = 'TAP_POSTGRES_'
 
+/**
+ * `--config ENV`, the Singer SDK's convention: settings come from `TAP_POSTGRES_*` variables and
+ * from a `.env` file in the working directory, with no config file. Given with config files, the
+ * files are merged and the variables win, wherever ENV stands among them (as in the SDK).
+ */
+export const ENV_CONFIG = 'ENV'
+export const DOTENV_FILE = '.env'
+
 export interface LoadedConfig {
   readonly config: TapConfig
   /** Non-fatal findings (unknown keys), for the caller to log. */
   readonly warnings: readonly string[]
+  /** The `.env` file read for `--config ENV`, when there was one. */
+  readonly dotenvPath?: string
+}
+
+/** The `--config` values split into files and the ENV keyword. */
+export interface ConfigSources {
+  readonly files: readonly string[]
+  readonly env: boolean
+}
+
+export function configSources(args: readonly string[]): ConfigSources {
+  return { files: args.filter((a) => a !== ENV_CONFIG), env: args.includes(ENV_CONFIG) }
 }
 
 /** Reads one config file into a plain object; every failure names the file, never its content. */
@@ -40,6 +62,36 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (v !== undefined && v !== '') out[s.name] = v
   }
   return out
+}
+
+/** Whether any variable names a setting (a `TAP_POSTGRES_*` variable that is not a setting does not count). */
+export function hasSettingVariables(env: NodeJS.ProcessEnv): boolean {
+  return Object.keys(configFromEnv(env)).length > 0
+}
+
+/**
+ * The variables of a `.env` file, or undefined when there is none. dotenv's parser only: its
+ * `config()` would also log a line on stdout (dotenv 17), which is the Singer stream.
+ */
+export function readDotenv(path: string): Record<string, string> | undefined {
+  if (!existsSync(path)) return undefined
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    throw new ConfigError(`config ENV: ${path} cannot be read`)
+  }
+  return parseDotenv(text)
+}
+
+/**
+ * Puts `.env` variables into `env` where it has none (dotenv's default, no override): a variable
+ * set by the shell, Meltano or the orchestrator wins over the file. Every variable is taken, as
+ * the SDK does, so LOG_LEVEL and the like in `.env` apply too. Returns `env`.
+ */
+export function applyDotenv(env: NodeJS.ProcessEnv, values: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+  for (const [k, v] of Object.entries(values)) if (env[k] === undefined) env[k] = v
+  return env
 }
 
 /**
@@ -131,9 +183,37 @@ export function buildConfig(sources: readonly Record<string, unknown>[]): Loaded
   return { config: Object.freeze(out) as unknown as TapConfig, warnings }
 }
 
-/** Files (merged left to right), then `TAP_POSTGRES_*` variables, which win. */
-export function loadConfig(paths: readonly string[], env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  const sources = paths.map(readConfigFile)
+/**
+ * Files (merged left to right), then `TAP_POSTGRES_*` variables, which win. With `ENV` among
+ * `args`, the `.env` file of `cwd` first fills the variables `env` lacks (`env` is changed: it is
+ * process.env in the CLI, so the file acts as if its variables had been exported).
+ */
+export function loadConfig(args: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): LoadedConfig {
+  const { files, env: fromEnv } = configSources(args)
+  const sources = files.map(readConfigFile)
+  let dotenvPath: string | undefined
+  if (fromEnv) {
+    const path = join(cwd, DOTENV_FILE)
+    const values = readDotenv(path)
+    if (values !== undefined) {
+      applyDotenv(env, values)
+      dotenvPath = path
+    }
+  }
   sources.push(configFromEnv(env))
-  return buildConfig(sources)
+  try {
+    const loaded = buildConfig(sources)
+    return dotenvPath === undefined ? loaded : { ...loaded, dotenvPath }
+  } catch (e) {
+    if (!fromEnv || !(e instanceof ConfigError)) throw e
+    throw new ConfigError(e.message, e.violations, { hint: envHint(e.violations, files.length > 0) })
+  }
+}
+
+/** Names the variables that would supply the missing settings (`config['host'] is required` → TAP_POSTGRES_HOST). */
+function envHint(violations: readonly string[], withFiles: boolean): string {
+  const missing = violations.map((v) => /^config\['([a-z0-9_]+)'\] is required/.exec(v)?.[1]).filter((k): k is string => k !== undefined)
+  const where = `in the environment or ./${DOTENV_FILE}`
+  if (missing.length === 0) return `--config ENV reads TAP_POSTGRES_<SETTING> variables ${where}${withFiles ? ' (they win over the files)' : ''}`
+  return `set ${missing.map((k) => ENV_PREFIX + k.toUpperCase()).join(', ')} ${where}${withFiles ? ', or in a config file' : ''}`
 }

@@ -23,6 +23,8 @@ export interface SingerMessage {
 
 export interface RunOptions {
   env?: Record<string, string | undefined>
+  /** Working directory of the tap (default: the test's), e.g. one holding a `.env` for `--config ENV`. */
+  cwd?: string
   timeoutMs?: number
   /** Called once per stdout line as it arrives (to kill the child mid-run, for example). */
   onLine?: (line: string, child: ChildProcess) => void
@@ -45,6 +47,7 @@ export function runTap(args: string[], opts: RunOptions = {}): Promise<TapResult
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, ...opts.env },
+      cwd: opts.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''
