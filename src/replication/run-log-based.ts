@@ -15,7 +15,7 @@ import { formatLsn, type Lsn } from '../pg/lsn.js'
 import { getBookmark } from '../singer/state.js'
 import type { LogBasedRunArgs, LogBasedRunner, LogBasedStream } from '../sync/log-based-seam.js'
 import { streamSchemaLine } from '../sync/stream-schema.js'
-import { bookmarkLsn, smallestLsn } from './acker.js'
+import { bookmarkLsn, slotFloor, smallestLsn } from './acker.js'
 import type { ReplicatedStream, ReplicationBatch, ReplicationWorkerApi, ReplicationWorkerData, StreamReport, WorkerToMain } from './protocol.js'
 import { findSlot, prettyBytes } from './slot.js'
 import { describeStop, stopReason, type StopReason } from './stop-rule.js'
@@ -40,7 +40,7 @@ export const runLogBased: LogBasedRunner = async (args) => {
   const slotConfirmed = slot.confirmedFlushLsn ?? 0n
   const bookmarks = new Map<string, Lsn | undefined>(streams.map((s) => [s.tapStreamId, getBookmark(emitter.state, s.tapStreamId).lsn]))
   const startLsn = smallestLsn(bookmarks.values()) ?? args.endLsn
-  const inputFloor = smallestLsn(streams.map((s) => getBookmark(args.inputState, s.tapStreamId).lsn))
+  const inputFloor = slotFloor(args.inputState, emitter.state, streams.map((s) => s.tapStreamId), args.held ?? [])
   if (slot.active) logger.warn(`replication slot ${slot.name} is in use by process ${slot.activePid ?? '?'}; starting will fail while it is`)
   if (slotConfirmed > startLsn) {
     logger.warn(`replication slot ${slot.name} has already confirmed ${formatLsn(slotConfirmed)}, beyond the state's ${formatLsn(startLsn)}: ` +
