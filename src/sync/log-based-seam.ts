@@ -14,7 +14,8 @@
  * The runner streams changes from the smallest `lsn` bookmark of `streams` and writes through
  * `emitter`: `write` RECORD/SCHEMA lines, `commit` a stream's new `lsn` only after the lines it
  * covers resolved, then `writeState`. run-sync writes a last STATE (currently_syncing null) if anything changed after
- * it returns (or a line went out after the runner's last STATE). LSNs are bigint; `commit(id, {lsn})` is written into STATE as a JSON integer.
+ * it returns, or a line went out after the runner's last STATE. LSNs are bigint; `commit(id, {lsn})`
+ * is written into STATE as a JSON integer.
  *
  * The implementation: src/replication/run-log-based.ts, `export const runLogBased: LogBasedRunner`.
  */

@@ -178,7 +178,7 @@ export function restartLoadsWithoutLsn(state: SingerState, streams: readonly Pla
     const progress = typeof b.xmin === 'number' ? `xmin ${b.xmin}` : 'a chunk plan'
     warnings.push(`stream ${s.tapStreamId}: the state holds an unfinished LOG_BASED initial load (${progress}) without the WAL position it started at ("lsn"; ` +
       'a state from an older tap-postgres, or edited); resuming it would miss the deletes made since, so the load starts again under a new version ' +
-      '(its ACTIVATE_VERSION lets the target drop rows that are gone)')
+      '(its ACTIVATE_VERSION lets a target that honours versions drop the rows deleted meanwhile)')
     out = { ...out, bookmarks: { ...out.bookmarks, [s.tapStreamId]: { last_replication_method: 'LOG_BASED' } } }
   }
   return { state: out, warnings }
