@@ -1,4 +1,5 @@
 import type { Lsn } from '../pg/lsn.js'
+import { getBookmark, type SingerState } from '../singer/state.js'
 
 /**
  * The two positions of a LOG_BASED run, as a pure state machine. The rules and their reasons are in
@@ -103,4 +104,18 @@ export function smallestLsn(lsns: Iterable<Lsn | undefined>): Lsn | undefined {
   let out: Lsn | undefined
   for (const l of lsns) if (l !== undefined && (out === undefined || l < out)) out = l
   return out
+}
+
+/**
+ * The `inputFloor` of a run (docs/lsn-and-state.md, "What the slot is told"): the smallest `lsn` of
+ * the input state over the streamed tables, and over the `held` ones, selected but not streamed in
+ * this run because their initial load is unfinished. A held stream's lsn is where its load began and
+ * where the next run streams from; it counts as it was read and as it is now (a load restarted in
+ * this run has a new one), whichever is smaller.
+ */
+export function slotFloor(input: SingerState, current: SingerState, streamed: readonly string[], held: readonly string[]): Lsn | undefined {
+  return smallestLsn([
+    ...streamed.map((id) => getBookmark(input, id).lsn),
+    ...held.flatMap((id) => [getBookmark(input, id).lsn, getBookmark(current, id).lsn]),
+  ])
 }

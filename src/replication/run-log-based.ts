@@ -16,7 +16,7 @@ import { getBookmark } from '../singer/state.js'
 import type { LogBasedRunArgs, LogBasedRunner, LogBasedStream } from '../sync/log-based-seam.js'
 import { behindSlotContinueWarning, behindSlotError, positionsBehindSlot, streamPosition } from '../sync/behind-slot.js'
 import { streamSchemaLine } from '../sync/stream-schema.js'
-import { bookmarkLsn, smallestLsn } from './acker.js'
+import { bookmarkLsn, slotFloor, smallestLsn } from './acker.js'
 import type { ReplicatedStream, ReplicationBatch, ReplicationWorkerApi, ReplicationWorkerData, StreamReport, WorkerToMain } from './protocol.js'
 import { findSlot, prettyBytes } from './slot.js'
 import { describeStop, stopReason, type StopReason } from './stop-rule.js'
@@ -41,7 +41,7 @@ export const runLogBased: LogBasedRunner = async (args) => {
   const slotConfirmed = slot.confirmedFlushLsn ?? 0n
   const bookmarks = new Map<string, Lsn | undefined>(streams.map((s) => [s.tapStreamId, getBookmark(emitter.state, s.tapStreamId).lsn]))
   const startLsn = smallestLsn(bookmarks.values()) ?? args.endLsn
-  const inputFloor = smallestLsn(streams.map((s) => getBookmark(args.inputState, s.tapStreamId).lsn))
+  const inputFloor = slotFloor(args.inputState, emitter.state, streams.map((s) => s.tapStreamId), args.held ?? [])
   if (slot.active) logger.warn(`replication slot ${slot.name} is in use by process ${slot.activePid ?? '?'}; starting will fail while it is`)
   // Settled before the pool phase (src/sync/behind-slot.ts); found here only under `continue`, or
   // when the slot moved since (another consumer): then it is too late to reload, so it is refused.

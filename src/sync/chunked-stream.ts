@@ -55,6 +55,8 @@ export class ChunkedStreamRun {
   readonly #firstRunOfVersion: boolean
   readonly #jobs: ChunkJob[]
   readonly #estimatedRows: number
+  /** LOG_BASED: where the load's first attempt started (its first snapshot's position), the bookmark's lsn throughout. */
+  readonly #loadLsn: bigint | undefined
   #state: ChunkState
   #opening: Promise<void> | undefined
   #opened = false
@@ -80,6 +82,9 @@ export class ChunkedStreamRun {
       this.#version = ctx.now()
       this.#firstRunOfVersion = true
     }
+    // Both are the first snapshot's position when this tap wrote them; the smaller is the safe one.
+    this.#loadLsn = stream.method === 'LOG_BASED' ? smaller(start.kind === 'resume' ? bookmark.lsn : undefined, this.#state0.snapshotLsn) : undefined
+    if (stream.method === 'LOG_BASED' && this.#loadLsn === undefined) throw new TapError('INTERNAL', `stream ${stream.tapStreamId}: a LOG_BASED chunked load without a WAL position to stream from`)
     this.#state = this.#state0
     const count = chunkCount(this.#state0)
     const work: ChunkWork[] = indexesOf(this.#state0.done, count, false).map((index) => ({ index, recheck: false }))
@@ -114,7 +119,8 @@ export class ChunkedStreamRun {
     const s = this.stream
     const count = chunkCount(this.#state0)
     const doneBefore = countIndexes(this.#state0.done)
-    emitter.commit(s.tapStreamId, { version: this.#version, xmin: undefined, [CHUNKS_KEY]: chunkStateValue(this.#state0) })
+    // LOG_BASED: `lsn` from the start, as pipelinewise writes it; `chunks` says the load is not done.
+    emitter.commit(s.tapStreamId, { version: this.#version, xmin: undefined, [CHUNKS_KEY]: chunkStateValue(this.#state0), ...(this.#loadLsn === undefined ? {} : { lsn: this.#loadLsn }) })
     const what = s.method === 'LOG_BASED' ? 'LOG_BASED initial load (full table)' : 'FULL_TABLE sync'
     const rowsEach = Math.round(this.#estimatedRows / count)
     if (this.#firstRunOfVersion) {
@@ -206,7 +212,7 @@ export class ChunkedStreamRun {
   async #close(): Promise<void> {
     const { emitter } = this.#ctx
     const s = this.stream
-    const lsn = s.method === 'LOG_BASED' ? this.#state0.snapshotLsn ?? this.#ctx.endLsn : undefined
+    const lsn = this.#loadLsn
     emitter.commit(s.tapStreamId, { xmin: null, [CHUNKS_KEY]: undefined, ...(lsn === undefined ? {} : { lsn }) })
     await emitter.write(activateVersionLine(s.stream, this.#version))
     emitter.end(s.tapStreamId)
@@ -220,6 +226,10 @@ export class ChunkedStreamRun {
     progress.ended(this.stream.stream)
     metrics.streamEnded(this.stream.stream, this.#status === 'done' ? 'succeeded' : this.#status === 'failed' ? 'failed' : 'interrupted')
   }
+}
+
+function smaller(a: bigint | undefined, b: bigint | undefined): bigint | undefined {
+  return a === undefined ? b : b === undefined || a < b ? a : b
 }
 
 const SEVERITY = { done: 0, stopped: 1, aborted: 2, failed: 3 } as const

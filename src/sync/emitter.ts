@@ -33,6 +33,8 @@ export class OutputEmitter implements SyncEmitter {
   #state: SingerState
   #records = 0
   #lastStateLine = ''
+  /** A line went out after the last STATE. */
+  #linesSinceState = false
   /** Streams in flight, oldest first: `currently_syncing` names the newest one, or null. */
   readonly #inFlight: string[] = []
 
@@ -50,12 +52,14 @@ export class OutputEmitter implements SyncEmitter {
   }
 
   write(lines: string): Promise<void> {
+    if (lines.length > 0) this.#linesSinceState = true
     return this.#output.write(lines)
   }
 
   /** For batches of RECORD lines: counted, for the run summary. */
   writeRecords(lines: string | Uint8Array, rows: number, onWritten?: () => void): Promise<void> {
     this.#records += rows
+    if (lines.length > 0) this.#linesSinceState = true
     return this.#output.write(lines, onWritten)
   }
 
@@ -82,11 +86,15 @@ export class OutputEmitter implements SyncEmitter {
 
   writeState(): Promise<void> {
     this.#lastStateLine = stateLine(this.#state)
+    this.#linesSinceState = false
     return this.#output.write(this.#lastStateLine)
   }
 
-  /** A STATE line unless the last one written says the same. */
-  async writeStateIfChanged(): Promise<void> {
-    if (stateLine(this.#state) !== this.#lastStateLine) await this.writeState()
+  /**
+   * The run's last STATE: the last line of stdout, after the records written (spec §1, §4), even when
+   * it says what the previous one said; left out only when the last line already is that STATE.
+   */
+  async writeFinalState(): Promise<void> {
+    if (this.#linesSinceState || stateLine(this.#state) !== this.#lastStateLine) await this.writeState()
   }
 }

@@ -3,16 +3,19 @@
  *
  * Before this is called, run-sync has:
  * - taken `endLsn` = pg_current_wal_lsn() on the primary, before any table was read;
- * - given every LOG_BASED stream without an `lsn` bookmark its initial FULL_TABLE load on the pool
- *   (resumable via xmin); when that finished, its bookmark got `lsn: endLsn` and `xmin: null`, its
- *   SCHEMA (with `_sdc_deleted_at`) and records were written (`schemaWritten: true`);
+ * - given every LOG_BASED stream without an `lsn` bookmark, or with an unfinished load (`xmin` or
+ *   `chunks` next to its `lsn`), its initial FULL_TABLE load on the pool (resumable via xmin or
+ *   chunks); when that finished, its bookmark got `xmin: null` and `lsn` = where the load's first
+ *   attempt started (`endLsn`, or the snapshot's position, of that run), its SCHEMA (with
+ *   `_sdc_deleted_at`) and records were written (`schemaWritten: true`);
  * - closed the pool, so the table-read connections are gone.
  * A run interrupted by a signal or failed before this point does not call it.
  *
  * The runner streams changes from the smallest `lsn` bookmark of `streams` and writes through
  * `emitter`: `write` RECORD/SCHEMA lines, `commit` a stream's new `lsn` only after the lines it
  * covers resolved, then `writeState`. run-sync writes a last STATE (currently_syncing null) if anything changed after
- * it returns. LSNs are bigint; `commit(id, {lsn})` is written into STATE as a JSON integer.
+ * it returns, or a line went out after the runner's last STATE. LSNs are bigint; `commit(id, {lsn})`
+ * is written into STATE as a JSON integer.
  *
  * The implementation: src/replication/run-log-based.ts, `export const runLogBased: LogBasedRunner`.
  */
@@ -42,6 +45,12 @@ export interface LogBasedRunArgs {
   readonly logger: Logger
   /** Selected LOG_BASED streams; each has an `lsn` bookmark in `emitter.state`. */
   readonly streams: readonly LogBasedStream[]
+  /**
+   * Selected LOG_BASED streams not streamed in this run (their initial load is unfinished): their
+   * `lsn`, in the input state and now, is where the next run streams from, so the slot is never
+   * confirmed beyond it.
+   */
+  readonly held?: readonly string[]
   /** The state as read from --state, before this run changed it: its LSNs are what the target committed (pre-flush). */
   readonly inputState: SingerState
   /** The run's output and current state (STATE only after the records it covers). */

@@ -11,7 +11,8 @@ import {
   isColumnDeselected, isStreamSelected, keyPropertiesOf, resolveReplication, schemaNameOf, tableNameOf,
 } from '../catalog/metadata.js'
 import { isViewRelkind, type ColumnInfo, type TableInfo } from '../catalog/pg-type.js'
-import { getBookmark, keyValueParameter, reconcileBookmark, type Bookmark, type SingerState } from '../singer/state.js'
+import { CHUNKS_KEY, chunkStateOf } from '../singer/chunk-state.js'
+import { getBookmark, keyValueParameter, patchBookmark, reconcileBookmark, type Bookmark, type SingerState } from '../singer/state.js'
 import { checkReplicationKeyValue } from './bookmark-check.js'
 
 /** A selected catalog stream with its method resolved (no database needed yet). */
@@ -139,7 +140,46 @@ export function incrementalStart(bookmark: Bookmark, now: number): IncrementalSt
   return kv === undefined ? { version } : { version, from: keyValueParameter(kv) }
 }
 
-/** LOG_BASED streams without an lsn bookmark first get an initial FULL_TABLE load (spec §7.2). */
+/**
+ * A LOG_BASED initial load that started and did not finish: its bookmark holds the load's progress
+ * (`xmin` of a cursor load, `chunks` of a chunked one). Its `lsn`, if any, is where the load's first
+ * attempt started (docs/lsn-and-state.md), not a position streaming has reached.
+ */
+export function initialLoadUnfinished(bookmark: Bookmark): boolean {
+  const chunks = bookmark[CHUNKS_KEY]
+  return typeof bookmark.xmin === 'number' || (chunks !== undefined && chunks !== null)
+}
+
+/** LOG_BASED streams without an lsn bookmark, or with an unfinished one, get (or resume) an initial FULL_TABLE load (spec §7.2). */
 export function needsInitialLoad(bookmark: Bookmark): boolean {
-  return bookmark.lsn === undefined
+  return bookmark.lsn === undefined || initialLoadUnfinished(bookmark)
+}
+
+/**
+ * LOG_BASED bookmarks of an unfinished initial load that lack the position the load started at (a
+ * state from an older tap-postgres, or edited by hand). Resuming such a load would stream from
+ * this run's position and never deliver the deletes made since the first attempt, so the load starts
+ * again under a new version (docs/lsn-and-state.md, "Initial loads"), with a warning per stream. A
+ * chunked load's `snapshot_lsn` is that position: it becomes the bookmark's `lsn`.
+ */
+export function restartLoadsWithoutLsn(state: SingerState, streams: readonly PlannedStream[]): { state: SingerState; warnings: string[] } {
+  let out = state
+  const warnings: string[] = []
+  for (const s of streams) {
+    const b = getBookmark(out, s.tapStreamId)
+    if (s.method !== 'LOG_BASED' || b.lsn !== undefined || !initialLoadUnfinished(b)) continue
+    const chunks = chunkStateOf(b)
+    if (typeof chunks === 'object' && chunks.snapshotLsn !== undefined) {
+      out = patchBookmark(out, s.tapStreamId, { lsn: chunks.snapshotLsn })
+      continue
+    }
+    // An unreadable chunk state restarts anyway (chunkedStarts says so): nothing to add here.
+    if (chunks === 'invalid') continue
+    const progress = typeof b.xmin === 'number' ? `xmin ${b.xmin}` : 'a chunk plan'
+    warnings.push(`stream ${s.tapStreamId}: the state holds an unfinished LOG_BASED initial load (${progress}) without the WAL position it started at ("lsn"; ` +
+      'a state from an older tap-postgres, or edited); resuming it would miss the deletes made since, so the load starts again under a new version ' +
+      '(its ACTIVATE_VERSION lets a target that honours versions drop the rows deleted meanwhile)')
+    out = { ...out, bookmarks: { ...out.bookmarks, [s.tapStreamId]: { last_replication_method: 'LOG_BASED' } } }
+  }
+  return { state: out, warnings }
 }

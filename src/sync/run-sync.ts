@@ -24,7 +24,7 @@ import { OutputEmitter } from './emitter.js'
 import { readLiveTables } from './live-tables.js'
 import type { LogBasedStream } from './log-based-seam.js'
 import { runLogBased } from '../replication/run-log-based.js'
-import { needsInitialLoad, planStreams, reconcileState, selectStreams, type PlannedStream, type SelectedStream } from './plan.js'
+import { needsInitialLoad, planStreams, reconcileState, restartLoadsWithoutLsn, selectStreams, type PlannedStream, type SelectedStream } from './plan.js'
 import { TablePool } from './pool.js'
 import { progressDisplay } from './progress.js'
 import { replicaLoadLsn } from './replica-catchup.js'
@@ -60,8 +60,10 @@ export async function runSync(args: SyncArgs): Promise<number> {
     const { live, endLsn, slot, chunkFacts } = await readServerFacts(config, selected)
     const plan = planStreams(selected, live)
     for (const w of plan.warnings) logger.warn(w)
+    const start = restartLoadsWithoutLsn(reconcileState(inputState, plan.streams), plan.streams)
+    for (const w of start.warnings) logger.warn(w)
     // A bookmark behind the slot is refused (or reloaded) here, before any output (behind-slot.ts).
-    const behind = settleBehindSlot(config.state_behind_slot, slot, plan.streams.filter((s) => s.method === 'LOG_BASED').map((s) => s.tapStreamId), reconcileState(inputState, plan.streams))
+    const behind = settleBehindSlot(config.state_behind_slot, slot, plan.streams.filter((s) => s.method === 'LOG_BASED').map((s) => s.tapStreamId), start.state)
     for (const w of behind.warnings) logger.warn(w)
     const emitter = new OutputEmitter(output, behind.state)
     if (signals.stopped) return await finish(emitter, signals, logger)
@@ -183,16 +185,18 @@ async function runPool(config: TapConfig, logger: Logger, emitter: OutputEmitter
 }
 
 async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: OutputEmitter, planned: readonly PlannedStream[], loaded: ReadonlySet<string>, inputState: SingerState, endLsn: bigint, signal: AbortSignal): Promise<void> {
-  // A stream whose initial load did not finish (interrupted) has no lsn yet and waits for the next run.
+  // A stream whose initial load did not finish waits for the next run; its lsn (where the load began)
+  // still holds the slot back, or that run could not replay from it.
+  const unfinished = planned.filter((s) => needsInitialLoad(getBookmark(emitter.state, s.tapStreamId)))
   const streams: LogBasedStream[] = planned
-    .filter((s) => getBookmark(emitter.state, s.tapStreamId).lsn !== undefined)
+    .filter((s) => !unfinished.includes(s))
     .map((s) => ({
       tapStreamId: s.tapStreamId, stream: s.stream, schemaName: s.schemaName, tableName: s.tableName,
       columns: s.columns, keyProperties: s.keyProperties, schemaWritten: loaded.has(s.tapStreamId),
       deselectedColumns: catalogColumns(s).filter((c) => !s.columns.some((k) => k.name === c) && isColumnDeselected(s.entry, c)),
     }))
   if (streams.length === 0) return
-  await runLogBased({ config, logger, streams, inputState, emitter, endLsn, signal })
+  await runLogBased({ config, logger, streams, held: unfinished.map((s) => s.tapStreamId), inputState, emitter, endLsn, signal })
 }
 
 /** The columns the catalog entry has metadata for. */
@@ -200,10 +204,10 @@ function catalogColumns(s: PlannedStream): string[] {
   return s.entry.metadata.flatMap((m) => (m.breadcrumb[0] === 'properties' && typeof m.breadcrumb[1] === 'string' ? [m.breadcrumb[1]] : []))
 }
 
-/** The last STATE; exit 0, or 130/143 after a signal (its STATE is safe to resume from). */
+/** The last STATE, the last line of stdout; exit 0, or 130/143 after a signal (its STATE is safe to resume from). */
 async function finish(emitter: OutputEmitter, signals: StopSignals, logger: Logger): Promise<number> {
   if (!signals.stopped) emitter.setCurrentlySyncing(null)
-  await emitter.writeStateIfChanged()
+  await emitter.writeFinalState()
   logger.info(`Sync ${signals.stopped ? 'stopped' : 'finished'}: ${emitter.recordsWritten} records written`)
   return signals.exitCode ?? 0
 }

@@ -30,7 +30,7 @@ export interface StreamRunContext {
   readonly config: TapConfig
   /** Unacknowledged batches a worker may have in flight. */
   readonly maxInFlight: number
-  /** LOG_BASED initial loads: the bookmark's lsn once the load is complete. */
+  /** pg_current_wal_lsn() at the start of the run: where a fresh LOG_BASED initial load (unchunked) starts. */
   readonly endLsn?: bigint
   readonly now: () => number
 }
@@ -68,6 +68,8 @@ export class StreamRun {
   #aborted = false
   #rowsSinceState = 0
   #rows = 0
+  /** A LOG_BASED initial load: where its first attempt started, the bookmark's lsn from its first xmin on. */
+  #loadLsn: bigint | undefined
   #writeError: TapError | undefined
   // Batches are handled one after another: a port delivers the next message while an async handler waits.
   #chain: Promise<void> = Promise.resolve()
@@ -132,7 +134,17 @@ export class StreamRun {
     const start = fullTableStart(bookmark, s.isView, config.fast_sync, this.#ctx.now())
     // A fresh version starts without xmin: a stale one would make an interrupted run resume wrongly.
     // A chunk plan left by a chunked load belongs to an older version, whichever way this read starts.
-    emitter.commit(s.tapStreamId, start.resumeXmin === undefined ? { version: start.version, xmin: undefined, [CHUNKS_KEY]: undefined } : { version: start.version, [CHUNKS_KEY]: undefined })
+    const patch: BookmarkPatch = start.resumeXmin === undefined ? { version: start.version, xmin: undefined, [CHUNKS_KEY]: undefined } : { version: start.version, [CHUNKS_KEY]: undefined }
+    if (s.method === 'LOG_BASED') {
+      // A resumed load streams from where its first attempt started, so the changes made since (deletes
+      // of rows already written above all) are replayed. A fresh one starts at this run's position, and
+      // its bookmark gets no lsn before its first xmin: `lsn` without `xmin` would mean the load is done.
+      this.#loadLsn = start.resumeXmin === undefined ? this.#ctx.endLsn : bookmark.lsn
+      if (this.#loadLsn === undefined) throw new TapError('INTERNAL', `stream ${s.tapStreamId}: a LOG_BASED initial load without a WAL position to stream from`)
+      emitter.commit(s.tapStreamId, start.resumeXmin === undefined ? { ...patch, lsn: undefined } : patch)
+    } else {
+      emitter.commit(s.tapStreamId, patch)
+    }
     return {
       task: { ...base, kind: 'fullTable', version: start.version, order: start.order, resumeXmin: start.resumeXmin },
       firstRunOfVersion: start.firstRunOfVersion,
@@ -186,7 +198,7 @@ export class StreamRun {
       this.#rows += m.rows
       metrics.recordsWritten(s.stream, m.rows)
       progress.advanced(s.stream, m.rows)
-      if (m.mark !== undefined) emitter.commit(s.tapStreamId, markPatch(m.mark))
+      if (m.mark !== undefined) emitter.commit(s.tapStreamId, this.#loadLsn === undefined ? markPatch(m.mark) : { ...markPatch(m.mark), lsn: this.#loadLsn })
       this.#rowsSinceState += m.rows
       if (this.#rowsSinceState >= STATE_EVERY_ROWS && m.mark !== undefined) {
         this.#rowsSinceState = 0
@@ -206,7 +218,7 @@ export class StreamRun {
     const s = this.stream
     if (task.kind === 'fullTable') {
       const patch: BookmarkPatch = s.isView ? {} : { xmin: null }
-      emitter.commit(s.tapStreamId, s.method === 'LOG_BASED' && this.#ctx.endLsn !== undefined ? { ...patch, lsn: this.#ctx.endLsn } : patch)
+      emitter.commit(s.tapStreamId, this.#loadLsn === undefined ? patch : { ...patch, lsn: this.#loadLsn })
       await emitter.write(activateVersionLine(s.stream, task.version))
     }
     emitter.end(s.tapStreamId)

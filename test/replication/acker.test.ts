@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Acker, bookmarkLsn, smallestLsn } from '../../src/replication/acker.js'
+import { Acker, bookmarkLsn, slotFloor, smallestLsn } from '../../src/replication/acker.js'
+import { parseState } from '../../src/singer/read-inputs.js'
 
 describe('Acker.confirm (the slot position reported in standby status)', () => {
   it.each([
@@ -90,5 +91,21 @@ describe('bookmarkLsn and smallestLsn', () => {
     expect(smallestLsn([undefined, 5000001234n, 5000000000n])).toBe(5000000000n)
     expect(smallestLsn([undefined])).toBeUndefined()
     expect(smallestLsn([])).toBeUndefined()
+  })
+})
+
+describe('slotFloor (the input floor the slot is confirmed at)', () => {
+  const input = parseState({ bookmarks: { a: { lsn: 500 }, b: { lsn: 300, xmin: 7, version: 1 }, c: { lsn: 100 } } })
+  const now = parseState({ bookmarks: { a: { lsn: 900 }, b: { lsn: 300, xmin: 9, version: 1 }, c: { lsn: 100 }, d: { lsn: 200, xmin: 4, version: 2 } } })
+
+  it('is the smallest input lsn of the streamed tables; unselected ones do not count', () => {
+    expect(slotFloor(input, now, ['a'], [])).toBe(500n)
+    expect(slotFloor(input, now, [], [])).toBeUndefined()
+  })
+
+  it('counts the lsn of an unfinished load that is not streamed (where the next run streams from), as read and as it is now', () => {
+    expect(slotFloor(input, now, ['a'], ['b'])).toBe(300n)
+    // A load started in this run: no input lsn, its current one counts.
+    expect(slotFloor(input, now, ['a'], ['d'])).toBe(200n)
   })
 })

@@ -153,3 +153,35 @@ describe('stopping', () => {
     expect(await countActiveConnections(appName)).toBe(0)
   })
 })
+
+describe("SIGTERM's last line", () => {
+  const ONE_TXN_ROWS = 200_000
+  let oneTxnCatalog: Catalog
+
+  beforeAll(async () => {
+    // One transaction: every row has the same xmin, so the bookmark does not change from batch to batch.
+    await withAdmin(db, (c) => c.query(`CREATE TABLE one_txn AS SELECT g AS id, repeat('x', 20) AS v FROM generate_series(1, ${ONE_TXN_ROWS}) g`))
+    oneTxnCatalog = await discoverCatalog(writeConfig(db))
+  })
+
+  it.each([
+    ['an xmin-ordered read (the bookmark unchanged since the last STATE)', false],
+    ['a fast_sync read (no bookmark to move)', true],
+  ])('mid FULL_TABLE, %s: a STATE after the last records', async (_what, fastSync) => {
+    const config = writeConfig(db, { max_workers: 1, chunk_rows: 0, fast_sync: fastSync })
+    const cat = writeCatalog(selectStreams(oneTxnCatalog, { one_txn: { method: 'FULL_TABLE' } }))
+    let sent = false
+    const r = await runTap(['sync', '--config', config, '--catalog', cat], {
+      onLine: (line, child) => {
+        if (!sent && line.startsWith('{"type":"RECORD"')) {
+          sent = true
+          child.kill('SIGTERM')
+        }
+      },
+    })
+    expect(r.code).toBe(143)
+    expect(records(r.messages, 'public-one_txn').length).toBeLessThan(ONE_TXN_ROWS)
+    expect(r.messages.at(-1)?.type).toBe('STATE')
+    expect(r.stdout.endsWith('\n')).toBe(true)
+  })
+})

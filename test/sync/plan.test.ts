@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { CatalogEntry } from '../../src/catalog/catalog-types.js'
 import type { ColumnInfo, PgValueType, TableInfo } from '../../src/catalog/pg-type.js'
 import { InputError } from '../../src/errors.js'
-import { fullTableStart, incrementalStart, needsInitialLoad, planStreams, reconcileState, selectStreams } from '../../src/sync/plan.js'
+import { fullTableStart, incrementalStart, needsInitialLoad, planStreams, reconcileState, restartLoadsWithoutLsn, selectStreams } from '../../src/sync/plan.js'
 import { streamOrder } from '../../src/sync/scheduler.js'
 import { bookmarkProperties, streamSchema } from '../../src/sync/stream-schema.js'
 import { parseState } from '../../src/singer/read-inputs.js'
@@ -140,9 +140,42 @@ describe('bookmarks at the start of a stream', () => {
     expect(incrementalStart({ version: 3, replication_key_value: rawJson('"2023-05-17T10:11:12.123456+00:00"') }, 1000)).toEqual({ version: 3, from: '2023-05-17T10:11:12.123456+00:00' })
   })
 
-  it('LOG_BASED: an initial load until the bookmark has an lsn', () => {
+  it('LOG_BASED: an initial load until the bookmark has an lsn and no unfinished load next to it', () => {
     expect(needsInitialLoad({ last_replication_method: 'LOG_BASED', xmin: 4 })).toBe(true)
     expect(needsInitialLoad({ lsn: 0n })).toBe(false)
+    expect(needsInitialLoad({ lsn: 7n, xmin: null, version: 1 })).toBe(false)
+    // pipelinewise's midway form: the lsn is where the load began, the load resumes.
+    expect(needsInitialLoad({ lsn: 7n, xmin: 4, version: 1 })).toBe(true)
+    expect(needsInitialLoad({ lsn: 7n, version: 1, chunks: { pages: 10, size: 5, done: [], relfilenode: 1, snapshot_xmax: 9, snapshot_lsn: 7 } })).toBe(true)
+    expect(needsInitialLoad({ lsn: 7n, version: 1, chunks: null })).toBe(false)
+  })
+
+  it('LOG_BASED: an unfinished load without its lsn starts again (new version) with a warning; a chunked one takes its snapshot_lsn', () => {
+    const streams = planStreams(selectStreams({ streams: [entry({ md: { 'replication-method': 'LOG_BASED' } })] }, {}), [ORDERS]).streams
+    const xminOnly = reconcileState(parseState({ bookmarks: { 'public-orders': { last_replication_method: 'LOG_BASED', version: 5, xmin: 726 } } }), streams)
+    const restarted = restartLoadsWithoutLsn(xminOnly, streams)
+    expect(restarted.state.bookmarks['public-orders']).toEqual({ last_replication_method: 'LOG_BASED' })
+    expect(restarted.warnings).toHaveLength(1)
+    expect(restarted.warnings[0]).toMatch(/^stream public-orders: the state holds an unfinished LOG_BASED initial load \(xmin 726\) without the WAL position it started at .*starts again under a new version/)
+
+    const chunks = { pages: 10, size: 5, done: [[0, 1]], relfilenode: 1, snapshot_xmax: 9, snapshot_lsn: 31211520 }
+    const chunked = restartLoadsWithoutLsn(reconcileState(parseState({ bookmarks: { 'public-orders': { last_replication_method: 'LOG_BASED', version: 5, chunks } } }), streams), streams)
+    expect(chunked.warnings).toEqual([])
+    expect(chunked.state.bookmarks['public-orders']).toMatchObject({ version: 5, lsn: 31211520n })
+
+    const { snapshot_lsn: _, ...noLsn } = chunks
+    const chunkedNoLsn = restartLoadsWithoutLsn(reconcileState(parseState({ bookmarks: { 'public-orders': { last_replication_method: 'LOG_BASED', version: 5, chunks: noLsn } } }), streams), streams)
+    expect(chunkedNoLsn.state.bookmarks['public-orders']).toEqual({ last_replication_method: 'LOG_BASED' })
+    expect(chunkedNoLsn.warnings[0]).toMatch(/\(a chunk plan\)/)
+
+    // Consistent states are left alone: a midway load with its lsn, a finished one, a FULL_TABLE read.
+    for (const b of [{ version: 5, xmin: 726, lsn: 10 }, { version: 5, xmin: null, lsn: 10 }, {}]) {
+      const state = reconcileState(parseState({ bookmarks: { 'public-orders': { last_replication_method: 'LOG_BASED', ...b } } }), streams)
+      expect(restartLoadsWithoutLsn(state, streams)).toEqual({ state, warnings: [] })
+    }
+    const full = planStreams(selectStreams({ streams: [entry()] }, {}), [ORDERS]).streams
+    const fullState = reconcileState(parseState({ bookmarks: { 'public-orders': { last_replication_method: 'FULL_TABLE', version: 5, xmin: 726 } } }), full)
+    expect(restartLoadsWithoutLsn(fullState, full)).toEqual({ state: fullState, warnings: [] })
   })
 })
 
