@@ -7,7 +7,7 @@
  */
 import type { SingerOutput } from '../singer/output.js'
 import { stateLine } from '../singer/messages.js'
-import { patchBookmark, setCurrentlySyncing, type BookmarkPatch, type SingerState } from '../singer/state.js'
+import { patchedBookmark, type Bookmark, type BookmarkPatch, type SingerState } from '../singer/state.js'
 
 /** What the stream runners and the LOG_BASED run may do with the output (see log-based-seam.ts). */
 export interface SyncEmitter {
@@ -24,25 +24,48 @@ export interface SyncEmitter {
   commit(tapStreamId: string, patch: BookmarkPatch): void
   /** Sets `currently_syncing` (a stream in flight, or null). */
   setCurrentlySyncing(tapStreamId: string | null): void
-  /** Writes a STATE line with every bookmark as committed so far. */
+  /**
+   * A STATE is due (rows read, a stream started or ended): writes a STATE line with every bookmark as
+   * committed so far, unless one was written less than the state interval ago; the next due one, or
+   * the run's last (`writeFinalState`), then carries it.
+   */
   writeState(): Promise<void>
+  /** A STATE line now, whatever the interval, unless the last one written says the same (a run's or a phase's last). */
+  writeStateIfChanged(): Promise<void>
+}
+
+export interface EmitterOptions {
+  /** Least time between two STATE lines (`state_interval_seconds`); 0: every due STATE is written. */
+  readonly stateIntervalMs?: number
+  readonly now?: () => number
 }
 
 export class OutputEmitter implements SyncEmitter {
   readonly #output: SingerOutput
-  #state: SingerState
+  /**
+   * The emitter's own copy of the bookmarks, updated in place: copying every bookmark on each
+   * commit made a run quadratic in its number of streams. Readers of `state` use it at once.
+   */
+  readonly #bookmarks: { [tapStreamId: string]: Bookmark }
+  #currentlySyncing: string | null
   #records = 0
   #lastStateLine = ''
+  #lastStateAt = Number.NEGATIVE_INFINITY
+  readonly #stateIntervalMs: number
+  readonly #now: () => number
   /** Streams in flight, oldest first: `currently_syncing` names the newest one, or null. */
   readonly #inFlight: string[] = []
 
-  constructor(output: SingerOutput, state: SingerState) {
+  constructor(output: SingerOutput, state: SingerState, options: EmitterOptions = {}) {
     this.#output = output
-    this.#state = state
+    this.#bookmarks = { ...state.bookmarks }
+    this.#currentlySyncing = state.currently_syncing
+    this.#stateIntervalMs = options.stateIntervalMs ?? 0
+    this.#now = options.now ?? Date.now
   }
 
   get state(): SingerState {
-    return this.#state
+    return { currently_syncing: this.#currentlySyncing, bookmarks: this.#bookmarks }
   }
 
   get recordsWritten(): number {
@@ -60,11 +83,11 @@ export class OutputEmitter implements SyncEmitter {
   }
 
   commit(tapStreamId: string, patch: BookmarkPatch): void {
-    this.#state = patchBookmark(this.#state, tapStreamId, patch)
+    this.#bookmarks[tapStreamId] = patchedBookmark(this.#bookmarks[tapStreamId] ?? {}, patch)
   }
 
   setCurrentlySyncing(tapStreamId: string | null): void {
-    this.#state = setCurrentlySyncing(this.#state, tapStreamId)
+    this.#currentlySyncing = tapStreamId
   }
 
   /** A stream starts: it becomes `currently_syncing`. */
@@ -81,12 +104,21 @@ export class OutputEmitter implements SyncEmitter {
   }
 
   writeState(): Promise<void> {
-    this.#lastStateLine = stateLine(this.#state)
-    return this.#output.write(this.#lastStateLine)
+    // A STATE carries every bookmark: written per stream event, thousands of streams made the
+    // output quadratic in their number. Time bounds it; skipping one loses nothing, as the next
+    // STATE holds everything committed by then.
+    if (this.#now() - this.#lastStateAt < this.#stateIntervalMs) return Promise.resolve()
+    return this.#writeStateNow()
   }
 
-  /** A STATE line unless the last one written says the same. */
+  /** A STATE line now, unless the last one written says the same (the run's last STATE). */
   async writeStateIfChanged(): Promise<void> {
-    if (stateLine(this.#state) !== this.#lastStateLine) await this.writeState()
+    if (stateLine(this.state) !== this.#lastStateLine) await this.#writeStateNow()
+  }
+
+  #writeStateNow(): Promise<void> {
+    this.#lastStateLine = stateLine(this.state)
+    this.#lastStateAt = this.#now()
+    return this.#output.write(this.#lastStateLine)
   }
 }

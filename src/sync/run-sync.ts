@@ -57,7 +57,7 @@ export async function runSync(args: SyncArgs): Promise<number> {
     const { live, endLsn, chunkFacts } = await readServerFacts(config, selected)
     const plan = planStreams(selected, live)
     for (const w of plan.warnings) logger.warn(w)
-    const emitter = new OutputEmitter(output, reconcileState(inputState, plan.streams))
+    const emitter = new OutputEmitter(output, reconcileState(inputState, plan.streams), { stateIntervalMs: config.state_interval_seconds * 1000 })
     if (signals.stopped) return await finish(emitter, signals, logger)
 
     const poolStreams = plan.streams.filter((s) => s.method !== 'LOG_BASED' || needsInitialLoad(getBookmark(emitter.state, s.tapStreamId)))
@@ -67,7 +67,7 @@ export async function runSync(args: SyncArgs): Promise<number> {
       for (const id of outcome.completed) loaded.add(id)
       if (outcome.outputClosed) return quietOutputClosed(logger)
       if (outcome.failure !== undefined) {
-        await emitter.writeState().catch(() => undefined)
+        await emitter.writeStateIfChanged().catch(() => undefined)
         throw outcome.failure
       }
     }
