@@ -5,6 +5,7 @@
 import type { Catalog, CatalogEntry, JsonSchema, MetadataEntry } from './catalog-types.js'
 import { jsonSchemaForType } from './json-schema.js'
 import { isViewRelkind, tapStreamId, type TableInfo } from './pg-type.js'
+import { stringifyJson, stringifyJsonAt } from '../singer/json.js'
 
 /**
  * Compares by Unicode code point. JS `<` compares UTF-16 code units, which puts U+FFFD before an emoji
@@ -68,16 +69,49 @@ export function catalogEntry(table: TableInfo, databaseName: string): CatalogEnt
  * bytes) independent of the server's row order.
  */
 export function buildCatalog(tables: readonly TableInfo[], databaseName: string): Catalog {
-  const sorted = [...tables].sort((a, b) =>
+  return { streams: catalogOrder(tables).map((t) => catalogEntry(t, databaseName)) }
+}
+
+/** The tables in the catalog's stream order (see buildCatalog). */
+export function catalogOrder(tables: readonly TableInfo[]): TableInfo[] {
+  return [...tables].sort((a, b) =>
     compareCodePoints(tapStreamId(a.schemaName, a.tableName), tapStreamId(b.schemaName, b.tableName)) ||
     compareCodePoints(a.schemaName, b.schemaName))
-  return { streams: sorted.map((t) => catalogEntry(t, databaseName)) }
 }
+
+/**
+ * The catalog's text, `stringifyJson(buildCatalog(tables, databaseName), 2)` byte for byte, in
+ * pieces of about `pieceChars` characters: one entry is built and written at a time, so discovery of
+ * thousands of tables never holds the whole catalog (tens of MB of objects and text) at once.
+ */
+export function* catalogText(tables: readonly TableInfo[], databaseName: string, pieceChars = 64 * 1024): Generator<string> {
+  if (tables.length === 0) {
+    yield stringifyJson(buildCatalog([], databaseName), 2)
+    return
+  }
+  // An entry sits two levels deep: {"streams": [ entry ]}.
+  const entryIndent = '\n' + ' '.repeat(4)
+  let piece = '{\n  "streams": ['
+  for (const table of catalogOrder(tables)) {
+    piece += (piece.endsWith('[') ? '' : ',') + entryIndent + stringifyJsonAt(catalogEntry(table, databaseName), 2, entryIndent)
+    if (piece.length >= pieceChars) {
+      yield piece
+      piece = ''
+    }
+  }
+  yield piece + '\n  ]\n}'
+}
+
 
 /** tap_stream_ids that more than one stream has: selections and state bookmarks cannot tell them apart. */
 export function duplicateStreamIds(catalog: Catalog): string[] {
+  return duplicateIds(catalog.streams.map((s) => s.tap_stream_id))
+}
+
+/** The ids that occur more than once, each once, in order of their second occurrence. */
+export function duplicateIds(ids: Iterable<string>): string[] {
   const seen = new Set<string>()
   const dup = new Set<string>()
-  for (const s of catalog.streams) (seen.has(s.tap_stream_id) ? dup : seen).add(s.tap_stream_id)
+  for (const id of ids) (seen.has(id) ? dup : seen).add(id)
   return [...dup]
 }

@@ -16,6 +16,7 @@ export interface TapConfig {
   readonly application_name: string
   readonly max_workers: number
   readonly itersize: number
+  readonly state_interval_seconds: number
   readonly chunk_rows: number
   readonly work_mem?: string
   readonly fast_sync: boolean

@@ -223,7 +223,7 @@ class ReplicationRun {
     if (!final && this.#stateWritten === this.#written) return
     const { emitter } = this.#args
     for (const s of this.#args.streams) emitter.commit(s.tapStreamId, { lsn: bookmarkLsn(this.#bookmarks.get(s.tapStreamId), this.#written) })
-    await emitter.writeState()
+    await (final ? emitter.writeFinalState() : emitter.writeState())
     this.#stateWritten = this.#written
     this.#recordsSinceState = 0
     this.#lastStateAt = Date.now()

@@ -10,8 +10,17 @@ import { jsonString } from '../values/json-text.js'
  * Own writer instead of a replacer with sentinel strings, which could collide with real text.
  */
 export function stringifyJson(value: unknown, indent?: number): string {
+  return stringifyJsonAt(value, indent, '\n')
+}
+
+/**
+ * `value` as stringifyJson writes it when it sits inside an enclosing document whose lines at this
+ * depth start with `lineStart` (a newline and the enclosing indentation): so a large document can be
+ * written one member at a time with the same bytes as a single stringifyJson call.
+ */
+export function stringifyJsonAt(value: unknown, indent: number | undefined, lineStart: string): string {
   const pad = indent && indent > 0 ? ' '.repeat(Math.min(indent, 10)) : ''
-  const out = write(value, pad, '\n')
+  const out = write(value, pad, lineStart)
   return out === undefined ? 'null' : out
 }
 

@@ -57,16 +57,17 @@ export function getBookmark(state: SingerState, tapStreamId: string): Bookmark {
 export type BookmarkPatch = { readonly [K in keyof Bookmark]?: Bookmark[K] | undefined }
 
 export function patchBookmark(state: SingerState, tapStreamId: string, patch: BookmarkPatch): SingerState {
-  const merged: Record<string, StateValue | undefined> = { ...getBookmark(state, tapStreamId) }
+  return { ...state, bookmarks: { ...state.bookmarks, [tapStreamId]: patchedBookmark(getBookmark(state, tapStreamId), patch) } }
+}
+
+/** `bookmark` with `patch` applied (a new object). */
+export function patchedBookmark(bookmark: Bookmark, patch: BookmarkPatch): Bookmark {
+  const merged: Record<string, StateValue | undefined> = { ...bookmark }
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined) delete merged[k]
     else merged[k] = v
   }
-  return { ...state, bookmarks: { ...state.bookmarks, [tapStreamId]: merged as Bookmark } }
-}
-
-export function setCurrentlySyncing(state: SingerState, tapStreamId: string | null): SingerState {
-  return state.currently_syncing === tapStreamId ? state : { ...state, currently_syncing: tapStreamId }
+  return merged as Bookmark
 }
 
 /**

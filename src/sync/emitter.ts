@@ -7,7 +7,7 @@
  */
 import type { SingerOutput } from '../singer/output.js'
 import { stateLine } from '../singer/messages.js'
-import { patchBookmark, setCurrentlySyncing, type BookmarkPatch, type SingerState } from '../singer/state.js'
+import { patchedBookmark, type Bookmark, type BookmarkPatch, type SingerState } from '../singer/state.js'
 
 /** What the stream runners and the LOG_BASED run may do with the output (see log-based-seam.ts). */
 export interface SyncEmitter {
@@ -24,27 +24,50 @@ export interface SyncEmitter {
   commit(tapStreamId: string, patch: BookmarkPatch): void
   /** Sets `currently_syncing` (a stream in flight, or null). */
   setCurrentlySyncing(tapStreamId: string | null): void
-  /** Writes a STATE line with every bookmark as committed so far. */
+  /**
+   * A STATE is due (rows read, a stream started or ended): writes a STATE line with every bookmark as
+   * committed so far, unless one was written less than the state interval ago; the next due one, or
+   * the run's last (`writeFinalState`), then carries it.
+   */
   writeState(): Promise<void>
+  /** A run's (or a failed phase's) last STATE: written whatever the interval, unless the last line of stdout already is this STATE. */
+  writeFinalState(): Promise<void>
+}
+
+export interface EmitterOptions {
+  /** Least time between two STATE lines (`state_interval_seconds`); 0: every due STATE is written. */
+  readonly stateIntervalMs?: number
+  readonly now?: () => number
 }
 
 export class OutputEmitter implements SyncEmitter {
   readonly #output: SingerOutput
-  #state: SingerState
+  /**
+   * The emitter's own copy of the bookmarks, updated in place: copying every bookmark on each
+   * commit made a run quadratic in its number of streams. Readers of `state` use it at once.
+   */
+  readonly #bookmarks: { [tapStreamId: string]: Bookmark }
+  #currentlySyncing: string | null
   #records = 0
   #lastStateLine = ''
   /** A line went out after the last STATE. */
   #linesSinceState = false
+  #lastStateAt = Number.NEGATIVE_INFINITY
+  readonly #stateIntervalMs: number
+  readonly #now: () => number
   /** Streams in flight, oldest first: `currently_syncing` names the newest one, or null. */
   readonly #inFlight: string[] = []
 
-  constructor(output: SingerOutput, state: SingerState) {
+  constructor(output: SingerOutput, state: SingerState, options: EmitterOptions = {}) {
     this.#output = output
-    this.#state = state
+    this.#bookmarks = { ...state.bookmarks }
+    this.#currentlySyncing = state.currently_syncing
+    this.#stateIntervalMs = options.stateIntervalMs ?? 0
+    this.#now = options.now ?? Date.now
   }
 
   get state(): SingerState {
-    return this.#state
+    return { currently_syncing: this.#currentlySyncing, bookmarks: this.#bookmarks }
   }
 
   get recordsWritten(): number {
@@ -64,11 +87,11 @@ export class OutputEmitter implements SyncEmitter {
   }
 
   commit(tapStreamId: string, patch: BookmarkPatch): void {
-    this.#state = patchBookmark(this.#state, tapStreamId, patch)
+    this.#bookmarks[tapStreamId] = patchedBookmark(this.#bookmarks[tapStreamId] ?? {}, patch)
   }
 
   setCurrentlySyncing(tapStreamId: string | null): void {
-    this.#state = setCurrentlySyncing(this.#state, tapStreamId)
+    this.#currentlySyncing = tapStreamId
   }
 
   /** A stream starts: it becomes `currently_syncing`. */
@@ -85,16 +108,26 @@ export class OutputEmitter implements SyncEmitter {
   }
 
   writeState(): Promise<void> {
-    this.#lastStateLine = stateLine(this.#state)
-    this.#linesSinceState = false
-    return this.#output.write(this.#lastStateLine)
+    // A STATE carries every bookmark: written per stream event, thousands of streams made the
+    // output quadratic in their number. Time bounds it; skipping one loses nothing, as the next
+    // STATE holds everything committed by then.
+    if (this.#now() - this.#lastStateAt < this.#stateIntervalMs) return Promise.resolve()
+    return this.#writeStateNow()
   }
 
   /**
-   * The run's last STATE: the last line of stdout, after the records written (spec §1, §4), even when
-   * it says what the previous one said; left out only when the last line already is that STATE.
+   * The run's last STATE, whatever the interval: the last line of stdout, after the records written
+   * (spec §1, §4), even when it says what the previous one said; left out only when the last line
+   * already is that STATE.
    */
   async writeFinalState(): Promise<void> {
-    if (this.#linesSinceState || stateLine(this.#state) !== this.#lastStateLine) await this.writeState()
+    if (this.#linesSinceState || stateLine(this.state) !== this.#lastStateLine) await this.#writeStateNow()
+  }
+
+  #writeStateNow(): Promise<void> {
+    this.#lastStateLine = stateLine(this.state)
+    this.#lastStateAt = this.#now()
+    this.#linesSinceState = false
+    return this.#output.write(this.#lastStateLine)
   }
 }

@@ -101,15 +101,15 @@ export function planStreams(selected: readonly SelectedStream[], live: readonly 
 
 /** The state this run starts from: every planned stream's bookmark reconciled with its method. */
 export function reconcileState(state: SingerState, streams: readonly PlannedStream[]): SingerState {
-  let out = state
+  // One new bookmarks object for all streams: a copy per stream made thousands of streams quadratic.
+  const bookmarks: { [tapStreamId: string]: Bookmark } = { ...state.bookmarks }
   for (const s of streams) {
-    const before = getBookmark(out, s.tapStreamId)
-    const after = reconcileBookmark(before, s.method, s.replicationKey)
+    const after = reconcileBookmark(bookmarks[s.tapStreamId] ?? {}, s.method, s.replicationKey)
     const keyColumn = s.method === 'INCREMENTAL' ? s.columns.find((c) => c.name === s.replicationKey) : undefined
     if (keyColumn !== undefined && after.replication_key_value !== undefined) checkReplicationKeyValue(s.tapStreamId, keyColumn, after.replication_key_value)
-    out = { ...out, bookmarks: { ...out.bookmarks, [s.tapStreamId]: after } }
+    bookmarks[s.tapStreamId] = after
   }
-  return out
+  return { ...state, bookmarks }
 }
 
 /** How a FULL_TABLE read (or a LOG_BASED initial load) starts. */

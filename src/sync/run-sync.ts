@@ -65,7 +65,7 @@ export async function runSync(args: SyncArgs): Promise<number> {
     // A bookmark behind the slot is refused (or reloaded) here, before any output (behind-slot.ts).
     const behind = settleBehindSlot(config.state_behind_slot, slot, plan.streams.filter((s) => s.method === 'LOG_BASED').map((s) => s.tapStreamId), start.state)
     for (const w of behind.warnings) logger.warn(w)
-    const emitter = new OutputEmitter(output, behind.state)
+    const emitter = new OutputEmitter(output, behind.state, { stateIntervalMs: config.state_interval_seconds * 1000 })
     if (signals.stopped) return await finish(emitter, signals, logger)
     // LOG_BASED loads that read a replica are bookmarked at its replay position; streaming still ends at the primary's end_lsn.
     const replicaLsn = slot === undefined ? undefined : await replicaLoadLsn({ config, logger, streams: plan.streams, state: emitter.state, inputState, slot, signal: signals.signal })
@@ -78,7 +78,7 @@ export async function runSync(args: SyncArgs): Promise<number> {
       for (const id of outcome.completed) loaded.add(id)
       if (outcome.outputClosed) return quietOutputClosed(logger)
       if (outcome.failure !== undefined) {
-        await emitter.writeState().catch(() => undefined)
+        await emitter.writeFinalState().catch(() => undefined)
         throw outcome.failure
       }
     }

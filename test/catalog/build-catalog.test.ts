@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildCatalog, compareCodePoints, duplicateStreamIds, keyPropertiesOf } from '../../src/catalog/build-catalog.js'
+import { buildCatalog, catalogText, compareCodePoints, duplicateIds, duplicateStreamIds, keyPropertiesOf } from '../../src/catalog/build-catalog.js'
 import type { ColumnInfo, PgValueType, TableInfo } from '../../src/catalog/pg-type.js'
 import { stringifyJson } from '../../src/singer/json.js'
 
@@ -98,6 +98,30 @@ describe('buildCatalog', () => {
     expect(a).toBe(b)
     expect(a).toContain('"minimum": -9223372036854775808')
     expect(a).toContain('"maximum": 9223372036854775807')
+  })
+})
+
+describe('catalogText', () => {
+  const sets: Array<[string, TableInfo[]]> = [
+    ['no tables', []],
+    ['one table', [orders]],
+    ['several, unsorted', [partitioned, orders, matview, view]],
+  ]
+  it.each(sets)('is the bytes of stringifyJson(buildCatalog(...), 2) for %s, whatever the piece size', (_name, tables) => {
+    const whole = stringifyJson(buildCatalog(tables, 'shop'), 2)
+    for (const pieceChars of [1, 100, 1_000_000]) {
+      const pieces = [...catalogText(tables, 'shop', pieceChars)]
+      expect(pieces.join('')).toBe(whole)
+      // Small pieces: one entry per piece at most, so the whole catalog is never held as one string.
+      if (pieceChars === 1 && tables.length > 1) expect(pieces.length).toBeGreaterThan(tables.length)
+    }
+  })
+})
+
+describe('duplicateIds', () => {
+  it('names each repeated id once', () => {
+    expect(duplicateIds(['a', 'b', 'a', 'c', 'a', 'b'])).toEqual(['a', 'b'])
+    expect(duplicateIds([])).toEqual([])
   })
 })
 

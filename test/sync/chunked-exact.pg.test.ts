@@ -27,7 +27,7 @@ beforeAll(async () => {
   catalogPath = writeCatalog(selectStreams(await discoverCatalog(writeConfig(db)), { big: { method: 'FULL_TABLE' } }))
   appName = uniqueAppName('chunked')
   const sampler = sampleConnections(appName)
-  chunked = await runTap(['sync', '--config', writeConfig(db, { chunk_rows: 50_000, max_workers: 3, application_name: appName }), '--catalog', catalogPath], { timeoutMs: 180_000 })
+  chunked = await runTap(['sync', '--config', writeConfig(db, { chunk_rows: 50_000, max_workers: 3, application_name: appName, state_interval_seconds: 0 }), '--catalog', catalogPath], { timeoutMs: 180_000 })
   samples = await sampler.stop()
   expectSuccess(chunked)
 }, 300_000)

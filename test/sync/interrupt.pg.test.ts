@@ -55,7 +55,8 @@ function expectAllIds(ids: Iterable<number>): void {
 
 describe('FULL_TABLE resume', () => {
   it('after SIGKILL right after an xmin STATE: misses no key and does not start over', async () => {
-    const config = writeConfig(db, { itersize: 500, max_workers: 1 })
+    // The kill needs an xmin STATE midway: every due STATE is written (no time bound).
+    const config = writeConfig(db, { itersize: 500, max_workers: 1, state_interval_seconds: 0 })
     let xminStates = 0
     const first = await runTap(['sync', '--config', config, '--catalog', catalogPath], {
       onLine: (line, child) => {
@@ -100,7 +101,8 @@ describe('FULL_TABLE resume', () => {
 describe('stopping', () => {
   it('SIGTERM: writes what was read, a final STATE safe to resume from, closes connections, exits 143', async () => {
     const appName = uniqueAppName('term')
-    const config = writeConfig(db, { itersize: 100, max_workers: 1, application_name: appName })
+    // The signal goes at the first midway STATE: every due STATE is written (no time bound).
+    const config = writeConfig(db, { itersize: 100, max_workers: 1, application_name: appName, state_interval_seconds: 0 })
     let sent = false
     const r = await runTap(['sync', '--config', config, '--catalog', catalogPath], {
       onLine: (line, child) => {

@@ -38,7 +38,8 @@ beforeAll(async () => {
     const r = await c.query<{ id: string; x: string }>(`SELECT id::text AS id, xmin::text AS x FROM orders`)
     ordersXmin = new Map(r.rows.map((row) => [Number(row.id), Number(row.x)]))
   })
-  config = writeConfig(db, { itersize: 700 })
+  // state_interval_seconds 0: these tests check the row cadence of STATE (every 1000 rows), not its time bound.
+  config = writeConfig(db, { itersize: 700, state_interval_seconds: 0 })
   catalog = await discoverCatalog(config)
 })
 
