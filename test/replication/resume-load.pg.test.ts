@@ -106,7 +106,8 @@ describe.each(LOG_BASED_PLUGINS)('LOG_BASED initial load killed midway, delivere
     // 30 transactions, so the read's xmin bookmark moves.
     for (let t = 0; t < 30; t++) await sql(`INSERT INTO ${table} SELECT g, 0, repeat('p', 20) FROM generate_series(${t * 1000 + 1}, ${(t + 1) * 1000}) g`)
     await createSlot(slot, plugin)
-    const config = writeConfig(db, { replication_slot_name: slot, itersize: 500, max_workers: 1, chunk_rows: 0 })
+    // The kill goes at the third midway STATE: every due STATE is written (no time bound).
+    const config = writeConfig(db, { replication_slot_name: slot, itersize: 500, max_workers: 1, chunk_rows: 0, state_interval_seconds: 0 })
     const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { [table]: { method: 'LOG_BASED' } }))
 
     // Run 1 dies (SIGKILL) after its third xmin STATE: the target has committed that STATE.
@@ -158,7 +159,7 @@ describe.each(LOG_BASED_PLUGINS)('LOG_BASED initial load killed midway, delivere
     await sql(`INSERT INTO ${table} SELECT g, 0, repeat('p', 40) FROM generate_series(1, ${rows}) g`)
     await sql(`ANALYZE ${table}`)
     await createSlot(slot, plugin)
-    const config = writeConfig(db, { replication_slot_name: slot, chunk_rows: 5000, max_workers: 1, itersize: 1000 })
+    const config = writeConfig(db, { replication_slot_name: slot, chunk_rows: 5000, max_workers: 1, itersize: 1000, state_interval_seconds: 0 })
     const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { [table]: { method: 'LOG_BASED' } }))
 
     // Run 1 dies (SIGKILL) once two chunks are done.
