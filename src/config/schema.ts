@@ -56,6 +56,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'max_run_seconds', kind: 'number', default: 43200, minimum: 0.1, description: 'LOG_BASED: hard cap on the length of one run, in seconds.' },
   { name: 'break_at_end_lsn', kind: 'boolean', default: true, description: 'LOG_BASED: stop once caught up with the LSN current at the start of the run.' },
   { name: 'debug_lsn', kind: 'boolean', default: false, description: 'LOG_BASED: add `_sdc_lsn` to records.' },
+  { name: 'log_based_inserts_only', kind: 'string-list', description: 'LOG_BASED: tap_stream_ids of streams whose tables have no usable replica identity (no primary key under REPLICA IDENTITY DEFAULT, or NOTHING) and whose inserts alone are wanted. Without it such a stream is refused: its UPDATEs and DELETEs cannot be streamed.' },
 ]
 
 export function settingByName(name: string): SettingSpec | undefined {

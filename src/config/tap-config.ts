@@ -32,4 +32,6 @@ export interface TapConfig {
   readonly max_run_seconds: number
   readonly break_at_end_lsn: boolean
   readonly debug_lsn: boolean
+  /** tap_stream_ids of LOG_BASED streams allowed to stream inserts alone (no usable replica identity). */
+  readonly log_based_inserts_only?: readonly string[]
 }

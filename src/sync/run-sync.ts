@@ -14,6 +14,7 @@ import { SyncMetrics } from '../log/metrics.js'
 import { withClient } from '../pg/connect.js'
 import { parseLsn } from '../pg/lsn.js'
 import { queryError } from '../pg/pg-errors.js'
+import { decideReplicaIdentity, readLogBasedTables, type LogBasedTableFacts, type StreamTableFacts } from '../replication/replica-identity.js'
 import { findSlot } from '../replication/slot.js'
 import type { SingerOutput } from '../singer/output.js'
 import { readCatalog, readState } from '../singer/read-inputs.js'
@@ -54,9 +55,12 @@ export async function runSync(args: SyncArgs): Promise<number> {
 
   const signals = new StopSignals(logger)
   try {
-    const { live, endLsn, chunkFacts } = await readServerFacts(config, selected)
+    const { live, endLsn, chunkFacts, logBasedTables } = await readServerFacts(config, selected)
     const plan = planStreams(selected, live)
     for (const w of plan.warnings) logger.warn(w)
+    // A LOG_BASED stream that would lose its UPDATEs and DELETEs is refused here, before any output.
+    const identity = decideReplicaIdentity(plan.streams.filter((s) => s.method === 'LOG_BASED'), logBasedTables ?? [], config.log_based_inserts_only)
+    for (const w of identity.warnings) logger.warn(w)
     const emitter = new OutputEmitter(output, reconcileState(inputState, plan.streams))
     if (signals.stopped) return await finish(emitter, signals, logger)
 
@@ -74,7 +78,7 @@ export async function runSync(args: SyncArgs): Promise<number> {
 
     const logStreams = plan.streams.filter((s) => s.method === 'LOG_BASED')
     if (logStreams.length > 0 && !signals.stopped && endLsn !== undefined) {
-      await runLogBasedStreams(config, logger, emitter, logStreams, loaded, inputState, endLsn, signals.signal)
+      await runLogBasedStreams(config, logger, emitter, logStreams, loaded, inputState, endLsn, signals.signal, identity.streams)
     }
     return await finish(emitter, signals, logger)
   } catch (e) {
@@ -90,6 +94,8 @@ interface ServerFacts {
   endLsn?: bigint
   /** Sizes of the tables that may load in chunks (none when chunk_rows is 0). */
   chunkFacts?: ChunkFacts
+  /** Replica identity and partitions of the selected LOG_BASED tables. */
+  logBasedTables?: LogBasedTableFacts[]
 }
 
 /** The main connection: live columns of the selected tables in one query, and end_lsn for LOG_BASED. */
@@ -101,7 +107,8 @@ async function readServerFacts(config: TapConfig, selected: readonly SelectedStr
   const facts = await withClient(config, { target: 'read' }, async (client): Promise<ServerFacts> => {
     const endLsn = lsnOnReadConnection ? await slotAndWalLsn(client, config) : undefined
     const chunkFacts = await chunkFactsFor(client, config, selected)
-    return { live: await readLiveTables(client, selected), endLsn, chunkFacts }
+    const logBasedTables = wantsLsn ? await readLogBasedTables(client, selected.filter((s) => s.method === 'LOG_BASED')) : undefined
+    return { live: await readLiveTables(client, selected), endLsn, chunkFacts, logBasedTables }
   })
   if (wantsLsn && !lsnOnReadConnection) facts.endLsn = await withClient(config, { target: 'primary' }, (client) => slotAndWalLsn(client, config))
   return facts
@@ -171,7 +178,7 @@ async function runPool(config: TapConfig, logger: Logger, emitter: OutputEmitter
   }
 }
 
-async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: OutputEmitter, planned: readonly PlannedStream[], loaded: ReadonlySet<string>, inputState: SingerState, endLsn: bigint, signal: AbortSignal): Promise<void> {
+async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: OutputEmitter, planned: readonly PlannedStream[], loaded: ReadonlySet<string>, inputState: SingerState, endLsn: bigint, signal: AbortSignal, tables: ReadonlyMap<string, StreamTableFacts>): Promise<void> {
   // A stream whose initial load did not finish (interrupted) has no lsn yet and waits for the next run.
   const streams: LogBasedStream[] = planned
     .filter((s) => getBookmark(emitter.state, s.tapStreamId).lsn !== undefined)
@@ -179,6 +186,7 @@ async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: Ou
       tapStreamId: s.tapStreamId, stream: s.stream, schemaName: s.schemaName, tableName: s.tableName,
       columns: s.columns, keyProperties: s.keyProperties, schemaWritten: loaded.has(s.tapStreamId),
       deselectedColumns: catalogColumns(s).filter((c) => !s.columns.some((k) => k.name === c) && isColumnDeselected(s.entry, c)),
+      partitions: tables.get(s.tapStreamId)?.partitions, insertsOnly: tables.get(s.tapStreamId)?.insertsOnly ?? false,
     }))
   if (streams.length === 0) return
   await runLogBased({ config, logger, streams, inputState, emitter, endLsn, signal })
