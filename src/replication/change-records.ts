@@ -12,9 +12,12 @@
  * - delete: the replica identity columns, `_sdc_deleted_at` = the transaction's commit time;
  * - `_sdc_lsn`: the change's LSN as a decimal string, with debug_lsn.
  * An update whose unchanged TOAST columns wal2json left out is written without those keys (a target
- * merging by key keeps what it has; null would overwrite a real value) and counted. A column that
- * an insert lacks, or an update lacks and the table no longer has, was dropped or renamed: the
- * table is re-read once per such column set, and a warning names it (never as TOAST).
+ * merging by key keeps what it has; null would overwrite a real value) and counted. Columns a
+ * change lacks are checked against the table once per column list (a re-read), because a schema
+ * change makes them lack columns too: one the table no longer has was dropped or renamed; one an
+ * insert lacks and the table has was added or renamed after the change; one an update lacks is an
+ * unchanged TOAST value, unless the update also carries a column the table no longer has (made
+ * before a rename or drop: then either). Each case is a warning saying so, never TOAST's.
  *
  * Partitioned tables: wal2json names the leaf partition a change was made in. Each relation name
  * maps to the streams it feeds (its own, and each selected partitioned ancestor's), from the
@@ -91,8 +94,8 @@ interface Layout {
   readonly pick: readonly number[]
   /** Stream columns the tuple lacks. */
   readonly missing: readonly string[]
-  /** `missing` as one key (for the once-per-set check). */
-  readonly missingKey: string
+  /** The tuple's column names as one key (verdicts on `missing` are kept by it). */
+  readonly key: string
   /** Tuple columns the stream has never seen (not deselected): a schema change. */
   readonly unknown: readonly string[]
 }
@@ -108,10 +111,11 @@ class StreamState {
   #lastLayout: Layout | undefined
   /** Re-reads done, by the set of unknown columns that caused them (spec §7.4: once per set). */
   readonly rereads = new Set<string>()
-  /** Missing-column sets already checked against the table, for inserts and for updates. */
+  /** Column lists whose missing columns were checked against the table (by Layout.key), for inserts. */
   readonly checkedInserts = new Set<string>()
-  readonly checkedUpdates = new Set<string>()
-  /** Stream columns the table no longer has (dropped or renamed): never taken for TOAST. */
+  /** The same for updates, with the missing columns that are unchanged TOAST values. */
+  readonly toastByLayout = new Map<string, readonly string[]>()
+  /** Columns already named in a warning as dropped or renamed. */
   readonly gone = new Set<string>()
   toastRecords = 0
   readonly toastColumns = new Set<string>()
@@ -140,7 +144,7 @@ class StreamState {
     const key = names.join('\0')
     let l = this.#layouts.get(key)
     if (l === undefined) {
-      l = this.#compile(names)
+      l = this.#compile(names, key)
       this.#layouts.set(key, l)
     }
     this.#lastNames = names
@@ -148,7 +152,7 @@ class StreamState {
     return l
   }
 
-  #compile(names: readonly string[]): Layout {
+  #compile(names: readonly string[], key: string): Layout {
     const at = new Map<string, number>()
     names.forEach((n, i) => at.set(n, i))
     const emitted: RecordColumn[] = []
@@ -166,13 +170,13 @@ class StreamState {
     const unknown = names.filter((n) => !this.#known.has(n) && !this.deselected.has(n))
     emitted.push(DELETED_AT)
     if (this.debugLsn) emitted.push(SDC_LSN)
-    return { render: compileRecordRenderer(emitted, this.clamps), pick, missing, missingKey: [...missing].sort().join('\0'), unknown }
+    return { render: compileRecordRenderer(emitted, this.clamps), pick, missing, key, unknown }
   }
 
-  /** Whether this change's missing columns need a look at the table (once per set and kind of change). */
+  /** Whether this change's missing columns need a look at the table (once per column list and kind of change). */
   needsMissingCheck(action: 'I' | 'U' | 'D', layout: Layout): boolean {
     if (action === 'D' || layout.missing.length === 0) return false
-    return !(action === 'I' ? this.checkedInserts : this.checkedUpdates).has(layout.missingKey)
+    return action === 'I' ? !this.checkedInserts.has(layout.key) : !this.toastByLayout.has(layout.key)
   }
 
   report(): StreamReport {
@@ -327,13 +331,11 @@ export class ChangeRecords {
     values[n] = ev.action === 'D' ? (ev.timestamp ?? this.#nowText()) : null
     if (st.debugLsn) values[n + 1] = lsn.toString()
     if (ev.action === 'U' && layout.missing.length > 0) {
-      let toast = false
-      for (const c of layout.missing) {
-        if (st.gone.has(c)) continue
-        toast = true
-        st.toastColumns.add(c)
+      const toast = st.toastByLayout.get(layout.key) ?? layout.missing
+      if (toast.length > 0) {
+        st.toastRecords++
+        for (const c of toast) st.toastColumns.add(c)
       }
-      if (toast) st.toastRecords++
     }
     out.addRecord(st.spec.stream, st.prefix + layout.render(values) + out.suffix(st.spec.stream, st.spec.version))
   }
@@ -348,27 +350,54 @@ export class ChangeRecords {
     const newColumns = first.unknown.length > 0 && !st.rereads.has(unknownKey)
     if (!newColumns && !st.needsMissingCheck(action, first)) return
     const { schemaName, tableName } = st.spec
-    const live = (await this.#opts.readColumns(schemaName, tableName)) ?? []
+    const table = await this.#opts.readColumns(schemaName, tableName)
+    const live = table ?? []
     if (newColumns) {
       st.rereads.add(unknownKey)
       this.#newColumns(st, first.unknown, live, out)
     }
     const layout = st.layout(names)
     if (!st.needsMissingCheck(action, layout)) return
-    ;(action === 'I' ? st.checkedInserts : st.checkedUpdates).add(layout.missingKey)
+    const missing = layout.missing
+    const they = (n: number) => (n > 1 ? 'them' : 'it')
+    const s = (n: number) => (n > 1 ? 's' : '')
+    if (table === undefined) {
+      if (action === 'I') st.checkedInserts.add(layout.key)
+      else st.toastByLayout.set(layout.key, missing)
+      this.#opts.logger.warn(`${schemaName}.${tableName} no longer exists: whether the column${s(missing.length)} ${missing.join(', ')} its changes lack ` +
+        `${action === 'U' ? 'were unchanged TOAST values or ' : ''}were dropped or renamed cannot be told; records leave ${they(missing.length)} out`)
+      return
+    }
     const liveNames = new Set(live.map((c) => c.name))
-    const gone = layout.missing.filter((c) => !liveNames.has(c) && !st.gone.has(c))
-    for (const c of gone) st.gone.add(c)
-    if (gone.length > 0) {
-      const s = gone.length > 1 ? 's' : ''
-      this.#opts.logger.warn(`Column${s} ${gone.join(', ')} of ${schemaName}.${tableName} ${gone.length > 1 ? 'are' : 'is'} no longer in the table (dropped or renamed): ` +
-        `changes from then on come without ${gone.length > 1 ? 'them' : 'it'}; stream ${st.spec.stream} keeps the column${s} in its SCHEMA, its records leave ${gone.length > 1 ? 'them' : 'it'} out`,
+    const gone = missing.filter((c) => !liveNames.has(c))
+    const present = missing.filter((c) => liveNames.has(c))
+    // Columns the change carries and the table no longer has: it was made before a rename or drop.
+    const stale = names.filter((n) => !liveNames.has(n) && !st.deselected.has(n))
+    const newlyGone = gone.filter((c) => !st.gone.has(c))
+    for (const c of newlyGone) st.gone.add(c)
+    if (newlyGone.length > 0) {
+      const n = newlyGone.length
+      this.#opts.logger.warn(`Column${s(n)} ${newlyGone.join(', ')} of ${schemaName}.${tableName} ${n > 1 ? 'are' : 'is'} no longer in the table (dropped or renamed): ` +
+        `changes made since come without ${they(n)}; stream ${st.spec.stream} keeps the column${s(n)} in its SCHEMA, its records leave ${they(n)} out`,
         first.unknown.length > 0 ? { note: `new in the same change: ${first.unknown.join(', ')} (a rename shows as a new column)` } : undefined)
     }
-    const odd = action === 'I' ? layout.missing.filter((c) => liveNames.has(c)) : []
-    if (odd.length > 0) {
-      this.#opts.logger.warn(`An insert into ${schemaName}.${tableName} came without column${odd.length > 1 ? 's' : ''} ${odd.join(', ')}, which the table has now (dropped and added again since?): those records leave ${odd.length > 1 ? 'them' : 'it'} out`)
+    if (action === 'I') {
+      st.checkedInserts.add(layout.key)
+      if (present.length > 0) {
+        const n = present.length
+        this.#opts.logger.warn(`Inserts into ${schemaName}.${tableName} made before column${s(n)} ${present.join(', ')} existed under ${n > 1 ? 'those names' : 'that name'} ` +
+          `(added, or renamed, since) come without ${they(n)}; records leave ${they(n)} out`, stale.length > 0 ? { note: `they carry ${stale.join(', ')}, which the table no longer has` } : undefined)
+      }
+      return
     }
+    if (present.length > 0 && stale.length > 0) {
+      const n = present.length
+      this.#opts.logger.warn(`Updates of ${schemaName}.${tableName} made before a column was renamed or dropped (they carry ${stale.join(', ')}, which the table no longer has) ` +
+        `come without ${present.join(', ')}: added or renamed since, or unchanged TOAST value${s(n)}; records leave ${they(n)} out`)
+      st.toastByLayout.set(layout.key, [])
+      return
+    }
+    st.toastByLayout.set(layout.key, present)
   }
 
   /** Spec §7.4: the stream's columns from the table's, re-read once per new column set, then a SCHEMA before the next record. */

@@ -117,12 +117,14 @@ export async function readLogBasedTables(client: pg.Client, tables: readonly Tab
   } catch (e) {
     throw queryError(e, 'reading the replica identity and partitions of the LOG_BASED tables')
   }
-  const out: Array<RelationFacts & { partitions: RelationFacts[] }> = []
+  // Ordered by root, then depth: each root's own row comes before its partitions.
+  const roots = new Map<string, RelationFacts & { partitions: RelationFacts[] }>()
   for (const r of rows) {
-    if (Number(r.depth) === 0) out.push({ ...relationFacts(r), partitions: [] })
-    else out.find((t) => t.schemaName === r.root_schema && t.tableName === r.root_table)?.partitions.push(relationFacts(r))
+    const key = JSON.stringify([r.root_schema, r.root_table])
+    if (Number(r.depth) === 0) roots.set(key, { ...relationFacts(r), partitions: [] })
+    else roots.get(key)?.partitions.push(relationFacts(r))
   }
-  return out
+  return [...roots.values()]
 }
 
 // ---------------------------------------------------------------------------------------------
