@@ -28,11 +28,11 @@
  */
 import type { ColumnInfo, PgValueType } from '../catalog/pg-type.js'
 import type { Logger } from '../log/logger.js'
-import { attachedDuringRunError, identityProblem, newPartitionRefusal, type RelationRoute, type TableName } from './replica-identity.js'
 import { recordPrefix, recordSuffix } from '../singer/messages.js'
 import { streamSchemaLine } from '../sync/stream-schema.js'
 import { ClampCounter, compileRecordRenderer, type RecordColumn } from '../values/index.js'
 import type { ReplicatedStream, StreamReport } from './protocol.js'
+import { attachedDuringRunError, identityProblem, newPartitionRefusal, type RelationRoute, type TableName } from './replica-identity.js'
 import type { Wal2JsonEvent, Wal2JsonTuple } from './wal2json.js'
 
 type ChangeEvent = Extract<Wal2JsonEvent, { action: 'I' | 'U' | 'D' }>
