@@ -10,8 +10,10 @@
  *   status is sent here and reports `Acker.confirm` (docs/lsn-and-state.md).
  * - Records are rendered here with the shared renderer and handed to the main thread in batches
  *   over a MessagePort with credits; comlink carries only the control calls (start, stop, status).
- * - A change with a column the stream does not know re-reads the table's columns on the worker's
- *   one cached ordinary connection, opened on first need; no value ever needs a query.
+ * - A change with a column the stream does not know (or a column set not checked yet) re-reads the
+ *   table's columns on the worker's one cached ordinary connection, opened on first need; so does
+ *   the partition lookup of a relation name first seen while a stream is partitioned. No value
+ *   ever needs a query.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { expose } from 'comlink'
@@ -27,6 +29,7 @@ import { queryError } from '../src/pg/pg-errors.js'
 import { Acker } from '../src/replication/acker.js'
 import { BatchBuilder, ChangeRecords } from '../src/replication/change-records.js'
 import type { AckMessage, ReplicationStatus, ReplicationWorkerApi, ReplicationWorkerData, StartOptions, WorkerToMain } from '../src/replication/protocol.js'
+import { readRelationRoutes } from '../src/replication/replica-identity.js'
 import { hasMessagesBehind, hasQueuedMessages, resumeSocket, sendStandbyStatus, SERVICE_OPTIONS, Wal2JsonText } from '../src/replication/replication-service.js'
 import { replicationError } from '../src/replication/slot.js'
 import { addTablesOption, decodeWal2Json } from '../src/replication/wal2json.js'
@@ -100,7 +103,7 @@ class ReplicationSession {
     this.#acker = new Acker({ start: opts.startLsn, inputFloor: opts.inputFloor, slotConfirmed: opts.slotConfirmed })
     this.#postedPosition = this.#acker.position
     this.#records = new ChangeRecords({
-      streams: opts.streams, debugLsn: opts.debugLsn, logger, readColumns: (s, t) => this.#readColumns(s, t),
+      streams: opts.streams, debugLsn: opts.debugLsn, logger, readColumns: (s, t) => this.#readColumns(s, t), readRoutes: async (relations) => readRelationRoutes(await this.#client(), relations),
     })
     this.#svc = new LogicalReplicationService(clientConfig(data.config, { target: 'primary', replication: true }), SERVICE_OPTIONS)
   }
@@ -116,7 +119,10 @@ class ReplicationSession {
       includeTypes: false,
       // truncate: a TRUNCATE becomes a version switch of its stream (change-records.ts).
       actions: 'insert,update,delete,truncate',
-      addTables: addTablesOption(this.#opts.streams),
+      // add-tables lists names: it cannot follow a partition created or attached during the run
+      // (in any schema), so with a partitioned stream every table's changes come and
+      // ChangeRecords keeps those of the selected tables and their partitions.
+      ...(this.#opts.streams.some((s) => s.partitions !== undefined) ? {} : { addTables: addTablesOption(this.#opts.streams) }),
     })
     svc.on('data', (lsn: string, payload: string) => this.#onData(lsn, payload))
     svc.on('heartbeat', (lsn: string, _time: number, shouldRespond: boolean) => this.#onKeepalive(lsn, shouldRespond))
@@ -171,6 +177,12 @@ class ReplicationSession {
     await this.#handling
     if (!this.#failure) await this.#flush()
     await this.#flushing.catch(() => undefined)
+    if (!this.#failure) {
+      // After the last batch: its records are written whatever this finds.
+      await this.#records.checkIgnored().catch((e: unknown) => {
+        this.#failure = e instanceof TapError ? e : new TapError('REPLICATION_FAILED', `checking the partitions at the end of the run: ${(e as Error).message}`)
+      })
+    }
     // Connections close before `end`: the main thread terminates this thread when it sees it.
     await this.#columnsClient?.end().catch(() => undefined)
     this.#columnsClient = undefined
@@ -236,9 +248,11 @@ class ReplicationSession {
         if (pending) await pending
         break
       }
-      case 'T':
-        this.#records.truncate(ev, this.#batch)
+      case 'T': {
+        const pending = this.#records.truncate(ev, this.#batch)
+        if (pending) await pending
         break
+      }
       default:
         break
     }
@@ -285,14 +299,20 @@ class ReplicationSession {
     return this.#flushing
   }
 
-  /** The stream's columns today, on the worker's one ordinary connection (primary: the WAL is ahead of any replica). */
-  async #readColumns(schemaName: string, tableName: string): Promise<readonly ColumnInfo[] | undefined> {
+  /** The worker's one ordinary connection (primary: the WAL is ahead of any replica), opened on first need. */
+  async #client(): Promise<pg.Client> {
     if (this.#columnsClient === undefined) {
       this.#columnsClient = await openClient(data.config, { target: 'primary' })
       this.#columnsClient.on('error', () => undefined)
     }
+    return this.#columnsClient
+  }
+
+  /** The stream's columns today. */
+  async #readColumns(schemaName: string, tableName: string): Promise<readonly ColumnInfo[] | undefined> {
+    const client = await this.#client()
     try {
-      const [table] = await readLiveTables(this.#columnsClient, [{ schemaName, tableName }])
+      const [table] = await readLiveTables(client, [{ schemaName, tableName }])
       return table?.columns
     } catch (e) {
       throw queryError(e, `re-reading the columns of ${schemaName}.${tableName}`)

@@ -63,6 +63,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'break_at_end_lsn', kind: 'boolean', default: true, description: 'LOG_BASED: stop once caught up with the LSN current at the start of the run.' },
   { name: 'debug_lsn', kind: 'boolean', default: false, description: 'LOG_BASED: add `_sdc_lsn` to records.' },
   { name: 'state_behind_slot', kind: 'enum', choices: STATE_BEHIND_SLOT, default: 'fail', description: 'LOG_BASED: what to do with a stream whose `lsn` bookmark is behind the slot\'s confirmed_flush_lsn (an older STATE, a target restored from a backup: the changes in between cannot be read again). `fail`: refuse the run before any record; `reload`: load the table again under a new version, then stream; `continue`: stream from the slot\'s position and accept the gap.' },
+  { name: 'log_based_inserts_only', kind: 'string-list', description: 'LOG_BASED: tap_stream_ids of streams whose tables have no usable replica identity (no primary key under REPLICA IDENTITY DEFAULT, or NOTHING) and whose inserts alone are wanted. Without it such a stream is refused: its UPDATEs and DELETEs cannot be streamed.' },
 ]
 
 export function settingByName(name: string): SettingSpec | undefined {

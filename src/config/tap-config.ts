@@ -35,4 +35,6 @@ export interface TapConfig {
   readonly break_at_end_lsn: boolean
   readonly debug_lsn: boolean
   readonly state_behind_slot: StateBehindSlot
+  /** tap_stream_ids of LOG_BASED streams allowed to stream inserts alone (no usable replica identity). */
+  readonly log_based_inserts_only?: readonly string[]
 }

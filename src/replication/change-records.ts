@@ -18,7 +18,21 @@
  * at the truncate's place, and the stream's later records under the new version, so a target that
  * honours ACTIVATE_VERSION drops the truncated rows. The batch carries the switch; the main thread
  * puts the version into the bookmark once the line is written. A restart from a STATE before the
- * truncate meets it again and switches again, to a newer version.
+ * truncate meets it again and switches again, to a newer version. A partition's TRUNCATE, under a
+ * partitioned parent's stream, is refused: a version switch would drop the other partitions' rows.
+ *
+ * Columns a change lacks are checked against the table once per column list (a re-read), because a schema
+ * change makes them lack columns too: one the table no longer has was dropped or renamed; one an
+ * insert lacks and the table has was added or renamed after the change; one an update lacks is an
+ * unchanged TOAST value, unless the update also carries a column the table no longer has (made
+ * before a rename or drop: then either). Each case is a warning saying so, never TOAST's.
+ *
+ * Partitioned tables: wal2json names the leaf partition a change was made in. Each relation name
+ * maps to the streams it feeds (its own, and each selected partitioned ancestor's), from the
+ * partitions known at the start and, for a name seen for the first time, one catalog lookup
+ * (cached). A change goes to each such stream, its columns matched by name (a partition may order
+ * them differently). A row moved between partitions is a DELETE in one and an INSERT in the
+ * other, in that order: a target applying them in order ends with the row.
  */
 import type { ColumnInfo, PgValueType } from '../catalog/pg-type.js'
 import type { Logger } from '../log/logger.js'
@@ -26,6 +40,7 @@ import { activateVersionLine, recordPrefix, recordSuffix } from '../singer/messa
 import { streamSchemaLine } from '../sync/stream-schema.js'
 import { ClampCounter, compileRecordRenderer, type RecordColumn } from '../values/index.js'
 import type { ReplicatedStream, StreamReport, VersionSwitch } from './protocol.js'
+import { attachedDuringRunError, identityProblem, newPartitionRefusal, partitionTruncateRefusal, type RelationRoute, type TableName } from './replica-identity.js'
 import { byteaText, type Wal2JsonEvent, type Wal2JsonTuple } from './wal2json.js'
 
 type ChangeEvent = Extract<Wal2JsonEvent, { action: 'I' | 'U' | 'D' }>
@@ -100,6 +115,8 @@ interface Layout {
   readonly bytea: readonly number[]
   /** Stream columns the tuple lacks. */
   readonly missing: readonly string[]
+  /** The tuple's column names as one key (verdicts on `missing` are kept by it). */
+  readonly key: string
   /** Tuple columns the stream has never seen (not deselected): a schema change. */
   readonly unknown: readonly string[]
 }
@@ -117,6 +134,12 @@ class StreamState {
   #lastLayout: Layout | undefined
   /** Re-reads done, by the set of unknown columns that caused them (spec §7.4: once per set). */
   readonly rereads = new Set<string>()
+  /** Column lists whose missing columns were checked against the table (by Layout.key), for inserts. */
+  readonly checkedInserts = new Set<string>()
+  /** The same for updates, with the missing columns that are unchanged TOAST values. */
+  readonly toastByLayout = new Map<string, readonly string[]>()
+  /** Columns already named in a warning as dropped or renamed. */
+  readonly gone = new Set<string>()
   toastRecords = 0
   readonly toastColumns = new Set<string>()
   skipped = 0
@@ -145,7 +168,7 @@ class StreamState {
     const key = names.join('\0')
     let l = this.#layouts.get(key)
     if (l === undefined) {
-      l = this.#compile(names)
+      l = this.#compile(names, key)
       this.#layouts.set(key, l)
     }
     this.#lastNames = names
@@ -153,7 +176,7 @@ class StreamState {
     return l
   }
 
-  #compile(names: readonly string[]): Layout {
+  #compile(names: readonly string[], key: string): Layout {
     const at = new Map<string, number>()
     names.forEach((n, i) => at.set(n, i))
     const emitted: RecordColumn[] = []
@@ -173,7 +196,13 @@ class StreamState {
     const unknown = names.filter((n) => !this.#known.has(n) && !this.deselected.has(n))
     emitted.push(DELETED_AT)
     if (this.debugLsn) emitted.push(SDC_LSN)
-    return { render: compileRecordRenderer(emitted, this.clamps), pick, bytea, missing, unknown }
+    return { render: compileRecordRenderer(emitted, this.clamps), pick, bytea, missing, key, unknown }
+  }
+
+  /** Whether this change's missing columns need a look at the table (once per column list and kind of change). */
+  needsMissingCheck(action: 'I' | 'U' | 'D', layout: Layout): boolean {
+    if (action === 'D' || layout.missing.length === 0) return false
+    return action === 'I' ? !this.checkedInserts.has(layout.key) : !this.toastByLayout.has(layout.key)
   }
 
   report(): StreamReport {
@@ -192,6 +221,12 @@ export interface ChangeRecordsOptions {
   readonly debugLsn: boolean
   /** The table's live columns (one query), or undefined when the table is gone. */
   readonly readColumns: (schemaName: string, tableName: string) => Promise<readonly ColumnInfo[] | undefined>
+  /**
+   * Relations' partition ancestors and identity (one query; undefined for a name that no longer
+   * exists). Asked once per relation name the run does not know, only when a stream is
+   * partitioned, and once more at the end for the names found to be no partition.
+   */
+  readonly readRoutes?: (relations: readonly TableName[]) => Promise<ReadonlyArray<RelationRoute | undefined>>
   readonly logger: Logger
   /** Fallback commit time (timestamptz text) should a delete come without one. */
   readonly now?: () => Date
@@ -199,6 +234,12 @@ export interface ChangeRecordsOptions {
 
 export class ChangeRecords {
   readonly #byTable = new Map<string, StreamState>()
+  /** Relation name → the streams its changes go to ([] for a relation outside the run). */
+  readonly #routes = new Map<string, readonly StreamState[]>()
+  /** Some stream is partitioned: a relation name not in #routes may be one of its partitions. */
+  readonly #followPartitions: boolean
+  /** Relations looked up and found to be no partition of a streamed table (checked again at the end). */
+  readonly #ignored: TableName[] = []
   readonly #opts: ChangeRecordsOptions
   /** Commit end of the open transaction (B's `nextlsn`), for the per-stream skip. */
   #commitEnd: bigint | undefined
@@ -206,6 +247,18 @@ export class ChangeRecords {
   constructor(opts: ChangeRecordsOptions) {
     this.#opts = opts
     for (const s of opts.streams) this.#byTable.set(tableKey(s.schemaName, s.tableName), new StreamState(s, opts.debugLsn))
+    const routes = new Map<string, StreamState[]>()
+    for (const [key, st] of this.#byTable) routes.set(key, [st])
+    for (const st of this.#byTable.values()) {
+      for (const p of st.spec.partitions ?? []) {
+        const key = tableKey(p.schemaName, p.tableName)
+        const to = routes.get(key)
+        if (to === undefined) routes.set(key, [st])
+        else if (!to.includes(st)) to.push(st)
+      }
+    }
+    for (const [key, to] of routes) this.#routes.set(key, to)
+    this.#followPartitions = opts.streams.some((s) => s.partitions !== undefined)
   }
 
   /** A `B` message: `commitEnd` is where the transaction's commit record ends, when known. */
@@ -218,12 +271,48 @@ export class ChangeRecords {
   }
 
   /**
-   * Adds the record of one change to `out`. Returns a promise only when the change has a column
-   * the stream does not know (the table's columns are re-read first); otherwise works synchronously.
+   * Adds the record(s) of one change to `out`. Returns a promise only when a query is needed first
+   * (a column the stream does not know or a column set it has not checked: the table's columns are
+   * re-read; a relation name seen for the first time while a stream is partitioned: its parents are
+   * looked up); otherwise works synchronously.
    */
   change(lsn: bigint, ev: ChangeEvent, out: BatchBuilder): void | Promise<void> {
-    const st = this.#byTable.get(tableKey(ev.schema, ev.table))
-    if (st === undefined) return // add-tables already filters; a table outside the run is ignored
+    const to = this.#routes.get(tableKey(ev.schema, ev.table))
+    if (to !== undefined) return this.#deliver(to, 0, lsn, ev, out)
+    // add-tables already filters when no stream is partitioned; a table outside the run is ignored.
+    if (!this.#followPartitions) return
+    return this.#route(ev.schema, ev.table).then((streams) => this.#deliver(streams, 0, lsn, ev, out))
+  }
+
+  reports(): StreamReport[] {
+    return [...this.#byTable.values()].map((s) => s.report())
+  }
+
+  /**
+   * At the end of a run: a relation whose changes were ignored and which is now a partition of a
+   * streamed table was attached during the run, after its lookup; the changes it had since were
+   * not streamed. That is refused (a TapError), never passed over.
+   */
+  async checkIgnored(): Promise<void> {
+    if (this.#ignored.length === 0 || this.#opts.readRoutes === undefined) return
+    const routes = await this.#opts.readRoutes(this.#ignored)
+    const found = this.#ignored.flatMap((partition, i) => this.#targets(routes[i]).map((st) => ({ tapStreamId: st.spec.tapStreamId, parent: st.spec as TableName, partition })))
+    if (found.length > 0) throw attachedDuringRunError(found)
+  }
+
+  /** The streams of a relation's selected ancestors. */
+  #targets(route: RelationRoute | undefined): StreamState[] {
+    return (route?.ancestors ?? []).flatMap((a) => { const st = this.#byTable.get(tableKey(a.schemaName, a.tableName)); return st === undefined ? [] : [st] })
+  }
+
+  #deliver(to: readonly StreamState[], from: number, lsn: bigint, ev: ChangeEvent, out: BatchBuilder): void | Promise<void> {
+    for (let i = from; i < to.length; i++) {
+      const pending = this.#changeOf(to[i], lsn, ev, out)
+      if (pending) return pending.then(() => this.#deliver(to, i + 1, lsn, ev, out))
+    }
+  }
+
+  #changeOf(st: StreamState, lsn: bigint, ev: ChangeEvent, out: BatchBuilder): void | Promise<void> {
     const bookmark = st.spec.bookmark
     if (bookmark !== undefined && this.#commitEnd !== undefined && this.#commitEnd <= bookmark) {
       st.skipped++
@@ -231,26 +320,57 @@ export class ChangeRecords {
     }
     const tuple = ev.action === 'D' ? ev.identity : ev.columns
     const layout = st.layout(tuple.names)
-    if (layout.unknown.length > 0) return this.#newColumns(st, layout.unknown, out).then(() => this.#emit(st, lsn, ev, tuple, out))
+    if (layout.unknown.length > 0 || st.needsMissingCheck(ev.action, layout)) {
+      return this.#reread(st, tuple.names, ev.action, out).then(() => this.#emit(st, lsn, ev, tuple, out))
+    }
     this.#emitWith(st, layout, lsn, ev, tuple, out)
   }
 
-  /** A `T` message: a selected table's stream switches to a new version (see the top of this file). */
-  truncate(ev: TruncateEvent, out: BatchBuilder): void {
-    const st = this.#byTable.get(tableKey(ev.schema, ev.table))
-    if (st === undefined) return
-    // As for a change: the bookmark already covers this transaction, the switch was written then.
-    const bookmark = st.spec.bookmark
-    if (bookmark !== undefined && this.#commitEnd !== undefined && this.#commitEnd <= bookmark) {
-      st.skipped++
-      return
-    }
-    st.version = nextVersion(st.version, (this.#opts.now?.() ?? new Date()).getTime())
-    out.addVersionSwitch({ tapStreamId: st.spec.tapStreamId, stream: st.spec.stream, table: `${ev.schema}.${ev.table}`, version: st.version })
+  /**
+   * A `T` message: a selected table's stream switches to a new version (see the top of this file).
+   * A partition's TRUNCATE cannot be one: a version switch of its parent's stream would drop the
+   * other partitions' rows too, so it is refused (a TapError), never passed over.
+   */
+  truncate(ev: TruncateEvent, out: BatchBuilder): void | Promise<void> {
+    const to = this.#routes.get(tableKey(ev.schema, ev.table))
+    if (to !== undefined) return this.#truncateOf(to, ev, out)
+    if (!this.#followPartitions) return
+    return this.#route(ev.schema, ev.table).then((streams) => this.#truncateOf(streams, ev, out))
   }
 
-  reports(): StreamReport[] {
-    return [...this.#byTable.values()].map((s) => s.report())
+  #truncateOf(to: readonly StreamState[], ev: TruncateEvent, out: BatchBuilder): void {
+    for (const st of to) {
+      // As for a change: the bookmark already covers this transaction, the switch was written then.
+      const bookmark = st.spec.bookmark
+      if (bookmark !== undefined && this.#commitEnd !== undefined && this.#commitEnd <= bookmark) {
+        st.skipped++
+        continue
+      }
+      if (st.spec.schemaName !== ev.schema || st.spec.tableName !== ev.table) {
+        throw partitionTruncateRefusal(st.spec.tapStreamId, st.spec, { schemaName: ev.schema, tableName: ev.table })
+      }
+      st.version = nextVersion(st.version, (this.#opts.now?.() ?? new Date()).getTime())
+      out.addVersionSwitch({ tapStreamId: st.spec.tapStreamId, stream: st.spec.stream, table: `${ev.schema}.${ev.table}`, version: st.version })
+    }
+  }
+
+  /** The streams a relation the run did not know feeds: its selected partitioned ancestors. */
+  async #route(schemaName: string, tableName: string): Promise<readonly StreamState[]> {
+    const key = tableKey(schemaName, tableName)
+    const [route] = this.#opts.readRoutes === undefined ? [] : await this.#opts.readRoutes([{ schemaName, tableName }])
+    const to = this.#targets(route)
+    if (route === undefined) {
+      this.#opts.logger.warn(`Changes of ${schemaName}.${tableName} ignored: no such table any more, so whether it was a partition of a selected table cannot be told (it was not one when the run started)`)
+    } else if (to.length > 0) {
+      const why = identityProblem(route)
+      const strict = to.find((st) => !st.spec.insertsOnly)
+      if (why !== undefined && strict !== undefined) throw newPartitionRefusal(strict.spec.tapStreamId, strict.spec, { schemaName, tableName }, why)
+      for (const st of to) this.#opts.logger.info(`New partition ${schemaName}.${tableName}: its changes go to stream ${st.spec.stream}`)
+    } else {
+      this.#ignored.push({ schemaName, tableName })
+    }
+    this.#routes.set(key, to)
+    return to
   }
 
   #emit(st: StreamState, lsn: bigint, ev: ChangeEvent, tuple: Wal2JsonTuple, out: BatchBuilder): void {
@@ -269,19 +389,78 @@ export class ChangeRecords {
     values[n] = ev.action === 'D' ? (ev.timestamp ?? this.#nowText()) : null
     if (st.debugLsn) values[n + 1] = lsn.toString()
     if (ev.action === 'U' && layout.missing.length > 0) {
-      st.toastRecords++
-      for (const c of layout.missing) st.toastColumns.add(c)
+      const toast = st.toastByLayout.get(layout.key) ?? layout.missing
+      if (toast.length > 0) {
+        st.toastRecords++
+        for (const c of toast) st.toastColumns.add(c)
+      }
     }
     out.addRecord(st.spec.stream, st.prefix + layout.render(values) + out.suffix(st.spec.stream, st.version))
   }
 
-  /** Spec §7.4: re-read the table once per new column set, then a SCHEMA before the next record. */
-  async #newColumns(st: StreamState, unknown: readonly string[], out: BatchBuilder): Promise<void> {
-    const key = [...unknown].sort().join('\0')
-    if (st.rereads.has(key)) return
-    st.rereads.add(key)
+  /**
+   * One read of the table's columns for what this change's layout needs: new columns (spec §7.4,
+   * a SCHEMA before the record), and missing columns the table no longer has (dropped or renamed).
+   */
+  async #reread(st: StreamState, names: readonly string[], action: 'I' | 'U' | 'D', out: BatchBuilder): Promise<void> {
+    const first = st.layout(names)
+    const unknownKey = [...first.unknown].sort().join('\0')
+    const newColumns = first.unknown.length > 0 && !st.rereads.has(unknownKey)
+    if (!newColumns && !st.needsMissingCheck(action, first)) return
     const { schemaName, tableName } = st.spec
-    const live = (await this.#opts.readColumns(schemaName, tableName)) ?? []
+    const table = await this.#opts.readColumns(schemaName, tableName)
+    const live = table ?? []
+    if (newColumns) {
+      st.rereads.add(unknownKey)
+      this.#newColumns(st, first.unknown, live, out)
+    }
+    const layout = st.layout(names)
+    if (!st.needsMissingCheck(action, layout)) return
+    const missing = layout.missing
+    const they = (n: number) => (n > 1 ? 'them' : 'it')
+    const s = (n: number) => (n > 1 ? 's' : '')
+    if (table === undefined) {
+      if (action === 'I') st.checkedInserts.add(layout.key)
+      else st.toastByLayout.set(layout.key, missing)
+      this.#opts.logger.warn(`${schemaName}.${tableName} no longer exists: whether the column${s(missing.length)} ${missing.join(', ')} its changes lack ` +
+        `${action === 'U' ? 'were unchanged TOAST values or ' : ''}were dropped or renamed cannot be told; records leave ${they(missing.length)} out`)
+      return
+    }
+    const liveNames = new Set(live.map((c) => c.name))
+    const gone = missing.filter((c) => !liveNames.has(c))
+    const present = missing.filter((c) => liveNames.has(c))
+    // Columns the change carries and the table no longer has: it was made before a rename or drop.
+    const stale = names.filter((n) => !liveNames.has(n) && !st.deselected.has(n))
+    const newlyGone = gone.filter((c) => !st.gone.has(c))
+    for (const c of newlyGone) st.gone.add(c)
+    if (newlyGone.length > 0) {
+      const n = newlyGone.length
+      this.#opts.logger.warn(`Column${s(n)} ${newlyGone.join(', ')} of ${schemaName}.${tableName} ${n > 1 ? 'are' : 'is'} no longer in the table (dropped or renamed): ` +
+        `changes made since come without ${they(n)}; stream ${st.spec.stream} keeps the column${s(n)} in its SCHEMA, its records leave ${they(n)} out`,
+        first.unknown.length > 0 ? { note: `new in the same change: ${first.unknown.join(', ')} (a rename shows as a new column)` } : undefined)
+    }
+    if (action === 'I') {
+      st.checkedInserts.add(layout.key)
+      if (present.length > 0) {
+        const n = present.length
+        this.#opts.logger.warn(`Inserts into ${schemaName}.${tableName} made before column${s(n)} ${present.join(', ')} existed under ${n > 1 ? 'those names' : 'that name'} ` +
+          `(added, or renamed, since) come without ${they(n)}; records leave ${they(n)} out`, stale.length > 0 ? { note: `they carry ${stale.join(', ')}, which the table no longer has` } : undefined)
+      }
+      return
+    }
+    if (present.length > 0 && stale.length > 0) {
+      const n = present.length
+      this.#opts.logger.warn(`Updates of ${schemaName}.${tableName} made before a column was renamed or dropped (they carry ${stale.join(', ')}, which the table no longer has) ` +
+        `come without ${present.join(', ')}: added or renamed since, or unchanged TOAST value${s(n)}; records leave ${they(n)} out`)
+      st.toastByLayout.set(layout.key, [])
+      return
+    }
+    st.toastByLayout.set(layout.key, present)
+  }
+
+  /** Spec §7.4: the stream's columns from the table's, re-read once per new column set, then a SCHEMA before the next record. */
+  #newColumns(st: StreamState, unknown: readonly string[], live: readonly ColumnInfo[], out: BatchBuilder): void {
+    const { schemaName, tableName } = st.spec
     const byName = new Map(live.map((c) => [c.name, c]))
     const added: ColumnInfo[] = unknown.map((name, i) => byName.get(name) ?? { name, sqlType: 'text', type: UNKNOWN_TYPE, position: 100_000 + i })
     const columns = [...st.columns, ...added].sort((a, b) => a.position - b.position)

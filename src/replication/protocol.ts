@@ -14,6 +14,7 @@ import type { ColumnInfo } from '../catalog/pg-type.js'
 import type { TapConfig } from '../config/tap-config.js'
 import type { SerializedTapError } from '../errors.js'
 import type { SerializableLoggerOptions } from '../log/logger.js'
+import type { TableName } from './replica-identity.js'
 
 export interface ReplicationWorkerData {
   readonly config: TapConfig
@@ -36,6 +37,13 @@ export interface ReplicatedStream {
   readonly bookmark: bigint | undefined
   /** The bookmark's `version`, written into RECORD lines (until a TRUNCATE switches it). */
   readonly version: number | undefined
+  /**
+   * A partitioned table's leaf partitions when the run started: their changes (named after them)
+   * go to this stream. Undefined for a plain table.
+   */
+  readonly partitions?: readonly TableName[]
+  /** Allowed to stream inserts alone (log_based_inserts_only): a new partition without a key is no error. */
+  readonly insertsOnly?: boolean
 }
 
 export interface StartOptions {

@@ -76,6 +76,7 @@ function replicatedStream(s: LogBasedStream, bookmark: Lsn | undefined, version:
   return {
     tapStreamId: s.tapStreamId, stream: s.stream, schemaName: s.schemaName, tableName: s.tableName,
     columns: s.columns, keyProperties: s.keyProperties, deselected: s.deselectedColumns, bookmark, version,
+    partitions: s.partitions, insertsOnly: s.insertsOnly ?? false,
   }
 }
 

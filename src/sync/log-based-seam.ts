@@ -22,6 +22,7 @@
 import type { ColumnInfo } from '../catalog/pg-type.js'
 import type { TapConfig } from '../config/tap-config.js'
 import type { Logger } from '../log/logger.js'
+import type { TableName } from '../replication/replica-identity.js'
 import type { SingerState } from '../singer/state.js'
 import type { SyncEmitter } from './emitter.js'
 
@@ -38,6 +39,10 @@ export interface LogBasedStream {
   readonly deselectedColumns: readonly string[]
   /** True when this run already wrote the stream's SCHEMA (after its initial load). */
   readonly schemaWritten: boolean
+  /** A partitioned table's leaf partitions at the start of the run (its changes come from them). */
+  readonly partitions?: readonly TableName[]
+  /** No usable replica identity, allowed by log_based_inserts_only: only inserts reach the WAL. */
+  readonly insertsOnly?: boolean
 }
 
 export interface LogBasedRunArgs {

@@ -15,6 +15,7 @@ import { SyncMetrics } from '../log/metrics.js'
 import { withClient } from '../pg/connect.js'
 import { parseLsn } from '../pg/lsn.js'
 import { queryError } from '../pg/pg-errors.js'
+import { decideReplicaIdentity, readLogBasedTables, type LogBasedTableFacts, type StreamTableFacts } from '../replication/replica-identity.js'
 import { findSlot, type SlotInfo } from '../replication/slot.js'
 import type { SingerOutput } from '../singer/output.js'
 import { readCatalog, readState } from '../singer/read-inputs.js'
@@ -57,9 +58,12 @@ export async function runSync(args: SyncArgs): Promise<number> {
 
   const signals = new StopSignals(logger)
   try {
-    const { live, endLsn, slot, chunkFacts } = await readServerFacts(config, selected)
+    const { live, endLsn, slot, chunkFacts, logBasedTables } = await readServerFacts(config, selected)
     const plan = planStreams(selected, live)
     for (const w of plan.warnings) logger.warn(w)
+    // A LOG_BASED stream that would lose its UPDATEs and DELETEs is refused here, before any output.
+    const identity = decideReplicaIdentity(plan.streams.filter((s) => s.method === 'LOG_BASED'), logBasedTables ?? [], config.log_based_inserts_only)
+    for (const w of identity.warnings) logger.warn(w)
     const start = restartLoadsWithoutLsn(reconcileState(inputState, plan.streams), plan.streams)
     for (const w of start.warnings) logger.warn(w)
     // A bookmark behind the slot is refused (or reloaded) here, before any output (behind-slot.ts).
@@ -85,7 +89,7 @@ export async function runSync(args: SyncArgs): Promise<number> {
 
     const logStreams = plan.streams.filter((s) => s.method === 'LOG_BASED')
     if (logStreams.length > 0 && !signals.stopped && endLsn !== undefined) {
-      await runLogBasedStreams(config, logger, emitter, logStreams, loaded, inputState, endLsn, signals.signal)
+      await runLogBasedStreams(config, logger, emitter, logStreams, loaded, inputState, endLsn, signals.signal, identity.streams)
     }
     return await finish(emitter, signals, logger)
   } catch (e) {
@@ -103,6 +107,8 @@ interface ServerFacts {
   slot?: SlotInfo
   /** Sizes of the tables that may load in chunks (none when chunk_rows is 0). */
   chunkFacts?: ChunkFacts
+  /** Replica identity and partitions of the selected LOG_BASED tables. */
+  logBasedTables?: LogBasedTableFacts[]
 }
 
 /** The main connection: live columns of the selected tables in one query, and end_lsn for LOG_BASED. */
@@ -114,7 +120,8 @@ async function readServerFacts(config: TapConfig, selected: readonly SelectedStr
   const facts = await withClient(config, { target: 'read' }, async (client): Promise<ServerFacts> => {
     const lsn = lsnOnReadConnection ? await slotAndWalLsn(client, config) : undefined
     const chunkFacts = await chunkFactsFor(client, config, selected)
-    return { live: await readLiveTables(client, selected), endLsn: lsn?.endLsn, slot: lsn?.slot, chunkFacts }
+    const logBasedTables = wantsLsn ? await readLogBasedTables(client, selected.filter((s) => s.method === 'LOG_BASED')) : undefined
+    return { live: await readLiveTables(client, selected), endLsn: lsn?.endLsn, slot: lsn?.slot, chunkFacts, logBasedTables }
   })
   if (wantsLsn && !lsnOnReadConnection) Object.assign(facts, await withClient(config, { target: 'primary' }, (client) => slotAndWalLsn(client, config)))
   return facts
@@ -184,7 +191,7 @@ async function runPool(config: TapConfig, logger: Logger, emitter: OutputEmitter
   }
 }
 
-async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: OutputEmitter, planned: readonly PlannedStream[], loaded: ReadonlySet<string>, inputState: SingerState, endLsn: bigint, signal: AbortSignal): Promise<void> {
+async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: OutputEmitter, planned: readonly PlannedStream[], loaded: ReadonlySet<string>, inputState: SingerState, endLsn: bigint, signal: AbortSignal, tables: ReadonlyMap<string, StreamTableFacts>): Promise<void> {
   // A stream whose initial load did not finish waits for the next run; its lsn (where the load began)
   // still holds the slot back, or that run could not replay from it.
   const unfinished = planned.filter((s) => needsInitialLoad(getBookmark(emitter.state, s.tapStreamId)))
@@ -194,6 +201,7 @@ async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: Ou
       tapStreamId: s.tapStreamId, stream: s.stream, schemaName: s.schemaName, tableName: s.tableName,
       columns: s.columns, keyProperties: s.keyProperties, schemaWritten: loaded.has(s.tapStreamId),
       deselectedColumns: catalogColumns(s).filter((c) => !s.columns.some((k) => k.name === c) && isColumnDeselected(s.entry, c)),
+      partitions: tables.get(s.tapStreamId)?.partitions, insertsOnly: tables.get(s.tapStreamId)?.insertsOnly ?? false,
     }))
   if (streams.length === 0) return
   await runLogBased({ config, logger, streams, held: unfinished.map((s) => s.tapStreamId), inputState, emitter, endLsn, signal })

@@ -3,6 +3,7 @@ import type { ColumnInfo } from '../../src/catalog/pg-type.js'
 import { Logger } from '../../src/log/logger.js'
 import { BatchBuilder, ChangeRecords, nextVersion } from '../../src/replication/change-records.js'
 import type { ReplicatedStream } from '../../src/replication/protocol.js'
+import type { RelationRoute, TableName } from '../../src/replication/replica-identity.js'
 import { decodeWal2Json } from '../../src/replication/wal2json.js'
 import { renderValue } from '../../src/values/index.js'
 
@@ -53,12 +54,71 @@ describe('ChangeRecords', () => {
     expect([...out.counts]).toEqual([['public-t', 1]])
   })
 
-  it('writes an update without its unchanged TOAST column (never null) and counts it', () => {
-    const { records, out } = setup()
-    records.change(0x10n, change(UPDATE_TOAST), out)
-    records.change(0x11n, change(UPDATE_TOAST), out)
+  it('writes an update without its unchanged TOAST column (never null) and counts it, after one look at the table', async () => {
+    const { records, out, reads, logs } = setup({ live: columns })
+    await records.change(0x10n, change(UPDATE_TOAST), out)
+    expect(records.change(0x11n, change(UPDATE_TOAST), out)).toBeUndefined()
+    expect(reads).toEqual(['public.t'])
     expect(recordTexts(out)).toEqual(Array(2).fill('{"id":1,"ia":[],"h":null,"_sdc_deleted_at":null}'))
     expect(records.reports()[0]).toMatchObject({ toastRecords: 2, toastColumns: ['big'] })
+    expect(logs.join('\n')).not.toMatch(/dropped|renamed/)
+  })
+
+  it('says a column the table no longer has was dropped or renamed, never TOAST, for updates and inserts', async () => {
+    const live = [col('id', 1, { kind: 'integer', bits: 64 }), col('ia2', 2, { kind: 'array', element: { kind: 'integer', bits: 32 }, delimiter: ',' }), col('h', 3, { kind: 'hstore' })]
+    const { records, out, reads, logs } = setup({ live })
+    // `ia` renamed to `ia2`, `big` dropped: the update has the new name and lacks both.
+    await records.change(0x10n, change('{"action":"U","schema":"public","table":"t","columns":[{"name":"id","value":1},{"name":"ia2","value":"{2}"},{"name":"h","value":null}]}'), out)
+    await records.change(0x11n, change('{"action":"I","schema":"public","table":"t","columns":[{"name":"id","value":2},{"name":"ia2","value":"{3}"},{"name":"h","value":null}]}'), out)
+    expect(records.change(0x12n, change('{"action":"U","schema":"public","table":"t","columns":[{"name":"id","value":2},{"name":"ia2","value":"{4}"},{"name":"h","value":null}]}'), out)).toBeUndefined()
+    expect(reads).toEqual(['public.t', 'public.t'])
+    expect(recordTexts(out)).toEqual([
+      '{"id":1,"ia2":[2],"h":null,"_sdc_deleted_at":null}',
+      '{"id":2,"ia2":[3],"h":null,"_sdc_deleted_at":null}',
+      '{"id":2,"ia2":[4],"h":null,"_sdc_deleted_at":null}',
+    ])
+    expect(records.reports()[0]).toMatchObject({ toastRecords: 0, toastColumns: [] })
+    const text = logs.join('\n')
+    expect(text).toContain('Columns ia, big of public.t are no longer in the table (dropped or renamed)')
+    expect(text).toContain('new in the same change: ia2')
+    expect(text.match(/no longer in the table \(dropped/g)).toHaveLength(1)
+  })
+
+  it('counts only the still existing columns of an update as TOAST when others were dropped', async () => {
+    const live = columns.filter((c) => c.name !== 'h')
+    const { records, out, logs } = setup({ live })
+    await records.change(0x10n, change('{"action":"U","schema":"public","table":"t","columns":[{"name":"id","value":1},{"name":"ia","value":"{}"}]}'), out)
+    expect(records.reports()[0]).toMatchObject({ toastRecords: 1, toastColumns: ['big'] })
+    expect(logs.join('\n')).toContain('Column h of public.t is no longer in the table (dropped or renamed)')
+  })
+
+  it('an update made before a rename (it carries the old name) lacks the new name: says so, not TOAST', async () => {
+    const live = [...columns.filter((c) => c.name !== 'ia'), col('ia2', 2, { kind: 'array', element: { kind: 'integer', bits: 32 }, delimiter: ',' })]
+    // The stream's columns were read after the rename: the change is older than them.
+    const { records, out, logs } = setup({ live, stream: { columns: live } })
+    await records.change(0x10n, change('{"action":"U","schema":"public","table":"t","columns":[{"name":"id","value":1},{"name":"ia","value":"{5}"},{"name":"h","value":null}]}'), out)
+    await records.change(0x11n, change('{"action":"I","schema":"public","table":"t","columns":[{"name":"id","value":2},{"name":"ia","value":"{6}"},{"name":"h","value":null},{"name":"big","value":"b"}]}'), out)
+    // `ia` is no column of the table now: a new column of unknown type, sent as its text.
+    expect(recordTexts(out)).toEqual(['{"id":1,"h":null,"ia":"{5}","_sdc_deleted_at":null}', '{"id":2,"h":null,"big":"b","ia":"{6}","_sdc_deleted_at":null}'])
+    expect(records.reports()[0]).toMatchObject({ toastRecords: 0, toastColumns: [] })
+    const text = logs.join('\n')
+    expect(text).toContain('Updates of public.t made before a column was renamed or dropped (they carry ia, which the table no longer has) come without ia2, big: added or renamed since, or unchanged TOAST values')
+    expect(text).toContain('Inserts into public.t made before column ia2 existed under that name (added, or renamed, since) come without it')
+  })
+
+  it('says it cannot tell what a missing column was when the table itself is gone', async () => {
+    const { records, out, logs } = setup({ live: undefined })
+    await records.change(0x10n, change(UPDATE_TOAST), out)
+    expect(out.records).toBe(1)
+    expect(logs.join('\n')).toContain('public.t no longer exists: whether the column big its changes lack were unchanged TOAST values or were dropped or renamed cannot be told')
+  })
+
+  it('says so when an insert lacks a column the table has', async () => {
+    const { records, out, logs } = setup({ live: columns })
+    await records.change(0x10n, change('{"action":"I","schema":"public","table":"t","columns":[{"name":"id","value":1},{"name":"ia","value":"{}"},{"name":"h","value":null}]}'), out)
+    expect(recordTexts(out)).toEqual(['{"id":1,"ia":[],"h":null,"_sdc_deleted_at":null}'])
+    expect(logs.join('\n')).toContain('Inserts into public.t made before column big existed under that name (added, or renamed, since) come without it')
+    expect(records.reports()[0].toastRecords).toBe(0)
   })
 
   it('writes a delete as its key with the commit time, and _sdc_lsn with debug_lsn', () => {
@@ -179,5 +239,92 @@ describe('ChangeRecords', () => {
       `{"id":1,"b":null,"ba":null,"_sdc_deleted_at":null}`,
     ])
     expect(recordTexts(out)[0]).toContain('"b":"0a0bff"')
+  })
+})
+
+describe('ChangeRecords: partitioned tables', () => {
+  const parentColumns: ColumnInfo[] = [col('id', 1, { kind: 'integer', bits: 32 }), col('region', 2, { kind: 'text' }), col('v', 3, { kind: 'text' })]
+  const parent = (patch: Partial<ReplicatedStream> = {}): ReplicatedStream => ({
+    tapStreamId: 'public-parted', stream: 'public-parted', schemaName: 'public', tableName: 'parted', columns: parentColumns, keyProperties: ['id', 'region'],
+    deselected: [], bookmark: undefined, version: 1, partitions: [{ schemaName: 'public', tableName: 'parted_eu' }], ...patch,
+  })
+  const keyed = (ancestors: TableName[], patch: Partial<RelationRoute> = {}): RelationRoute => ({ relkind: 'r', replident: 'd', hasPrimaryKey: true, hasIdentityIndex: false, ancestors, ...patch })
+
+  function setupParted(streams: ReplicatedStream[], routes: Record<string, RelationRoute | undefined> = {}) {
+    const lines: string[] = []
+    const logger = new Logger({ level: 'info', format: 'text', secrets: [], sink: (l) => lines.push(l) })
+    const lookups: string[][] = []
+    const records = new ChangeRecords({
+      streams, debugLsn: false, logger, readColumns: async () => parentColumns,
+      readRoutes: async (relations) => { lookups.push(relations.map((r) => `${r.schemaName}.${r.tableName}`)); return relations.map((r) => routes[`${r.schemaName}.${r.tableName}`]) },
+    })
+    return { records, out: new BatchBuilder(), logs: lines, lookups }
+  }
+
+  const ins = (table: string, cols: Array<[string, string | number]>) => change(JSON.stringify({ action: 'I', schema: table.split('.')[0], table: table.split('.')[1], columns: cols.map(([name, value]) => ({ name, value })) }))
+  const del = (table: string, cols: Array<[string, string | number]>) => change(JSON.stringify({ action: 'D', timestamp: '2026-01-02 03:04:05+00', schema: table.split('.')[0], table: table.split('.')[1], identity: cols.map(([name, value]) => ({ name, value })) }))
+
+  it('writes a known partition\'s changes under the parent\'s stream, columns in the parent\'s order, with no lookup', () => {
+    const { records, out, lookups } = setupParted([parent()])
+    expect(records.change(1n, ins('public.parted_eu', [['v', 'x'], ['region', 'eu'], ['id', 1]]), out)).toBeUndefined()
+    expect(recordTexts(out)).toEqual(['{"id":1,"region":"eu","v":"x","_sdc_deleted_at":null}'])
+    expect([...out.counts]).toEqual([['public-parted', 1]])
+    expect(lookups).toEqual([])
+  })
+
+  it('a row moved between partitions: the DELETE, then the INSERT, both under the parent', async () => {
+    const { records, out } = setupParted([parent()], { 'public.parted_us': keyed([{ schemaName: 'public', tableName: 'parted' }]) })
+    records.change(1n, del('public.parted_eu', [['id', 3], ['region', 'eu']]), out)
+    await records.change(2n, ins('public.parted_us', [['id', 3], ['region', 'us'], ['v', 'moved']]), out)
+    expect(recordTexts(out)).toEqual(['{"id":3,"region":"eu","_sdc_deleted_at":"2026-01-02T03:04:05+00:00"}', '{"id":3,"region":"us","v":"moved","_sdc_deleted_at":null}'])
+  })
+
+  it('looks a relation name up once, and routes a new partition to every selected ancestor', async () => {
+    const sub = parent({ tapStreamId: 'public-parted_asia', stream: 'public-parted_asia', tableName: 'parted_asia', partitions: [] })
+    const { records, out, lookups, logs } = setupParted([parent(), sub], {
+      'public.parted_asia_1': keyed([{ schemaName: 'public', tableName: 'parted_asia' }, { schemaName: 'public', tableName: 'parted' }]),
+      'public.unrelated': keyed([]),
+    })
+    await records.change(1n, ins('public.parted_asia_1', [['id', 1], ['region', 'asia'], ['v', 'a']]), out)
+    expect(records.change(2n, ins('public.parted_asia_1', [['id', 2], ['region', 'asia'], ['v', 'b']]), out)).toBeUndefined()
+    await records.change(3n, ins('public.unrelated', [['id', 9]]), out)
+    expect(records.change(4n, ins('public.unrelated', [['id', 9]]), out)).toBeUndefined()
+    expect(lookups).toEqual([['public.parted_asia_1'], ['public.unrelated']])
+    expect(out.lines.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { stream: string }).stream)).toEqual(['public-parted_asia', 'public-parted', 'public-parted_asia', 'public-parted'])
+    expect(logs.join('\n')).toContain('New partition public.parted_asia_1: its changes go to stream public-parted')
+  })
+
+  it('refuses a new partition without a usable replica identity, unless the stream is inserts-only', async () => {
+    const route = { 'public.parted_bare': keyed([{ schemaName: 'public', tableName: 'parted' }], { hasPrimaryKey: false }) }
+    const strict = setupParted([parent()], route)
+    await expect(strict.records.change(1n, ins('public.parted_bare', [['id', 1]]), strict.out)).rejects.toThrow(/stream public-parted: partition public.parted_bare of public.parted, new since the run started, has no primary key/)
+    const lenient = setupParted([parent({ insertsOnly: true })], route)
+    await lenient.records.change(1n, ins('public.parted_bare', [['id', 1], ['region', 'x'], ['v', 'y']]), lenient.out)
+    expect(lenient.out.records).toBe(1)
+  })
+
+  it('at the end, refuses a table it ignored that is now a partition (attached during the run)', async () => {
+    const routes: Record<string, RelationRoute | undefined> = { 'other.t3': keyed([]) }
+    const { records, out, lookups } = setupParted([parent()], routes)
+    await records.change(1n, ins('other.t3', [['id', 1]]), out)
+    await records.checkIgnored()
+    routes['other.t3'] = keyed([{ schemaName: 'public', tableName: 'parted' }])
+    await expect(records.checkIgnored()).rejects.toThrow(/stream public-parted: other.t3 became a partition of public.parted during the run/)
+    expect(lookups).toEqual([['other.t3'], ['other.t3'], ['other.t3']])
+    expect(out.records).toBe(0)
+  })
+
+  it('warns about a relation that no longer exists', async () => {
+    const { records, out, logs } = setupParted([parent()], {})
+    await records.change(1n, ins('public.vanished', [['id', 1]]), out)
+    expect(out.records).toBe(0)
+    expect(logs.join('\n')).toContain('Changes of public.vanished ignored: no such table any more')
+  })
+
+  it('without a partitioned stream, never looks a relation up', () => {
+    const { records, out, lookups } = setupParted([parent({ partitions: undefined })])
+    expect(records.change(1n, ins('public.parted_eu', [['id', 1]]), out)).toBeUndefined()
+    expect(lookups).toEqual([])
+    expect(out.records).toBe(0)
   })
 })
