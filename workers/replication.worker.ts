@@ -93,6 +93,7 @@ class ReplicationSession {
   #messages = 0
   #recordsSent = 0
   #statusUpdates = 0
+  #serverWalEnd = 0n
 
   constructor(opts: StartOptions, port: MessagePort) {
     this.#opts = opts
@@ -150,6 +151,7 @@ class ReplicationSession {
       messages: this.#messages,
       records: this.#recordsSent,
       statusUpdates: this.#statusUpdates,
+      serverWalEnd: this.#serverWalEnd,
     }
   }
 
@@ -201,7 +203,9 @@ class ReplicationSession {
   #onKeepalive(lsn: string, shouldRespond: boolean): void {
     if (this.#stopping) return
     const queued = hasQueuedMessages(this.#svc)
-    this.#acker.keepalive(parseLsn(lsn), queued)
+    const walEnd = parseLsn(lsn)
+    if (walEnd > this.#serverWalEnd) this.#serverWalEnd = walEnd
+    this.#acker.keepalive(walEnd, queued)
     if (shouldRespond) this.#sendStatus(false)
     if (!queued) this.#flushSoon()
   }

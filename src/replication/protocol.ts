@@ -103,6 +103,8 @@ export interface ReplicationStatus {
   readonly records: number
   /** Standby status updates sent. */
   readonly statusUpdates: number
+  /** The server's WAL end in its last keepalive (0 before the first): how far the server has written. */
+  readonly serverWalEnd: bigint
 }
 
 /** The worker's control surface, exposed with comlink. */

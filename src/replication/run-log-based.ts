@@ -14,6 +14,7 @@ import { withClient } from '../pg/connect.js'
 import { formatLsn, type Lsn } from '../pg/lsn.js'
 import { getBookmark } from '../singer/state.js'
 import type { LogBasedRunArgs, LogBasedRunner, LogBasedStream } from '../sync/log-based-seam.js'
+import { NO_PROGRESS, type ProgressSink } from '../sync/progress.js'
 import { streamSchemaLine } from '../sync/stream-schema.js'
 import { bookmarkLsn, smallestLsn } from './acker.js'
 import type { ReplicatedStream, ReplicationBatch, ReplicationWorkerApi, ReplicationWorkerData, StreamReport, WorkerToMain } from './protocol.js'
@@ -29,6 +30,8 @@ const MAX_IN_FLIGHT = 4
 const STATE_EVERY_RECORDS = 10_000
 const METRICS_INTERVAL_MS = 60_000
 const STOP_CHECK_MS = 1_000
+/** How often the live progress view asks the worker for the server's WAL end (its last keepalive's). */
+const WAL_END_SAMPLE_MS = 500
 /** How long a stopping worker may take to hand over its last batch. */
 const STOP_TIMEOUT_MS = 30_000
 
@@ -97,6 +100,7 @@ class ReplicationRun {
   readonly #logger: Logger
   readonly #bookmarks: ReadonlyMap<string, Lsn | undefined>
   readonly #metrics: SyncMetrics
+  readonly #progress: ProgressSink
   /** Every change below this has been written to stdout. */
   #written: Lsn
   #stateWritten: Lsn | undefined
@@ -124,6 +128,9 @@ class ReplicationRun {
       this.#perStream.set(s.stream, 0)
       this.#metrics.streamStarted(s.stream)
     }
+    this.#progress = args.progress ?? NO_PROGRESS
+    this.#progress.replicationStarted(args.streams.map((s) => s.stream))
+    this.#progress.walPosition(start)
   }
 
   async execute(options: Parameters<ReplicationWorkerApi['start']>[0]): Promise<void> {
@@ -147,6 +154,7 @@ class ReplicationRun {
     signal.addEventListener('abort', onAbort)
     const stopTimer = setInterval(() => this.#checkStop(), STOP_CHECK_MS)
     const metricsTimer = setInterval(() => this.#logMetrics(), METRICS_INTERVAL_MS)
+    const walEndTimer = this.#progress.live ? setInterval(() => this.#sampleWalEnd(), WAL_END_SAMPLE_MS) : undefined
     let failure: TapError | undefined
     let reports: readonly StreamReport[] = []
     // Not awaited: a worker that dies while connecting never answers the call, but its exit does
@@ -181,6 +189,7 @@ class ReplicationRun {
       ended = true
       clearInterval(stopTimer)
       clearInterval(metricsTimer)
+      clearInterval(walEndTimer)
       if (this.#stopTimeout) clearTimeout(this.#stopTimeout)
       signal.removeEventListener('abort', onAbort)
       port2.close()
@@ -198,10 +207,12 @@ class ReplicationRun {
     for (const [stream, n] of b.counts) {
       this.#perStream.set(stream, (this.#perStream.get(stream) ?? 0) + n)
       this.#metrics.recordsWritten(stream, n)
+      this.#progress.replicated(stream, n)
     }
     this.#records += b.records
     this.#recordsSinceState += b.records
     if (b.position > this.#written) this.#written = b.position
+    this.#progress.walPosition(this.#written)
     const due = this.#recordsSinceState >= STATE_EVERY_RECORDS || Date.now() - this.#lastStateAt >= this.#args.config.poll_interval * 1000
     if (due) await this.#writeState(false)
     this.#checkStop()
@@ -239,6 +250,18 @@ class ReplicationRun {
     this.#stopTimeout = setTimeout(() => this.#onStopTimeout?.(), STOP_TIMEOUT_MS)
   }
 
+  #walEndSampling = false
+
+  /** For the live view only: the worker's last keepalive carries the server's WAL end (no query). */
+  #sampleWalEnd(): void {
+    if (this.#api === undefined || this.#stopping !== undefined || this.#walEndSampling) return
+    this.#walEndSampling = true
+    Promise.resolve(this.#api.status()).then(
+      (st) => this.#progress.walPosition(this.#written, st.serverWalEnd),
+      () => undefined,
+    ).finally(() => { this.#walEndSampling = false })
+  }
+
   #logMetrics(): void {
     const now = Date.now()
     const rate = (this.#records - this.#recordsAtLastMetrics) / Math.max(0.001, (now - this.#lastMetricsAt) / 1000)
@@ -260,6 +283,7 @@ class ReplicationRun {
     this.#logger.info(`Streams written up to ${formatLsn(this.#written)} (lsn ${this.#written}); end_lsn was ${formatLsn(this.#args.endLsn)}`)
     const status = failed ? 'failed' : this.#stopping === 'signal' ? 'interrupted' : 'succeeded'
     for (const s of this.#args.streams) this.#metrics.streamEnded(s.stream, status)
+    this.#progress.replicationEnded(status)
     this.#metrics.close()
     for (const r of reports) {
       const log = this.#logger.child({ stream: r.stream })

@@ -21,6 +21,7 @@ import type { TapConfig } from '../config/tap-config.js'
 import type { Logger } from '../log/logger.js'
 import type { SingerState } from '../singer/state.js'
 import type { SyncEmitter } from './emitter.js'
+import type { ProgressSink } from './progress.js'
 
 export interface LogBasedStream {
   readonly tapStreamId: string
@@ -50,6 +51,8 @@ export interface LogBasedRunArgs {
   readonly endLsn: bigint
   /** Aborted on SIGINT/SIGTERM: stop streaming, commit what was written, return. */
   readonly signal: AbortSignal
+  /** The live progress view (messages per stream, the written position and the server's WAL end). */
+  readonly progress?: ProgressSink
 }
 
 export type LogBasedRunner = (args: LogBasedRunArgs) => Promise<void>

@@ -1,35 +1,44 @@
 /**
- * A progress line on stderr, only when stderr is a terminal (spec §9): rows done / estimated rows
- * per stream in flight (and chunks done / chunks, for chunked loads), every few seconds. Logs and
- * metrics stay the record; this is for people.
+ * Progress of a sync for people (spec §9): a live view on stderr when it is a terminal (README
+ * "Usage"); logs and metrics stay the record. The sync calls a ProgressSink at stream events; the
+ * sink is the live view (progress-view.ts, drawn from progress-model.ts) or nothing at all.
  */
+import type { ReplicationMethod } from '../config/schema.js'
+import type { StreamStatus } from '../log/metrics.js'
+import type { RunEnd } from './progress-model.js'
+
+export type { RunEnd } from './progress-model.js'
+
 export interface ProgressSink {
-  /** `chunks`: a chunked load's chunk count, and how many an earlier run finished. */
+  /** False for the sink that shows nothing: callers skip work done only for the view. */
+  readonly live: boolean
+  /** The run's streams, before any starts. */
+  planned(streams: ReadonlyArray<{ readonly stream: string; readonly method: ReplicationMethod }>): void
+  /** A load starts. `chunks`: a chunked load's chunk count, and how many an earlier run finished. */
   started(stream: string, estimatedRows: number, chunks?: { readonly total: number; readonly done: number }): void
   advanced(stream: string, rows: number): void
   chunkDone(stream: string): void
-  ended(stream: string): void
-  close(): void
+  ended(stream: string, status: StreamStatus): void
+  /** LOG_BASED streaming of these streams starts. */
+  replicationStarted(streams: readonly string[]): void
+  replicated(stream: string, messages: number): void
+  /** `written`: every change below it is on stdout; `serverEnd`: the server's WAL end, when known. */
+  walPosition(written: bigint, serverEnd?: bigint): void
+  replicationEnded(status: StreamStatus): void
+  /** The last frame (the run's summary), and the terminal back as it was. Safe to call twice. */
+  close(end: RunEnd): void
 }
 
-const NONE: ProgressSink = { started() {}, advanced() {}, chunkDone() {}, ended() {}, close() {} }
+export const NO_PROGRESS: ProgressSink = {
+  live: false,
+  planned() {}, started() {}, advanced() {}, chunkDone() {}, ended() {},
+  replicationStarted() {}, replicated() {}, walPosition() {}, replicationEnded() {}, close() {},
+}
 
-export function progressDisplay(stream: NodeJS.WriteStream = process.stderr, intervalMs = 2000): ProgressSink {
-  if (!stream.isTTY) return NONE
-  const rows = new Map<string, { done: number; estimated: number; chunks?: { total: number; done: number } }>()
-  const timer = setInterval(() => {
-    if (rows.size === 0) return
-    const parts = [...rows].map(([s, r]) => (r.estimated > 0
-      ? `${s} ${r.done}/${r.estimated} (${Math.min(100, Math.floor((100 * r.done) / r.estimated))}%)`
-      : `${s} ${r.done}`) + (r.chunks ? ` chunks ${r.chunks.done}/${r.chunks.total}` : ''))
-    stream.write(`progress: ${parts.join(', ')}\n`)
-  }, intervalMs)
-  timer.unref()
-  return {
-    started(s, estimatedRows, chunks) { rows.set(s, { done: 0, estimated: estimatedRows, ...(chunks ? { chunks: { ...chunks } } : {}) }) },
-    advanced(s, n) { const r = rows.get(s); if (r) r.done += n },
-    chunkDone(s) { const c = rows.get(s)?.chunks; if (c) c.done++ },
-    ended(s) { rows.delete(s) },
-    close() { clearInterval(timer) },
-  }
+/** The live view on stderr when `view` (the command decided: view-mode.ts); else nothing. */
+export async function openProgress(view: boolean): Promise<ProgressSink> {
+  if (!view || process.stderr.isTTY !== true) return NO_PROGRESS
+  // Loaded only for a terminal: a run without one loads nothing of the view.
+  const { LiveView } = await import('./progress-view.js')
+  return new LiveView(process.stderr)
 }

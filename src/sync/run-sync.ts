@@ -24,7 +24,7 @@ import type { LogBasedStream } from './log-based-seam.js'
 import { runLogBased } from '../replication/run-log-based.js'
 import { needsInitialLoad, planStreams, reconcileState, selectStreams, type PlannedStream, type SelectedStream } from './plan.js'
 import { TablePool } from './pool.js'
-import { progressDisplay } from './progress.js'
+import { NO_PROGRESS, openProgress, type ProgressSink, type RunEnd } from './progress.js'
 import { readChunkFacts, type ChunkFacts } from './chunk-facts.js'
 import { ChunkedStreamRun, chunkedStarts } from './chunked-stream.js'
 import { runJobs, streamJob, streamOrder, type Job } from './scheduler.js'
@@ -38,6 +38,8 @@ export interface SyncArgs {
   statePath: string | undefined
   logger: Logger
   output: SingerOutput
+  /** The live progress view on stderr (a terminal; the command decides: src/log/view-mode.ts). */
+  progressView?: boolean
 }
 
 /** Batches a worker may send ahead of what stdout has taken: bounds memory at ~credits × 1 MB per worker. */
@@ -53,19 +55,27 @@ export async function runSync(args: SyncArgs): Promise<number> {
   if (selected.length === 0) logger.warn('no stream is selected in the catalog: nothing to sync')
 
   const signals = new StopSignals(logger)
+  let progress: ProgressSink = NO_PROGRESS
+  let end: RunEnd = 'failed'
+  const ended = (code: number): number => {
+    end = code === 0 ? 'finished' : 'stopped'
+    return code
+  }
   try {
     const { live, endLsn, chunkFacts } = await readServerFacts(config, selected)
     const plan = planStreams(selected, live)
     for (const w of plan.warnings) logger.warn(w)
     const emitter = new OutputEmitter(output, reconcileState(inputState, plan.streams))
-    if (signals.stopped) return await finish(emitter, signals, logger)
+    if (signals.stopped) return ended(await finish(emitter, signals, logger))
+    progress = await openProgress(args.progressView === true)
+    progress.planned(plan.streams)
 
     const poolStreams = plan.streams.filter((s) => s.method !== 'LOG_BASED' || needsInitialLoad(getBookmark(emitter.state, s.tapStreamId)))
     const loaded = new Set<string>()
     if (poolStreams.length > 0) {
-      const outcome = await runPool(config, logger, emitter, poolStreams, signals, endLsn, chunkFacts)
+      const outcome = await runPool(config, logger, emitter, poolStreams, signals, endLsn, chunkFacts, progress)
       for (const id of outcome.completed) loaded.add(id)
-      if (outcome.outputClosed) return quietOutputClosed(logger)
+      if (outcome.outputClosed) return ended(quietOutputClosed(logger))
       if (outcome.failure !== undefined) {
         await emitter.writeState().catch(() => undefined)
         throw outcome.failure
@@ -74,13 +84,14 @@ export async function runSync(args: SyncArgs): Promise<number> {
 
     const logStreams = plan.streams.filter((s) => s.method === 'LOG_BASED')
     if (logStreams.length > 0 && !signals.stopped && endLsn !== undefined) {
-      await runLogBasedStreams(config, logger, emitter, logStreams, loaded, inputState, endLsn, signals.signal)
+      await runLogBasedStreams(config, logger, emitter, logStreams, loaded, inputState, endLsn, signals.signal, progress)
     }
-    return await finish(emitter, signals, logger)
+    return ended(await finish(emitter, signals, logger))
   } catch (e) {
-    if (e instanceof TapError && e.code === 'OUTPUT_CLOSED') return quietOutputClosed(logger)
+    if (e instanceof TapError && e.code === 'OUTPUT_CLOSED') return ended(quietOutputClosed(logger))
     throw e
   } finally {
+    progress.close(end)
     signals.dispose()
   }
 }
@@ -140,13 +151,12 @@ async function chunkFactsFor(client: pg.Client, config: TapConfig, selected: rea
  * min(max_workers, jobs) threads. When some load is chunked, the exported snapshot's connection is
  * the phase's main connection (snapshot.ts), released once every chunk has imported it.
  */
-async function runPool(config: TapConfig, logger: Logger, emitter: OutputEmitter, streams: readonly PlannedStream[], signals: StopSignals, endLsn: bigint | undefined, chunkFacts: ChunkFacts | undefined): Promise<PoolOutcome> {
+async function runPool(config: TapConfig, logger: Logger, emitter: OutputEmitter, streams: readonly PlannedStream[], signals: StopSignals, endLsn: bigint | undefined, chunkFacts: ChunkFacts | undefined, progress: ProgressSink): Promise<PoolOutcome> {
   const starts = chunkedStarts({ streams, state: emitter.state, chunkRows: config.chunk_rows, facts: chunkFacts, logger })
   const withLsn = streams.some((s) => s.method === 'LOG_BASED' && starts.get(s.tapStreamId)?.kind === 'fresh')
   const snapshot = starts.size > 0 ? await SnapshotExporter.open({ config, logger, withLsn, signal: signals.signal }) : undefined
   let pool: TablePool | undefined
   const metrics = new SyncMetrics(logger)
-  const progress = progressDisplay()
   try {
     // The jobs decide the pool's size, and the pool is what they run on: it is set before any job runs.
     const ctx: StreamRunContext = {
@@ -165,13 +175,12 @@ async function runPool(config: TapConfig, logger: Logger, emitter: OutputEmitter
     return await runJobs(jobs, size, logger, signals.signal)
   } finally {
     metrics.close()
-    progress.close()
     await snapshot?.close()
     await pool?.close()
   }
 }
 
-async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: OutputEmitter, planned: readonly PlannedStream[], loaded: ReadonlySet<string>, inputState: SingerState, endLsn: bigint, signal: AbortSignal): Promise<void> {
+async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: OutputEmitter, planned: readonly PlannedStream[], loaded: ReadonlySet<string>, inputState: SingerState, endLsn: bigint, signal: AbortSignal, progress: ProgressSink): Promise<void> {
   // A stream whose initial load did not finish (interrupted) has no lsn yet and waits for the next run.
   const streams: LogBasedStream[] = planned
     .filter((s) => getBookmark(emitter.state, s.tapStreamId).lsn !== undefined)
@@ -181,7 +190,7 @@ async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: Ou
       deselectedColumns: catalogColumns(s).filter((c) => !s.columns.some((k) => k.name === c) && isColumnDeselected(s.entry, c)),
     }))
   if (streams.length === 0) return
-  await runLogBased({ config, logger, streams, inputState, emitter, endLsn, signal })
+  await runLogBased({ config, logger, streams, inputState, emitter, endLsn, signal, progress })
 }
 
 /** The columns the catalog entry has metadata for. */
