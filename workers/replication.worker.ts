@@ -93,7 +93,7 @@ class ReplicationSession {
   #messages = 0
   #recordsSent = 0
   #statusUpdates = 0
-  #serverWalEnd = 0n
+  #keepaliveLsn = 0n
 
   constructor(opts: StartOptions, port: MessagePort) {
     this.#opts = opts
@@ -151,7 +151,7 @@ class ReplicationSession {
       messages: this.#messages,
       records: this.#recordsSent,
       statusUpdates: this.#statusUpdates,
-      serverWalEnd: this.#serverWalEnd,
+      keepaliveLsn: this.#keepaliveLsn,
     }
   }
 
@@ -204,7 +204,7 @@ class ReplicationSession {
     if (this.#stopping) return
     const queued = hasQueuedMessages(this.#svc)
     const walEnd = parseLsn(lsn)
-    if (walEnd > this.#serverWalEnd) this.#serverWalEnd = walEnd
+    if (walEnd > this.#keepaliveLsn) this.#keepaliveLsn = walEnd
     this.#acker.keepalive(walEnd, queued)
     if (shouldRespond) this.#sendStatus(false)
     if (!queued) this.#flushSoon()

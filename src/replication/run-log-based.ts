@@ -30,7 +30,7 @@ const MAX_IN_FLIGHT = 4
 const STATE_EVERY_RECORDS = 10_000
 const METRICS_INTERVAL_MS = 60_000
 const STOP_CHECK_MS = 1_000
-/** How often the live progress view asks the worker for the server's WAL end (its last keepalive's). */
+/** How often the live progress view asks the worker for the position of the server's newest keepalive. */
 const WAL_END_SAMPLE_MS = 500
 /** How long a stopping worker may take to hand over its last batch. */
 const STOP_TIMEOUT_MS = 30_000
@@ -130,7 +130,7 @@ class ReplicationRun {
     }
     this.#progress = args.progress ?? NO_PROGRESS
     this.#progress.replicationStarted(args.streams.map((s) => s.stream))
-    this.#progress.walPosition(start)
+    this.#progress.walPosition(start, args.endLsn)
   }
 
   async execute(options: Parameters<ReplicationWorkerApi['start']>[0]): Promise<void> {
@@ -252,12 +252,15 @@ class ReplicationRun {
 
   #walEndSampling = false
 
-  /** For the live view only: the worker's last keepalive carries the server's WAL end (no query). */
+  /**
+   * For the live view only: the position in the server's newest keepalive, without a query (the
+   * replication connection takes none while streaming, and no other connection is opened for this).
+   */
   #sampleWalEnd(): void {
     if (this.#api === undefined || this.#stopping !== undefined || this.#walEndSampling) return
     this.#walEndSampling = true
     Promise.resolve(this.#api.status()).then(
-      (st) => this.#progress.walPosition(this.#written, st.serverWalEnd),
+      (st) => this.#progress.walPosition(this.#written, st.keepaliveLsn),
       () => undefined,
     ).finally(() => { this.#walEndSampling = false })
   }

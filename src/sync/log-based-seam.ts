@@ -51,7 +51,7 @@ export interface LogBasedRunArgs {
   readonly endLsn: bigint
   /** Aborted on SIGINT/SIGTERM: stop streaming, commit what was written, return. */
   readonly signal: AbortSignal
-  /** The live progress view (messages per stream, the written position and the server's WAL end). */
+  /** The live progress view (messages per stream; the written position against the server's). */
   readonly progress?: ProgressSink
 }
 

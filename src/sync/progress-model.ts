@@ -4,7 +4,8 @@
  * I/O, so the wording, the rates and what fits on the screen are unit tested with a fake clock.
  *
  * One line per stream in flight (rows done / estimated, %, rows/s, ETA, chunks; for LOG_BASED
- * streaming: messages, msg/s and how far the written position is behind the server's WAL end),
+ * streaming: messages, msg/s and how far the written position is behind the newest WAL position
+ * the tap knows the server has reached),
  * one line per finished stream, and a total line. The final frame (`lines(..., final)`) is the
  * summary left on the screen after the run.
  */
@@ -103,7 +104,7 @@ export class ProgressModel {
   #total = 0
   #seq = 0
   #written: bigint | undefined
-  #serverEnd: bigint | undefined
+  #serverLsn: bigint | undefined
   #finishedAt: number | undefined
   #runEnd: RunEnd | undefined
 
@@ -175,10 +176,15 @@ export class ProgressModel {
     this.#count(now, messages)
   }
 
-  /** `written`: everything below it is on stdout; `serverEnd`: the server's WAL end, when sampled. */
-  walPosition(written: bigint, serverEnd?: bigint): void {
+  /**
+   * `written`: everything below it is on stdout. `serverLsn`: a WAL position the server has reached:
+   * end_lsn (pg_current_wal_lsn() at the start of the run), then the positions in its keepalives
+   * (how far its walsender has read); the newest counts. The lag is what the run still has to write
+   * to catch up with it: with break_at_end_lsn, what is left before the run stops.
+   */
+  walPosition(written: bigint, serverLsn?: bigint): void {
     this.#written = written
-    if (serverEnd !== undefined && serverEnd > 0n) this.#serverEnd = serverEnd
+    if (serverLsn !== undefined && (this.#serverLsn === undefined || serverLsn > this.#serverLsn)) this.#serverLsn = serverLsn
   }
 
   replicationEnded(status: StreamStatus): void {
@@ -210,10 +216,10 @@ export class ProgressModel {
     }
   }
 
-  /** Bytes the written position is behind the server's WAL end; undefined before both are known. */
+  /** Bytes the written position is behind the server's known position; undefined before both are known. */
   get lagBytes(): bigint | undefined {
-    if (this.#written === undefined || this.#serverEnd === undefined) return undefined
-    return this.#serverEnd > this.#written ? this.#serverEnd - this.#written : 0n
+    if (this.#written === undefined || this.#serverLsn === undefined) return undefined
+    return this.#serverLsn > this.#written ? this.#serverLsn - this.#written : 0n
   }
 
   /** The frame: finished streams, streams in flight, the total line; `final` after finish(). */
@@ -276,8 +282,9 @@ export class ProgressModel {
     } else {
       parts.push(s.estimate > 0 ? `${group(s.rows)}/${group(s.estimate)} rows` : `${group(s.rows)} rows`)
       if (s.estimate > 0) parts.push(`${Math.min(100, Math.floor((100 * s.rows) / s.estimate))}%`)
-      // No rate before the first rows: the query is still starting.
-      if (rate !== undefined && s.rows > 0) parts.push(`${rateText(rate)} rows/s`)
+      // No rate before the first rows: the server is still planning, sorting or scanning.
+      if (s.rows === 0) parts.push('waiting for the first rows')
+      else if (rate !== undefined) parts.push(`${rateText(rate)} rows/s`)
       if (rate !== undefined && rate > 0 && s.rows > 0 && s.estimate > s.rows) parts.push(`ETA ${clockText(((s.estimate - s.rows) / rate) * 1000, 'up')}`)
       if (s.chunks !== undefined) parts.push(`chunk ${s.chunks.done}/${s.chunks.total}`)
       if (s.method === 'LOG_BASED') parts.push('(initial load)')

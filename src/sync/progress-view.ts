@@ -80,7 +80,7 @@ export class LiveView implements ProgressSink {
   ended(stream: string, status: StreamStatus): void { this.#model.ended(stream, status) }
   replicationStarted(streams: readonly string[]): void { this.#model.replicationStarted(streams) }
   replicated(stream: string, messages: number): void { this.#model.replicated(stream, messages) }
-  walPosition(written: bigint, serverEnd?: bigint): void { this.#model.walPosition(written, serverEnd) }
+  walPosition(written: bigint, serverLsn?: bigint): void { this.#model.walPosition(written, serverLsn) }
   replicationEnded(status: StreamStatus): void { this.#model.replicationEnded(status) }
 
   close(end: RunEnd): void {

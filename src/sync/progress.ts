@@ -22,8 +22,11 @@ export interface ProgressSink {
   /** LOG_BASED streaming of these streams starts. */
   replicationStarted(streams: readonly string[]): void
   replicated(stream: string, messages: number): void
-  /** `written`: every change below it is on stdout; `serverEnd`: the server's WAL end, when known. */
-  walPosition(written: bigint, serverEnd?: bigint): void
+  /**
+   * `written`: every change below it is on stdout; `serverLsn`: a WAL position the server has
+   * reached (end_lsn at the start of the run, then the positions of its keepalives).
+   */
+  walPosition(written: bigint, serverLsn?: bigint): void
   replicationEnded(status: StreamStatus): void
   /** The last frame (the run's summary), and the terminal back as it was. Safe to call twice. */
   close(end: RunEnd): void

@@ -59,7 +59,7 @@ describe('ProgressModel', () => {
     m.started('public-big', 100_000, { total: 8, done: 2 })
     let lines = m.lines(SIZE)
     // Before the first rows: no rate, no ETA.
-    expect(lines).toEqual(['▶ public-big  0/100,000 rows  0%  chunk 2/8', 'total  0/2 streams done  0 records  0:00 elapsed'])
+    expect(lines).toEqual(['▶ public-big  0/100,000 rows  0%  waiting for the first rows  chunk 2/8', 'total  0/2 streams done  0 records  0:00 elapsed'])
     for (let i = 1; i <= 4; i++) {
       c.advance(500)
       m.advanced('public-big', 5000)
@@ -113,7 +113,10 @@ describe('ProgressModel', () => {
     expect(lines[0]).toBe('▶ public-ev    LOG_BASED  400 messages  400 msg/s  behind 1024 kB')
     expect(lines[1]).toBe('▶ public-idle  LOG_BASED  0 messages  0.0 msg/s  behind 1024 kB')
     expect(m.lagBytes).toBe(0x100000n)
-    // A WAL end sampled before the newest batch: never a negative lag.
+    // An older server position (a keepalive sampled before) does not move it back.
+    m.walPosition(0x1000200n, 0x1000300n)
+    expect(m.lagBytes).toBe(0x100000n - 0x100n)
+    // Written past the newest known server position: never a negative lag.
     m.walPosition(0x1200000n)
     expect(m.lagBytes).toBe(0n)
     c.advance(1000)

@@ -74,7 +74,7 @@ describe('LiveView', () => {
     expect(renderScreen(t.out())).toEqual([
       'time=x level=warning message=first',
       'time=x level=warning message=second',
-      '▶ public-a  0/1,000 rows  0%',
+      '▶ public-a  0/1,000 rows  0%  waiting for the first rows',
       'total  0/1 streams done  0 records  0:00 elapsed',
     ])
     // A worker's line may arrive in pieces: no frame in the middle of it.
