@@ -24,7 +24,7 @@ import type { LogBasedStream } from './log-based-seam.js'
 import { runLogBased } from '../replication/run-log-based.js'
 import { needsInitialLoad, planStreams, reconcileState, selectStreams, type PlannedStream, type SelectedStream } from './plan.js'
 import { TablePool } from './pool.js'
-import { NO_PROGRESS, openProgress, type ProgressSink, type RunEnd } from './progress.js'
+import { NO_PROGRESS, progressOpener, type ProgressSink, type RunEnd } from './progress.js'
 import { readChunkFacts, type ChunkFacts } from './chunk-facts.js'
 import { ChunkedStreamRun, chunkedStarts } from './chunked-stream.js'
 import { runJobs, streamJob, streamOrder, type Job } from './scheduler.js'
@@ -55,6 +55,7 @@ export async function runSync(args: SyncArgs): Promise<number> {
   if (selected.length === 0) logger.warn('no stream is selected in the catalog: nothing to sync')
 
   const signals = new StopSignals(logger)
+  const openProgress = progressOpener(args.progressView === true)
   let progress: ProgressSink = NO_PROGRESS
   let end: RunEnd = 'failed'
   const ended = (code: number): number => {
@@ -67,7 +68,7 @@ export async function runSync(args: SyncArgs): Promise<number> {
     for (const w of plan.warnings) logger.warn(w)
     const emitter = new OutputEmitter(output, reconcileState(inputState, plan.streams))
     if (signals.stopped) return ended(await finish(emitter, signals, logger))
-    progress = await openProgress(args.progressView === true)
+    progress = await openProgress()
     progress.planned(plan.streams)
 
     const poolStreams = plan.streams.filter((s) => s.method !== 'LOG_BASED' || needsInitialLoad(getBookmark(emitter.state, s.tapStreamId)))
