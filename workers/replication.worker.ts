@@ -96,6 +96,7 @@ class ReplicationSession {
   #messages = 0
   #recordsSent = 0
   #statusUpdates = 0
+  #keepaliveLsn = 0n
 
   constructor(opts: StartOptions, port: MessagePort) {
     this.#opts = opts
@@ -157,6 +158,7 @@ class ReplicationSession {
       messages: this.#messages,
       records: this.#recordsSent,
       statusUpdates: this.#statusUpdates,
+      keepaliveLsn: this.#keepaliveLsn,
     }
   }
 
@@ -214,7 +216,9 @@ class ReplicationSession {
   #onKeepalive(lsn: string, shouldRespond: boolean): void {
     if (this.#stopping) return
     const queued = hasQueuedMessages(this.#svc)
-    this.#acker.keepalive(parseLsn(lsn), queued)
+    const walEnd = parseLsn(lsn)
+    if (walEnd > this.#keepaliveLsn) this.#keepaliveLsn = walEnd
+    this.#acker.keepalive(walEnd, queued)
     if (shouldRespond) this.#sendStatus(false)
     if (!queued) this.#flushSoon()
   }

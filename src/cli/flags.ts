@@ -22,3 +22,9 @@ export const catalogFlags = {
   catalog: Flags.string({ description: 'Singer catalog JSON file (from --discover, with selections).' }),
   properties: Flags.string({ description: 'Older alias of --catalog.' }),
 }
+
+/** sync only: the live progress view on a terminal (src/log/view-mode.ts). */
+export const progressFlags = {
+  progress: Flags.boolean({ description: 'On a terminal, show a live progress view on stderr instead of info log lines; --no-progress prints the lines.', default: true, allowNo: true }),
+  verbose: Flags.boolean({ description: 'Log at info level (on a terminal: the log lines instead of the live progress view).', default: false }),
+}

@@ -48,6 +48,11 @@ export class Logger {
     return new Logger(this.#opts, { ...this.#context, ...context })
   }
 
+  /** The same logger at another level (the sync's live view raises it to warning). */
+  withLevel(level: LogLevel): Logger {
+    return new Logger({ ...this.#opts, level }, this.#context)
+  }
+
   isEnabled(level: LogLevel): boolean {
     return LEVEL_RANK[level] >= LEVEL_RANK[this.#opts.level]
   }
@@ -146,7 +151,7 @@ function defaultSink(): (line: string) => void {
   return sharedSink
 }
 
-function sameFile(a: number, b: number): boolean {
+export function sameFile(a: number, b: number): boolean {
   try {
     const x = fstatSync(a)
     const y = fstatSync(b)
@@ -166,11 +171,16 @@ function bigintAsText(_key: string, value: unknown): unknown {
  */
 export function levelFromEnv(env: NodeJS.ProcessEnv, debugFlag = false, fallback: LogLevel = 'info'): LogLevel {
   if (debugFlag) return 'debug'
+  return envLevel(env) ?? fallback
+}
+
+/** The first of LOG_LEVEL, TAP_POSTGRES_LOGLEVEL, LOGLEVEL that names a level. */
+export function envLevel(env: NodeJS.ProcessEnv): LogLevel | undefined {
   for (const name of ['LOG_LEVEL', 'TAP_POSTGRES_LOGLEVEL', 'LOGLEVEL']) {
     const v = (env[name] ?? '').trim().toLowerCase()
     if (v === 'debug' || v === 'info' || v === 'error') return v
     if (v === 'warning' || v === 'warn') return 'warning'
     if (v === 'critical') return 'error'
   }
-  return fallback
+  return undefined
 }

@@ -125,6 +125,12 @@ export interface ReplicationStatus {
   readonly records: number
   /** Standby status updates sent. */
   readonly statusUpdates: number
+  /**
+   * The WAL position in the server's newest keepalive (0 before the first). A logical walsender
+   * sends how far it has read the WAL (its sent position), which passes the run's end_lsn once
+   * the server decoded that far; it is not pg_current_wal_lsn().
+   */
+  readonly keepaliveLsn: bigint
 }
 
 /** The worker's control surface, exposed with comlink. */

@@ -15,6 +15,7 @@ import { formatLsn, type Lsn } from '../pg/lsn.js'
 import { getBookmark } from '../singer/state.js'
 import type { LogBasedRunArgs, LogBasedRunner, LogBasedStream } from '../sync/log-based-seam.js'
 import { behindSlotContinueWarning, behindSlotError, positionsBehindSlot, streamPosition } from '../sync/behind-slot.js'
+import { NO_PROGRESS, type ProgressSink } from '../sync/progress.js'
 import { streamSchemaLine } from '../sync/stream-schema.js'
 import { bookmarkLsn, slotFloor, smallestLsn } from './acker.js'
 import type { ReplicatedStream, ReplicationBatch, ReplicationWorkerApi, ReplicationWorkerData, StreamReport, WorkerToMain } from './protocol.js'
@@ -30,6 +31,8 @@ const MAX_IN_FLIGHT = 4
 const STATE_EVERY_RECORDS = 10_000
 const METRICS_INTERVAL_MS = 60_000
 const STOP_CHECK_MS = 1_000
+/** How often the live progress view asks the worker for the position of the server's newest keepalive. */
+const WAL_END_SAMPLE_MS = 500
 /** How long a stopping worker may take to hand over its last batch. */
 const STOP_TIMEOUT_MS = 30_000
 
@@ -103,6 +106,7 @@ class ReplicationRun {
   readonly #logger: Logger
   readonly #bookmarks: ReadonlyMap<string, Lsn | undefined>
   readonly #metrics: SyncMetrics
+  readonly #progress: ProgressSink
   /** Every change below this has been written to stdout. */
   #written: Lsn
   #stateWritten: Lsn | undefined
@@ -130,6 +134,9 @@ class ReplicationRun {
       this.#perStream.set(s.stream, 0)
       this.#metrics.streamStarted(s.stream)
     }
+    this.#progress = args.progress ?? NO_PROGRESS
+    this.#progress.replicationStarted(args.streams.map((s) => s.stream))
+    this.#progress.walPosition(start, args.endLsn)
   }
 
   async execute(options: Parameters<ReplicationWorkerApi['start']>[0]): Promise<void> {
@@ -153,6 +160,7 @@ class ReplicationRun {
     signal.addEventListener('abort', onAbort)
     const stopTimer = setInterval(() => this.#checkStop(), STOP_CHECK_MS)
     const metricsTimer = setInterval(() => this.#logMetrics(), METRICS_INTERVAL_MS)
+    const walEndTimer = this.#progress.live ? setInterval(() => this.#sampleWalEnd(), WAL_END_SAMPLE_MS) : undefined
     let failure: TapError | undefined
     let reports: readonly StreamReport[] = []
     // Not awaited: a worker that dies while connecting never answers the call, but its exit does
@@ -187,6 +195,7 @@ class ReplicationRun {
       ended = true
       clearInterval(stopTimer)
       clearInterval(metricsTimer)
+      clearInterval(walEndTimer)
       if (this.#stopTimeout) clearTimeout(this.#stopTimeout)
       signal.removeEventListener('abort', onAbort)
       port2.close()
@@ -210,10 +219,12 @@ class ReplicationRun {
     for (const [stream, n] of b.counts) {
       this.#perStream.set(stream, (this.#perStream.get(stream) ?? 0) + n)
       this.#metrics.recordsWritten(stream, n)
+      this.#progress.replicated(stream, n)
     }
     this.#records += b.records
     this.#recordsSinceState += b.records
     if (b.position > this.#written) this.#written = b.position
+    this.#progress.walPosition(this.#written)
     const due = this.#recordsSinceState >= STATE_EVERY_RECORDS || Date.now() - this.#lastStateAt >= this.#args.config.poll_interval * 1000
     if (due) await this.#writeState(false)
     this.#checkStop()
@@ -251,6 +262,21 @@ class ReplicationRun {
     this.#stopTimeout = setTimeout(() => this.#onStopTimeout?.(), STOP_TIMEOUT_MS)
   }
 
+  #walEndSampling = false
+
+  /**
+   * For the live view only: the position in the server's newest keepalive, without a query (the
+   * replication connection takes none while streaming, and no other connection is opened for this).
+   */
+  #sampleWalEnd(): void {
+    if (this.#api === undefined || this.#stopping !== undefined || this.#walEndSampling) return
+    this.#walEndSampling = true
+    Promise.resolve(this.#api.status()).then(
+      (st) => this.#progress.walPosition(this.#written, st.keepaliveLsn),
+      () => undefined,
+    ).finally(() => { this.#walEndSampling = false })
+  }
+
   #logMetrics(): void {
     const now = Date.now()
     const rate = (this.#records - this.#recordsAtLastMetrics) / Math.max(0.001, (now - this.#lastMetricsAt) / 1000)
@@ -272,6 +298,7 @@ class ReplicationRun {
     this.#logger.info(`Streams written up to ${formatLsn(this.#written)} (lsn ${this.#written}); end_lsn was ${formatLsn(this.#args.endLsn)}`)
     const status = failed ? 'failed' : this.#stopping === 'signal' ? 'interrupted' : 'succeeded'
     for (const s of this.#args.streams) this.#metrics.streamEnded(s.stream, status)
+    this.#progress.replicationEnded(status)
     this.#metrics.close()
     for (const r of reports) {
       const log = this.#logger.child({ stream: r.stream })

@@ -223,8 +223,9 @@ export class ChunkedStreamRun {
   #endIfSettled(): void {
     if (this.#ended !== this.#jobs.length || !this.#opened) return
     const { metrics, progress } = this.#ctx
-    progress.ended(this.stream.stream)
-    metrics.streamEnded(this.stream.stream, this.#status === 'done' ? 'succeeded' : this.#status === 'failed' ? 'failed' : 'interrupted')
+    const status = this.#status === 'done' ? 'succeeded' : this.#status === 'failed' ? 'failed' : 'interrupted'
+    progress.ended(this.stream.stream, status)
+    metrics.streamEnded(this.stream.stream, status)
   }
 }
 

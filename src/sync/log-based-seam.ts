@@ -25,6 +25,7 @@ import type { Logger } from '../log/logger.js'
 import type { TableName } from '../replication/replica-identity.js'
 import type { SingerState } from '../singer/state.js'
 import type { SyncEmitter } from './emitter.js'
+import type { ProgressSink } from './progress.js'
 
 export interface LogBasedStream {
   readonly tapStreamId: string
@@ -64,6 +65,8 @@ export interface LogBasedRunArgs {
   readonly endLsn: bigint
   /** Aborted on SIGINT/SIGTERM: stop streaming, commit what was written, return. */
   readonly signal: AbortSignal
+  /** The live progress view (messages per stream; the written position against the server's). */
+  readonly progress?: ProgressSink
 }
 
 export type LogBasedRunner = (args: LogBasedRunArgs) => Promise<void>

@@ -1,35 +1,52 @@
 /**
- * A progress line on stderr, only when stderr is a terminal (spec §9): rows done / estimated rows
- * per stream in flight (and chunks done / chunks, for chunked loads), every few seconds. Logs and
- * metrics stay the record; this is for people.
+ * Progress of a sync for people (spec §9): a live view on stderr when it is a terminal (README
+ * "Usage"); logs and metrics stay the record. The sync calls a ProgressSink at stream events; the
+ * sink is the live view (progress-view.ts, drawn from progress-model.ts) or nothing at all.
  */
+import type { ReplicationMethod } from '../config/schema.js'
+import type { StreamStatus } from '../log/metrics.js'
+import type { RunEnd } from './progress-model.js'
+
+export type { RunEnd } from './progress-model.js'
+
 export interface ProgressSink {
-  /** `chunks`: a chunked load's chunk count, and how many an earlier run finished. */
+  /** False for the sink that shows nothing: callers skip work done only for the view. */
+  readonly live: boolean
+  /** The run's streams, before any starts. */
+  planned(streams: ReadonlyArray<{ readonly stream: string; readonly method: ReplicationMethod }>): void
+  /** A load starts. `chunks`: a chunked load's chunk count, and how many an earlier run finished. */
   started(stream: string, estimatedRows: number, chunks?: { readonly total: number; readonly done: number }): void
   advanced(stream: string, rows: number): void
   chunkDone(stream: string): void
-  ended(stream: string): void
-  close(): void
+  ended(stream: string, status: StreamStatus): void
+  /** LOG_BASED streaming of these streams starts. */
+  replicationStarted(streams: readonly string[]): void
+  replicated(stream: string, messages: number): void
+  /**
+   * `written`: every change below it is on stdout; `serverLsn`: a WAL position the server has
+   * reached (end_lsn at the start of the run, then the positions of its keepalives).
+   */
+  walPosition(written: bigint, serverLsn?: bigint): void
+  replicationEnded(status: StreamStatus): void
+  /** The last frame (the run's summary), and the terminal back as it was. Safe to call twice. */
+  close(end: RunEnd): void
 }
 
-const NONE: ProgressSink = { started() {}, advanced() {}, chunkDone() {}, ended() {}, close() {} }
+export const NO_PROGRESS: ProgressSink = {
+  live: false,
+  planned() {}, started() {}, advanced() {}, chunkDone() {}, ended() {},
+  replicationStarted() {}, replicated() {}, walPosition() {}, replicationEnded() {}, close() {},
+}
 
-export function progressDisplay(stream: NodeJS.WriteStream = process.stderr, intervalMs = 2000): ProgressSink {
-  if (!stream.isTTY) return NONE
-  const rows = new Map<string, { done: number; estimated: number; chunks?: { total: number; done: number } }>()
-  const timer = setInterval(() => {
-    if (rows.size === 0) return
-    const parts = [...rows].map(([s, r]) => (r.estimated > 0
-      ? `${s} ${r.done}/${r.estimated} (${Math.min(100, Math.floor((100 * r.done) / r.estimated))}%)`
-      : `${s} ${r.done}`) + (r.chunks ? ` chunks ${r.chunks.done}/${r.chunks.total}` : ''))
-    stream.write(`progress: ${parts.join(', ')}\n`)
-  }, intervalMs)
-  timer.unref()
-  return {
-    started(s, estimatedRows, chunks) { rows.set(s, { done: 0, estimated: estimatedRows, ...(chunks ? { chunks: { ...chunks } } : {}) }) },
-    advanced(s, n) { const r = rows.get(s); if (r) r.done += n },
-    chunkDone(s) { const c = rows.get(s)?.chunks; if (c) c.done++ },
-    ended(s) { rows.delete(s) },
-    close() { clearInterval(timer) },
-  }
+/**
+ * Opens the live view on stderr when `view` (the command decided: view-mode.ts); else nothing.
+ * Its module (log-update and what it imports) is loaded only for a terminal, and starts loading
+ * here, when the run starts: loading takes a moment (~0.1 s of CPU), which the run spends waiting
+ * for the server instead of delaying the first read.
+ */
+export function progressOpener(view: boolean): () => Promise<ProgressSink> {
+  if (!view || process.stderr.isTTY !== true) return () => Promise.resolve(NO_PROGRESS)
+  const loading = import('./progress-view.js')
+  loading.catch(() => undefined)
+  return async () => new (await loading).LiveView(process.stderr)
 }

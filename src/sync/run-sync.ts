@@ -27,7 +27,7 @@ import type { LogBasedStream } from './log-based-seam.js'
 import { runLogBased } from '../replication/run-log-based.js'
 import { needsInitialLoad, planStreams, reconcileState, restartLoadsWithoutLsn, selectStreams, type PlannedStream, type SelectedStream } from './plan.js'
 import { TablePool } from './pool.js'
-import { progressDisplay } from './progress.js'
+import { NO_PROGRESS, progressOpener, type ProgressSink, type RunEnd } from './progress.js'
 import { replicaLoadLsn } from './replica-catchup.js'
 import { readChunkFacts, type ChunkFacts } from './chunk-facts.js'
 import { ChunkedStreamRun, chunkedStarts } from './chunked-stream.js'
@@ -42,6 +42,8 @@ export interface SyncArgs {
   statePath: string | undefined
   logger: Logger
   output: SingerOutput
+  /** The live progress view on stderr (a terminal; the command decides: src/log/view-mode.ts). */
+  progressView?: boolean
 }
 
 /** Batches a worker may send ahead of what stdout has taken: bounds memory at ~credits × 1 MB per worker. */
@@ -57,6 +59,13 @@ export async function runSync(args: SyncArgs): Promise<number> {
   if (selected.length === 0) logger.warn('no stream is selected in the catalog: nothing to sync')
 
   const signals = new StopSignals(logger)
+  const openProgress = progressOpener(args.progressView === true)
+  let progress: ProgressSink = NO_PROGRESS
+  let end: RunEnd = 'failed'
+  const ended = (code: number): number => {
+    end = code === 0 ? 'finished' : 'stopped'
+    return code
+  }
   try {
     const { live, endLsn, slot, chunkFacts, logBasedTables } = await readServerFacts(config, selected)
     const plan = planStreams(selected, live)
@@ -70,17 +79,19 @@ export async function runSync(args: SyncArgs): Promise<number> {
     const behind = settleBehindSlot(config.state_behind_slot, slot, plan.streams.filter((s) => s.method === 'LOG_BASED').map((s) => s.tapStreamId), start.state)
     for (const w of behind.warnings) logger.warn(w)
     const emitter = new OutputEmitter(output, behind.state, { stateIntervalMs: config.state_interval_seconds * 1000 })
-    if (signals.stopped) return await finish(emitter, signals, logger)
+    if (signals.stopped) return ended(await finish(emitter, signals, logger))
     // LOG_BASED loads that read a replica are bookmarked at its replay position; streaming still ends at the primary's end_lsn.
     const replicaLsn = slot === undefined ? undefined : await replicaLoadLsn({ config, logger, streams: plan.streams, state: emitter.state, inputState, slot, signal: signals.signal })
-    if (signals.stopped) return await finish(emitter, signals, logger)
+    if (signals.stopped) return ended(await finish(emitter, signals, logger))
+    progress = await openProgress()
+    progress.planned(plan.streams)
 
     const poolStreams = plan.streams.filter((s) => s.method !== 'LOG_BASED' || needsInitialLoad(getBookmark(emitter.state, s.tapStreamId)))
     const loaded = new Set<string>()
     if (poolStreams.length > 0) {
-      const outcome = await runPool(config, logger, emitter, poolStreams, signals, replicaLsn ?? endLsn, chunkFacts)
+      const outcome = await runPool(config, logger, emitter, poolStreams, signals, replicaLsn ?? endLsn, chunkFacts, progress)
       for (const id of outcome.completed) loaded.add(id)
-      if (outcome.outputClosed) return quietOutputClosed(logger)
+      if (outcome.outputClosed) return ended(quietOutputClosed(logger))
       if (outcome.failure !== undefined) {
         await emitter.writeFinalState().catch(() => undefined)
         throw outcome.failure
@@ -89,13 +100,14 @@ export async function runSync(args: SyncArgs): Promise<number> {
 
     const logStreams = plan.streams.filter((s) => s.method === 'LOG_BASED')
     if (logStreams.length > 0 && !signals.stopped && endLsn !== undefined) {
-      await runLogBasedStreams(config, logger, emitter, logStreams, loaded, inputState, endLsn, signals.signal, identity.streams)
+      await runLogBasedStreams(config, logger, emitter, logStreams, loaded, inputState, endLsn, signals.signal, identity.streams, progress)
     }
-    return await finish(emitter, signals, logger)
+    return ended(await finish(emitter, signals, logger))
   } catch (e) {
-    if (e instanceof TapError && e.code === 'OUTPUT_CLOSED') return quietOutputClosed(logger)
+    if (e instanceof TapError && e.code === 'OUTPUT_CLOSED') return ended(quietOutputClosed(logger))
     throw e
   } finally {
+    progress.close(end)
     signals.dispose()
   }
 }
@@ -160,13 +172,12 @@ async function chunkFactsFor(client: pg.Client, config: TapConfig, selected: rea
  * min(max_workers, jobs) threads. When some load is chunked, the exported snapshot's connection is
  * the phase's main connection (snapshot.ts), released once every chunk has imported it.
  */
-async function runPool(config: TapConfig, logger: Logger, emitter: OutputEmitter, streams: readonly PlannedStream[], signals: StopSignals, endLsn: bigint | undefined, chunkFacts: ChunkFacts | undefined): Promise<PoolOutcome> {
+async function runPool(config: TapConfig, logger: Logger, emitter: OutputEmitter, streams: readonly PlannedStream[], signals: StopSignals, endLsn: bigint | undefined, chunkFacts: ChunkFacts | undefined, progress: ProgressSink): Promise<PoolOutcome> {
   const starts = chunkedStarts({ streams, state: emitter.state, chunkRows: config.chunk_rows, facts: chunkFacts, logger })
   const withLsn = streams.some((s) => s.method === 'LOG_BASED' && starts.get(s.tapStreamId)?.kind === 'fresh')
   const snapshot = starts.size > 0 ? await SnapshotExporter.open({ config, logger, withLsn, signal: signals.signal }) : undefined
   let pool: TablePool | undefined
   const metrics = new SyncMetrics(logger)
-  const progress = progressDisplay()
   try {
     // The jobs decide the pool's size, and the pool is what they run on: it is set before any job runs.
     const ctx: StreamRunContext = {
@@ -185,13 +196,12 @@ async function runPool(config: TapConfig, logger: Logger, emitter: OutputEmitter
     return await runJobs(jobs, size, logger, signals.signal)
   } finally {
     metrics.close()
-    progress.close()
     await snapshot?.close()
     await pool?.close()
   }
 }
 
-async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: OutputEmitter, planned: readonly PlannedStream[], loaded: ReadonlySet<string>, inputState: SingerState, endLsn: bigint, signal: AbortSignal, tables: ReadonlyMap<string, StreamTableFacts>): Promise<void> {
+async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: OutputEmitter, planned: readonly PlannedStream[], loaded: ReadonlySet<string>, inputState: SingerState, endLsn: bigint, signal: AbortSignal, tables: ReadonlyMap<string, StreamTableFacts>, progress: ProgressSink): Promise<void> {
   // A stream whose initial load did not finish waits for the next run; its lsn (where the load began)
   // still holds the slot back, or that run could not replay from it.
   const unfinished = planned.filter((s) => needsInitialLoad(getBookmark(emitter.state, s.tapStreamId)))
@@ -204,7 +214,7 @@ async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: Ou
       partitions: tables.get(s.tapStreamId)?.partitions, insertsOnly: tables.get(s.tapStreamId)?.insertsOnly ?? false,
     }))
   if (streams.length === 0) return
-  await runLogBased({ config, logger, streams, held: unfinished.map((s) => s.tapStreamId), inputState, emitter, endLsn, signal })
+  await runLogBased({ config, logger, streams, held: unfinished.map((s) => s.tapStreamId), inputState, emitter, endLsn, signal, progress })
 }
 
 /** The columns the catalog entry has metadata for. */

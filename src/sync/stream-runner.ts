@@ -107,8 +107,9 @@ export class StreamRun {
     metrics.streamStarted(s.stream)
     progress.started(s.stream, s.rowEstimate)
     const outcome = await this.runTask(opening.task)
-    progress.ended(s.stream)
-    metrics.streamEnded(s.stream, outcome.status === 'done' ? 'succeeded' : outcome.status === 'failed' ? 'failed' : 'interrupted')
+    const status = outcome.status === 'done' ? 'succeeded' : outcome.status === 'failed' ? 'failed' : 'interrupted'
+    progress.ended(s.stream, status)
+    metrics.streamEnded(s.stream, status)
     if (outcome.status === 'done') await this.#close(opening.task)
     return outcome
   }
