@@ -9,6 +9,7 @@
  * - `;` outside literals and comments would end the statement: the COPY of a table read goes
  *   out as a simple query, where a second statement would run.
  * - an unterminated literal, quoted name or block comment would swallow the rest of the statement.
+ * - `$1` would be bound to the tap's own parameter (the bookmark) on the cursor read path.
  * The server parses the clauses once more before any read (sync/check-row-filters.ts), with the
  * extended protocol, which refuses a second statement whatever this scanner saw.
  *
@@ -40,7 +41,9 @@ export function clauseShapeProblem(clause: string): string | undefined {
       const end = quotedEnd(clause, i, '"', false)
       if (end < 0) return 'has an unterminated quoted identifier'
       i = end
-    } else if (c === '$' && !IDENT_CHAR.test(clause[i - 1] ?? ' ') && !/[0-9]/.test(next ?? '')) {
+    } else if (c === '$' && !IDENT_CHAR.test(clause[i - 1] ?? ' ')) {
+      // The tap's reads bind their own parameters: a `$1` would take the bookmark's value.
+      if (/[0-9]/.test(next ?? '')) return `contains a parameter ${/^\$[0-9]+/.exec(clause.slice(i))?.[0]} (a clause takes no parameters: write the value)`
       const tag = DOLLAR_TAG.exec(clause.slice(i))
       if (tag === null) {
         i++

@@ -72,7 +72,9 @@ function clauseError(e: unknown, s: SelectedStream, clauses: readonly string[], 
   const d = (e ?? {}) as { code?: unknown; message?: unknown; position?: unknown }
   const code = typeof d.code === 'string' ? d.code : ''
   const table = `${s.schemaName}.${s.tableName}`
-  if (isConnectionFailure(e) || !CLAUSE_ERROR.test(code)) return queryError(e, `stream ${s.tapStreamId}: checking its custom_where_clauses on ${table}`)
+  // A `$1` the shape check missed parses (its type inferred) and fails at Bind, on a live session.
+  const parameter = code === '08P01' && /^bind message supplies/.test(String(d.message))
+  if (!parameter && (isConnectionFailure(e) || !CLAUSE_ERROR.test(code))) return queryError(e, `stream ${s.tapStreamId}: checking its custom_where_clauses on ${table}`)
   const i = clauseAt(statement, typeof d.position === 'string' ? Number(d.position) : undefined)
   const which = i === undefined
     ? `custom_where_clauses ${JSON.stringify(clauses)}`

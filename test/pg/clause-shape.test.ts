@@ -12,7 +12,7 @@ describe('clauseShapeProblem', () => {
       `note = e'\\\\' OR x = ')'`,
       `"we""ird ) ;" = 1`,
       `note = $$ ) ; ( $$ OR note = $tag$ $$ ; ) $tag$`,
-      `a$b = 1 AND c = $1`,
+      `a$b = 1 AND c$1 = 2`,
       `x = 1 -- ; ) comment to the end`,
       `x = 1 /* ; ) /* nested ( */ still ; */ AND y = 2`,
       `x = 1 -- first line ; )\nAND y = 2`,
@@ -32,6 +32,8 @@ describe('clauseShapeProblem', () => {
     expect(clauseShapeProblem(`"open = 1`)).toBe('has an unterminated quoted identifier')
     expect(clauseShapeProblem(`x = $q$ never closed`)).toBe('has an unterminated dollar-quoted string')
     expect(clauseShapeProblem(`x = 1 /* /* */`)).toBe('has an unterminated /* comment')
+    expect(clauseShapeProblem('id > $1')).toBe('contains a parameter $1 (a clause takes no parameters: write the value)')
+    expect(clauseShapeProblem(`note = '$1' AND id > $12`)).toBe('contains a parameter $12 (a clause takes no parameters: write the value)')
     expect(clauseShapeProblem('   ')).toBe('is empty')
     expect(clauseShapeProblem('a = 1\u0000')).toBe('contains a NUL character')
   })
