@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { parse as parseDotenv } from 'dotenv'
 import { ConfigError } from '../errors.js'
 import { SETTINGS, type SettingSpec } from './schema.js'
+import { streamOptionsProblems } from './stream-options.js'
 import type { TapConfig } from './tap-config.js'
 
 export const ENV_PREFIX = 'TAP_POSTGRES_'
@@ -108,6 +109,23 @@ function jsonArray(raw: string): unknown[] | undefined {
   }
 }
 
+/**
+ * A string holding a JSON object: how Meltano passes `kind: object` settings in TAP_POSTGRES_*
+ * variables (json.dumps, as for arrays).
+ */
+function jsonObject(raw: string): unknown {
+  try {
+    return JSON.parse(raw)
+  } catch {
+    return undefined
+  }
+}
+
+/** The inner shape of object settings; each problem names its key path. */
+const OBJECT_CHECKS: Readonly<Record<string, (value: Record<string, unknown>) => string[]>> = {
+  stream_options: streamOptionsProblems,
+}
+
 type Coerced = { ok: true; value: unknown } | { ok: false; problem: string }
 
 function coerce(spec: SettingSpec, raw: unknown): Coerced {
@@ -143,6 +161,11 @@ function coerce(spec: SettingSpec, raw: unknown): Coerced {
       const cleaned = (items as string[]).map((x) => x.trim()).filter((x) => x !== '')
       return { ok: true, value: cleaned }
     }
+    case 'object': {
+      const value = typeof raw === 'string' ? jsonObject(raw) : raw
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, problem: 'must be a JSON object (or its JSON text)' }
+      return { ok: true, value }
+    }
   }
 }
 
@@ -169,6 +192,8 @@ export function buildConfig(sources: readonly Record<string, unknown>[]): Loaded
     const c = coerce(spec, raw)
     if (c.ok) out[spec.name] = c.value
     else violations.push(`config['${spec.name}'] ${c.problem}`)
+    const check = OBJECT_CHECKS[spec.name]
+    if (c.ok && check !== undefined) violations.push(...check(c.value as Record<string, unknown>))
   }
   if (out.use_secondary === true) {
     if (out.secondary_host === undefined) violations.push(`config['secondary_host'] is required when use_secondary is true`)

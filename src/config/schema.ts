@@ -3,7 +3,7 @@
  * (load-config.ts), `--about` (JSON and Markdown), the README settings table and meltano.yml kinds.
  */
 
-export type SettingKind = 'string' | 'integer' | 'number' | 'boolean' | 'string-list' | 'enum'
+export type SettingKind = 'string' | 'integer' | 'number' | 'boolean' | 'string-list' | 'enum' | 'object'
 
 export interface SettingSpec {
   readonly name: string
@@ -17,6 +17,8 @@ export interface SettingSpec {
   readonly minimum?: number
   /** Inclusive upper bound for integer/number settings. */
   readonly maximum?: number
+  /** JSON Schema of an object setting's value (`--about`); load-config.ts checks the value itself. */
+  readonly objectSchema?: Readonly<Record<string, unknown>>
 }
 
 export const REPLICATION_METHODS = ['FULL_TABLE', 'INCREMENTAL', 'LOG_BASED'] as const
@@ -50,6 +52,18 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'fast_sync', kind: 'boolean', default: false, description: 'Fresh FULL_TABLE syncs skip the ORDER BY xmin; such a sync is not resumable.' },
   { name: 'diagnostic_mode', kind: 'boolean', default: false, description: 'Log server settings, database and table sizes, query and batch timings.' },
   { name: 'default_replication_method', kind: 'enum', choices: REPLICATION_METHODS, description: 'Replication method of streams whose metadata names none.' },
+  {
+    name: 'stream_options', kind: 'object',
+    description: 'Per-stream options by tap_stream_id: `{"<tap_stream_id>": {"custom_where_clauses": ["<SQL boolean expression>", ...]}}`. The clauses are ANDed into every FULL_TABLE and INCREMENTAL read of the stream (chunked loads too); a LOG_BASED stream with clauses is refused at start, as its changes cannot be filtered. Trusted SQL, run as the tap\'s user (README: Row filters).',
+    objectSchema: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        properties: { custom_where_clauses: { type: 'array', items: { type: 'string' } } },
+        additionalProperties: false,
+      },
+    },
+  },
   { name: 'use_secondary', kind: 'boolean', default: false, description: 'Send discovery and table reads to a replica (secondary_host/secondary_port).' },
   { name: 'secondary_host', kind: 'string', description: 'Replica host; required when use_secondary.' },
   { name: 'secondary_port', kind: 'integer', minimum: 1, maximum: 65535, description: 'Replica port; required when use_secondary.' },
@@ -84,6 +98,7 @@ export function settingsJsonSchema(): Record<string, unknown> {
       case 'boolean': p.type = 'boolean'; break
       case 'enum': p.type = 'string'; p.enum = [...(s.choices ?? [])]; break
       case 'string-list': p.oneOf = [{ type: 'string' }, { type: 'array', items: { type: 'string' } }]; break
+      case 'object': Object.assign(p, s.objectSchema ?? { type: 'object' }); break
     }
     if (s.default !== undefined) p.default = s.default
     if (s.minimum !== undefined) p.minimum = s.minimum

@@ -1,4 +1,5 @@
 import type { ReplicationMethod, SslMode, StateBehindSlot } from './schema.js'
+import type { StreamOptions } from './stream-options.js'
 
 /** The validated, defaulted configuration. Built only by load-config.ts; passed down as an argument. */
 export interface TapConfig {
@@ -22,6 +23,7 @@ export interface TapConfig {
   readonly fast_sync: boolean
   readonly diagnostic_mode: boolean
   readonly default_replication_method?: ReplicationMethod
+  readonly stream_options?: StreamOptions
   readonly use_secondary: boolean
   readonly secondary_host?: string
   readonly secondary_port?: number

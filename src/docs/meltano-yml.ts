@@ -12,6 +12,7 @@ function meltanoKind(s: SettingSpec): string {
     case 'boolean': return 'boolean'
     case 'enum': return 'options'
     case 'string-list': return 'array'
+    case 'object': return 'object'
     default: return 'string'
   }
 }

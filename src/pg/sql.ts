@@ -1,6 +1,8 @@
 /**
  * SQL text for table reads. Identifiers are always quoted (a table may be called
- * `x"; DROP TABLE y; --`), values are always bound parameters, never spliced in.
+ * `x"; DROP TABLE y; --`), values are always bound parameters, never spliced in. The one exception
+ * is the operator's row filter (stream_options custom_where_clauses): trusted SQL from the config,
+ * spliced in as written, each clause in its own parentheses (shape checked by clause-shape.ts).
  */
 
 /** A quoted identifier: `"a""b"` for `a"b`. */
@@ -17,6 +19,47 @@ export function qualifiedName(schemaName: string, tableName: string): string {
 export interface BoundQuery {
   readonly text: string
   readonly values: readonly string[]
+  /**
+   * `[start, end)` ranges of `text` that hold the operator's row filter: SQL the tap did not write,
+   * which copyStatement copies as it is (a `$1` in it, even inside a dollar-quoted string or a
+   * comment, is not one of our placeholders).
+   */
+  readonly verbatim?: ReadonlyArray<readonly [number, number]>
+}
+
+/**
+ * Where the row filter goes while a statement is built; PostgreSQL names and our SQL never hold a
+ * NUL, and clause-shape.ts refuses clauses that do.
+ */
+const FILTER_MARK = '\u0000'
+
+/**
+ * `(c1\n) AND (c2\n)`: each clause in its own parentheses, so `a OR b` stays one condition; the
+ * newline ends a `--` comment inside a clause before our SQL goes on.
+ */
+export function rowFilterSql(clauses: readonly string[]): string | undefined {
+  if (clauses.length === 0) return undefined
+  for (const c of clauses) if (c.includes(FILTER_MARK)) throw new Error('a row filter clause contains a NUL character')
+  return clauses.map((c) => `(${c}\n)`).join(' AND ')
+}
+
+/** ` WHERE a AND b`, or nothing; absent conditions are skipped. */
+function where(...conditions: ReadonlyArray<string | undefined>): string {
+  const present = conditions.filter((c): c is string => c !== undefined)
+  return present.length === 0 ? '' : ` WHERE ${present.join(' AND ')}`
+}
+
+/** The statement with the filter in place of each mark, and where it went. */
+function bound(text: string, values: readonly string[], filter: string | undefined): BoundQuery {
+  if (filter === undefined) return { text, values }
+  const parts = text.split(FILTER_MARK)
+  let out = parts[0]
+  const verbatim: Array<readonly [number, number]> = []
+  for (const part of parts.slice(1)) {
+    verbatim.push([out.length, out.length + filter.length])
+    out += filter + part
+  }
+  return { text: out, values, verbatim }
 }
 
 function selectList(columns: readonly string[], extra: readonly string[] = []): string {
@@ -41,6 +84,8 @@ export interface FullTableQuery {
   readonly resumeXmin?: number
   /** A chunk (only with order `unordered`). */
   readonly pages?: CtidPages
+  /** The operator's row filter: SQL boolean expressions, ANDed. */
+  readonly where?: readonly string[]
 }
 
 /**
@@ -66,7 +111,7 @@ function tid(page: number): string {
   return `'(${page},0)'::tid`
 }
 
-function chunkWhere(p: CtidPages): { text: string; values: string[] } {
+function chunkConditions(p: CtidPages): { conditions: string[]; values: string[] } {
   const conditions = [`ctid >= ${tid(p.from)}`]
   if (p.to !== undefined) conditions.push(`ctid < ${tid(p.to)}`)
   const values: string[] = []
@@ -80,21 +125,20 @@ function chunkWhere(p: CtidPages): { text: string; values: string[] } {
       conditions.push(`(age(xmin) <= age($1::xid) OR xmin = ANY($2::xid[]))`)
     }
   }
-  return { text: ` WHERE ${conditions.join(' AND ')}`, values }
+  return { conditions, values }
 }
 
 export function fullTableQuery(q: FullTableQuery): BoundQuery {
   const from = qualifiedName(q.schemaName, q.tableName)
+  const filter = rowFilterSql(q.where ?? [])
+  const f = filter === undefined ? undefined : FILTER_MARK
   if (q.order === 'unordered') {
-    const where = q.pages === undefined ? { text: '', values: [] } : chunkWhere(q.pages)
-    return { text: `SELECT ${selectList(q.columns)} FROM ${from}${where.text}`, values: where.values }
+    const chunk = q.pages === undefined ? { conditions: [], values: [] } : chunkConditions(q.pages)
+    return bound(`SELECT ${selectList(q.columns)} FROM ${from}${where(f, ...chunk.conditions)}`, chunk.values, filter)
   }
   const cols = selectList(q.columns, ['xmin::text'])
-  if (q.resumeXmin === undefined) return { text: `SELECT ${cols} FROM ${from} ORDER BY age(xmin) DESC`, values: [] }
-  return {
-    text: `SELECT ${cols} FROM ${from} WHERE age(xmin) <= age($1::xid) ORDER BY age(xmin) DESC`,
-    values: [String(q.resumeXmin)],
-  }
+  if (q.resumeXmin === undefined) return bound(`SELECT ${cols} FROM ${from}${where(f)} ORDER BY age(xmin) DESC`, [], filter)
+  return bound(`SELECT ${cols} FROM ${from}${where(f, 'age(xmin) <= age($1::xid)')} ORDER BY age(xmin) DESC`, [String(q.resumeXmin)], filter)
 }
 
 export interface IncrementalQuery {
@@ -108,6 +152,8 @@ export interface IncrementalQuery {
    */
   readonly from?: string
   readonly limit?: number
+  /** The operator's row filter, in every subquery too: `limit` counts and ends tie groups among the filtered rows. */
+  readonly where?: readonly string[]
 }
 
 /**
@@ -127,11 +173,13 @@ export interface IncrementalQuery {
 export function incrementalQuery(q: IncrementalQuery): BoundQuery {
   const key = quoteIdent(q.replicationKey)
   const from = qualifiedName(q.schemaName, q.tableName)
+  const filter = rowFilterSql(q.where ?? [])
+  const f = filter === undefined ? undefined : FILTER_MARK
   const select = `SELECT ${selectList(q.columns)} FROM ${from}`
   const order = ` ORDER BY ${key} ASC`
   if (q.limit === undefined) {
-    if (q.from === undefined) return { text: select + order, values: [] }
-    return { text: `${select} WHERE ${key} >= $1${order}`, values: [q.from] }
+    if (q.from === undefined) return bound(`${select}${where(f)}${order}`, [], filter)
+    return bound(`${select}${where(f, `${key} >= $1`)}${order}`, [q.from], filter)
   }
   if (!Number.isSafeInteger(q.limit) || q.limit < 1) throw new RangeError(`not a limit: ${q.limit}`)
   const skip = String(q.limit - 1)
@@ -140,12 +188,12 @@ export function incrementalQuery(q: IncrementalQuery): BoundQuery {
     // there are fewer than N other rows the run reads them too, as a run without limit does, which
     // a range on the key cannot express; hence a LIMIT counted up to the end of K's tie group
     // (NULL, i.e. no limit, when K does not exist; K exists only with at least N rows, so never 0).
-    const nth = `SELECT ${key} FROM ${from} WHERE ${key} IS NOT NULL ORDER BY ${key} ASC OFFSET $1::bigint LIMIT 1`
-    return { text: `${select}${order} LIMIT (SELECT NULLIF(count(*), 0) FROM ${from} WHERE ${key} <= (${nth}))`, values: [skip] }
+    const nth = `SELECT ${key} FROM ${from}${where(f, `${key} IS NOT NULL`)} ORDER BY ${key} ASC OFFSET $1::bigint LIMIT 1`
+    return bound(`${select}${where(f)}${order} LIMIT (SELECT NULLIF(count(*), 0) FROM ${from}${where(f, `${key} <= (${nth})`)})`, [skip], filter)
   }
-  const nth = `SELECT ${key} FROM ${from} WHERE ${key} > $1 ORDER BY ${key} ASC OFFSET $2::bigint LIMIT 1`
-  const greatest = `SELECT ${key} FROM ${from} WHERE ${key} IS NOT NULL ORDER BY ${key} DESC LIMIT 1`
-  return { text: `${select} WHERE ${key} >= $1 AND ${key} <= COALESCE((${nth}), (${greatest}))${order}`, values: [q.from, skip] }
+  const nth = `SELECT ${key} FROM ${from}${where(f, `${key} > $1`)} ORDER BY ${key} ASC OFFSET $2::bigint LIMIT 1`
+  const greatest = `SELECT ${key} FROM ${from}${where(f, `${key} IS NOT NULL`)} ORDER BY ${key} DESC LIMIT 1`
+  return bound(`${select}${where(f, `${key} >= $1`, `${key} <= COALESCE((${nth}), (${greatest}))`)}${order}`, [q.from, skip], filter)
 }
 
 /**
@@ -161,15 +209,22 @@ export function quoteLiteral(value: string): string {
  * `COPY (<query>) TO STDOUT` for a bound query: COPY takes no parameters, so each `$n` becomes the
  * literal of its value. A literal without a type is resolved from its context exactly like an
  * untyped parameter (`key >= '...'` takes the key column's type), and `$1::xid` keeps its cast.
- * Placeholders are only replaced outside quoted identifiers and string literals.
+ * Placeholders are only replaced outside quoted identifiers and string literals, and never in the
+ * operator's row filter (`verbatim`), whose SQL this scan does not understand (dollar quotes,
+ * comments, E'' escapes): it is copied as it is.
  */
 export function copyStatement(q: BoundQuery): string {
   let out = ''
   let i = 0
   const text = q.text
+  const verbatimEnd = new Map((q.verbatim ?? []).map(([start, end]) => [start, end]))
   while (i < text.length) {
     const c = text[i]
-    if (c === '"' || c === "'") {
+    const end = verbatimEnd.get(i)
+    if (end !== undefined) {
+      out += text.slice(i, end)
+      i = end
+    } else if (c === '"' || c === "'") {
       // Up to the closing quote; a doubled quote inside is part of the name/literal.
       let j = i + 1
       for (;;) {

@@ -47,6 +47,8 @@ interface TaskBase {
   readonly tableName: string
   /** Columns to read and emit, in record order. */
   readonly columns: readonly ReadColumn[]
+  /** The operator's row filter (stream_options custom_where_clauses), ANDed into the read. */
+  readonly rowFilter?: readonly string[]
   readonly version: number
   /** pg_class.reltuples, for progress and diagnostics. */
   readonly rowEstimate: number

@@ -146,7 +146,7 @@ export class ChunkedStreamRun {
     const task: Omit<FullTableTask, 'port'> = {
       kind: 'fullTable', stream: s.stream, tapStreamId: s.tapStreamId, schemaName: s.schemaName, tableName: s.tableName,
       columns: s.columns.map((c) => ({ name: c.name, type: c.type })), rowEstimate: this.#estimatedRows, maxInFlight: this.#ctx.maxInFlight,
-      version: this.#version, order: 'unordered',
+      rowFilter: s.rowFilter, version: this.#version, order: 'unordered',
       chunk: {
         label, fromPage: pages.from, snapshot: this.#snapshot.info.name,
         ...(pages.to === undefined ? {} : { toPage: pages.to }),

@@ -27,6 +27,8 @@ export interface SelectedStream {
   readonly replicationKey?: string
   /** From the catalog; filtered to live columns by planStreams. */
   readonly keyProperties: readonly string[]
+  /** The operator's row filter (stream_options custom_where_clauses; row-filters.ts), when it has one. */
+  readonly rowFilter?: readonly string[]
 }
 
 export function selectStreams(catalog: Catalog, config: Pick<TapConfig, 'default_replication_method'>): SelectedStream[] {

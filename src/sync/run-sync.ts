@@ -26,6 +26,8 @@ import { readLiveTables } from './live-tables.js'
 import type { LogBasedStream } from './log-based-seam.js'
 import { runLogBased } from '../replication/run-log-based.js'
 import { needsInitialLoad, planStreams, reconcileState, restartLoadsWithoutLsn, selectStreams, type PlannedStream, type SelectedStream } from './plan.js'
+import { checkRowFilters } from './check-row-filters.js'
+import { attachRowFilters } from './row-filters.js'
 import { TablePool } from './pool.js'
 import { NO_PROGRESS, progressOpener, type ProgressSink, type RunEnd } from './progress.js'
 import { replicaLoadLsn } from './replica-catchup.js'
@@ -55,7 +57,10 @@ export async function runSync(args: SyncArgs): Promise<number> {
   // Bad input fails here, before any connection or output.
   const catalog = readCatalog(args.catalogPath)
   const inputState = readState(args.statePath)
-  const selected = selectStreams(catalog, config)
+  const filters = attachRowFilters(catalog, selectStreams(catalog, config), config.stream_options)
+  for (const w of filters.warnings) logger.warn(w)
+  const selected = filters.streams
+  for (const s of selected) if (s.rowFilter !== undefined) logger.info(`stream ${s.tapStreamId}: reading only rows where custom_where_clauses ${JSON.stringify(s.rowFilter)} hold`)
   if (selected.length === 0) logger.warn('no stream is selected in the catalog: nothing to sync')
 
   const signals = new StopSignals(logger)
@@ -123,7 +128,7 @@ interface ServerFacts {
   logBasedTables?: LogBasedTableFacts[]
 }
 
-/** The main connection: live columns of the selected tables in one query, and end_lsn for LOG_BASED. */
+/** The main connection: live columns of the selected tables in one query, row filters parsed, and end_lsn for LOG_BASED. */
 async function readServerFacts(config: TapConfig, selected: readonly SelectedStream[]): Promise<ServerFacts> {
   if (selected.length === 0) return { live: [] }
   const wantsLsn = selected.some((s) => s.method === 'LOG_BASED')
@@ -133,7 +138,9 @@ async function readServerFacts(config: TapConfig, selected: readonly SelectedStr
     const lsn = lsnOnReadConnection ? await slotAndWalLsn(client, config) : undefined
     const chunkFacts = await chunkFactsFor(client, config, selected)
     const logBasedTables = wantsLsn ? await readLogBasedTables(client, selected.filter((s) => s.method === 'LOG_BASED')) : undefined
-    return { live: await readLiveTables(client, selected), endLsn: lsn?.endLsn, slot: lsn?.slot, chunkFacts, logBasedTables }
+    const live = await readLiveTables(client, selected)
+    await checkRowFilters(client, selected, live)
+    return { live, endLsn: lsn?.endLsn, slot: lsn?.slot, chunkFacts, logBasedTables }
   })
   if (wantsLsn && !lsnOnReadConnection) Object.assign(facts, await withClient(config, { target: 'primary' }, (client) => slotAndWalLsn(client, config)))
   return facts

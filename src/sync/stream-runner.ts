@@ -122,7 +122,7 @@ export class StreamRun {
     const columns = s.columns.map((c) => ({ name: c.name, type: c.type }))
     const base = {
       stream: s.stream, tapStreamId: s.tapStreamId, schemaName: s.schemaName, tableName: s.tableName,
-      columns, rowEstimate: s.rowEstimate, maxInFlight: this.#ctx.maxInFlight,
+      columns, rowEstimate: s.rowEstimate, maxInFlight: this.#ctx.maxInFlight, rowFilter: s.rowFilter,
     }
     if (s.method === 'INCREMENTAL') {
       const start = incrementalStart(bookmark, this.#ctx.now())

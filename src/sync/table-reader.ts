@@ -32,9 +32,9 @@ export interface ReaderConnection {
 export function taskQuery(task: TableTask): BoundQuery {
   const columns = task.columns.map((c) => c.name)
   if (task.kind === 'fullTable') {
-    return fullTableQuery({ schemaName: task.schemaName, tableName: task.tableName, columns, order: task.order, resumeXmin: task.resumeXmin, pages: chunkPagesOf(task) })
+    return fullTableQuery({ schemaName: task.schemaName, tableName: task.tableName, columns, order: task.order, resumeXmin: task.resumeXmin, pages: chunkPagesOf(task), where: task.rowFilter })
   }
-  return incrementalQuery({ schemaName: task.schemaName, tableName: task.tableName, columns, replicationKey: task.replicationKey, from: task.from, limit: task.limit })
+  return incrementalQuery({ schemaName: task.schemaName, tableName: task.tableName, columns, replicationKey: task.replicationKey, from: task.from, limit: task.limit, where: task.rowFilter })
 }
 
 export async function runTableTask(conn: ReaderConnection, config: TapConfig, baseLogger: Logger, task: TableTask): Promise<TaskResult> {

@@ -76,6 +76,38 @@ describe('buildConfig', () => {
     const { config } = buildConfig([base, configFromEnv({ TAP_POSTGRES_MAX_WORKERS: '2' })])
     expect(config.max_workers).toBe(2)
   })
+
+  it('stream_options: an object from a file or as JSON text (TAP_POSTGRES_STREAM_OPTIONS, as Meltano passes kind: object)', () => {
+    const value = { 'public-orders': { custom_where_clauses: ["status = 'paid'", 'id > 10'] } }
+    expect(buildConfig([{ ...base, stream_options: value }]).config.stream_options).toEqual(value)
+    // Python's json.dumps spacing, and the variable wins over the file.
+    const env = configFromEnv({ TAP_POSTGRES_STREAM_OPTIONS: '{"public-orders": {"custom_where_clauses": ["status = \'paid\'", "id > 10"]}}' })
+    expect(buildConfig([{ ...base, stream_options: { 'public-x': {} } }, env]).config.stream_options).toEqual(value)
+    expect(buildConfig([base]).config.stream_options).toBeUndefined()
+  })
+
+  it('stream_options: every problem names its key path', () => {
+    expect(violations({ ...base, stream_options: '{"a": ' })).toEqual(["config['stream_options'] must be a JSON object (or its JSON text)"])
+    expect(violations({ ...base, stream_options: ['x'] })).toEqual(["config['stream_options'] must be a JSON object (or its JSON text)"])
+    expect(violations({
+      ...base,
+      stream_options: {
+        'public-orders': { custom_where_clauses: ['id > 1', 7, '1=1) OR (true'] },
+        'public-items': { custom_where_clause: ['id > 1'] },
+        'public-users': { custom_where_clauses: 'id > 1' },
+        'public-events': 'id > 1',
+        'public-notes': { custom_where_clauses: ['true; DROP TABLE notes', ''] },
+      },
+    })).toEqual([
+      'stream_options.public-orders.custom_where_clauses[1] must be a string',
+      'stream_options.public-orders.custom_where_clauses[2] closes a parenthesis it did not open',
+      'stream_options.public-items.custom_where_clause is not a stream option (known: custom_where_clauses)',
+      'stream_options.public-users.custom_where_clauses must be an array of strings',
+      'stream_options.public-events must be an object (e.g. {"custom_where_clauses": ["..."]})',
+      'stream_options.public-notes.custom_where_clauses[0] contains ";" (a clause is one boolean expression, not statements)',
+      'stream_options.public-notes.custom_where_clauses[1] is empty',
+    ])
+  })
 })
 
 /** A temp working directory, with a `.env` holding `dotenv` when given, and optional config files. */
