@@ -2,12 +2,15 @@
  * `npm run bench`: how fast the tap is next to what the server can do on the same data, in the same run.
  * Not a test: it prints numbers (medians of --runs runs). See README "Performance".
  *
- *   node dist/scripts/bench.js [--case wide,many,log,slow] [--rows 1000000] [--runs 3] [--max-workers 4] [--chunk-rows N] [--json]
+ *   node dist/scripts/bench.js [--case wide,wide_fast,many,tables,log,slow] [--rows 1000000] [--runs 3] [--max-workers 4] [--chunk-rows N] [--json]
  *
- * Cases: `wide` (one table of --rows rows, 15 columns, FULL_TABLE as configured by default: ordered
+ * Cases (default: wide,many,log,slow): `wide` (one table of --rows rows, 15 columns, FULL_TABLE as configured by default: ordered
  * by xmin, resumable), `wide_fast` (the same with fast_sync: no ORDER BY), `many` (20 tables of
  * 50,000 rows, selected together), `log` (--changes inserts/updates/deletes on array and hstore
- * columns, consumed by a LOG_BASED run), `slow` (wide, read by a consumer that stalls 3 s first).
+ * columns, consumed by a LOG_BASED run), `slow` (wide, read by a consumer that stalls 3 s first),
+ * `tables` (thousands of tables in one run: discovery and a sync of 5,000 empty tables of 20 columns,
+ * with the STATE they write, and 1,000 tables of 1,000 rows against one COPY per table, one after
+ * another, in one psql session).
  * `--max-workers 1,2,4` repeats the table cases for each pool size.
  *
  * Limits, measured in the same run on the same data: `COPY t TO STDOUT` and
@@ -29,8 +32,8 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { startCluster, type TestCluster } from '../test/harness/pg-cluster.js'
-import { ensureMany, ensureWide, generateLogChanges, LOG_TABLE, resetLogTable } from './bench/datasets.js'
-import { median, runTapMeasured, timePsql, type TapRun } from './bench/measure.js'
+import { ensureMany, ensureManyTables, ensureWide, generateLogChanges, LOG_TABLE, resetLogTable } from './bench/datasets.js'
+import { median, runTapMeasured, timePsql, timePsqlFile, type TapRun } from './bench/measure.js'
 import { REPO } from './bench/paths.js'
 
 interface Args { cases: string[]; rows: number; runs: number; maxWorkers: number[]; chunkRows?: number; json: boolean; logChanges: number }
@@ -81,8 +84,11 @@ function runningCluster(dir: string): Server | undefined {
 
 const DB = 'bench'
 
-function psqlArgs(s: Server): string[] {
-  return ['-h', s.host, '-p', String(s.port), '-U', s.user, '-d', DB]
+/** The `tables` case's database: thousands of tables would slow every other case's discovery. */
+const BENCH_TABLES_DB = 'bench_tables'
+
+function psqlArgs(s: Server, db = DB): string[] {
+  return ['-h', s.host, '-p', String(s.port), '-U', s.user, '-d', db]
 }
 
 function logSize(s: Server): number {
@@ -138,7 +144,7 @@ interface Limit { name: string; wallSeconds: number; rate: number; ratio: number
 interface Result {
   case: string
   maxWorkers: number
-  unit: 'rows' | 'messages'
+  unit: 'rows' | 'messages' | 'streams'
   count: number
   /** Medians over the runs (peak RSS and connections: the largest). */
   wallSeconds: number
@@ -146,6 +152,8 @@ interface Result {
   outputMbPerSecond: number
   peakRssMb: number
   cpuSeconds: number
+  /** MB of STATE lines written (median). */
+  stateMb: number
   connections?: number
   limits: Limit[]
   runs: Array<{ wallSeconds: number; cpuSeconds: number; peakRssMb: number; connections?: number }>
@@ -164,16 +172,18 @@ function summarize(caseName: string, maxWorkers: number, unit: Result['unit'], r
     outputMbPerSecond: median(runs.map((r) => r.bytes / 1e6 / r.wallSeconds)),
     peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
     cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
+    stateMb: median(runs.map((r) => r.stateBytes / 1e6)),
     connections: c.length ? Math.max(...c) : undefined,
     limits: Object.entries(limits).map(([name, seconds]) => ({ name, wallSeconds: seconds, rate: count / seconds, ratio: seconds / wall })),
     runs: runs.map((r, i) => ({ wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, peakRssMb: r.peakRssMb, connections: conns[i] })),
   }
 }
 
-interface Ctx { args: Args; srv: Server; client: pg.Client; maxWorkers: number; limitCache: Map<string, Record<string, number>> }
+interface Ctx { args: Args; srv: Server; client: pg.Client; tablesClient: pg.Client; maxWorkers: number; limitCache: Map<string, Record<string, number>> }
 
 function configFor(ctx: Ctx, appName: string, extra: Record<string, unknown> = {}): string {
-  return tmpFile('config.json', { host: ctx.srv.host, port: ctx.srv.port, user: ctx.srv.user, password: ctx.srv.password, dbname: DB, application_name: appName, max_workers: ctx.maxWorkers, ...(ctx.args.chunkRows === undefined ? {} : { chunk_rows: ctx.args.chunkRows }), ...extra })
+  const dbname = 'filter_schemas' in extra ? BENCH_TABLES_DB : DB
+  return tmpFile('config.json', { host: ctx.srv.host, port: ctx.srv.port, user: ctx.srv.user, password: ctx.srv.password, dbname, application_name: appName, max_workers: ctx.maxWorkers, ...(ctx.args.chunkRows === undefined ? {} : { chunk_rows: ctx.args.chunkRows }), ...extra })
 }
 
 async function runTimes(ctx: Ctx, label: string, make: (appName: string) => { args: string[]; stallMs?: number }): Promise<{ runs: TapRun[]; conns: (number | undefined)[] }> {
@@ -218,6 +228,37 @@ async function tableCase(ctx: Ctx, name: string, tables: readonly string[], rows
   return summarize(name, ctx.maxWorkers, 'rows', runs, rows, opts.stallMs ? {} : copyLimits(ctx, tables), conns)
 }
 
+/**
+ * Thousands of tables in one run. `discover` and `sync` of `emptyTables` empty tables (streams per
+ * second, peak RSS, MB of STATE), then `filledTables` tables of `rows` rows each against the limit
+ * of one `COPY t TO STDOUT` per table, one after another in one psql session.
+ */
+async function tablesCases(ctx: Ctx, emptyTables: number, filledTables: number, rows: number): Promise<Result[]> {
+  const out: Result[] = []
+  const empty = await ensureManyTables(ctx.tablesClient, emptyTables, 0)
+  const emptyExtra = { filter_schemas: empty.schema }
+  const discovered = await runTimes(ctx, `discover ${emptyTables} tables`, (app) => ({ args: ['--config', configFor(ctx, app, emptyExtra), '--discover'] }))
+  out.push(summarize(`tables_discover_${emptyTables}`, ctx.maxWorkers, 'streams', discovered.runs, emptyTables, {}, discovered.conns))
+  const emptyCatalog = tmpFile('catalog.json', selectOnly(discoverCatalog(configFor(ctx, 'bench_discover', emptyExtra)), empty.names, 'FULL_TABLE'))
+  const synced = await runTimes(ctx, `sync ${emptyTables} empty tables (max_workers ${ctx.maxWorkers})`, (app) => ({ args: ['--config', configFor(ctx, app, emptyExtra), '--catalog', emptyCatalog] }))
+  out.push(summarize(`tables_sync_${emptyTables}_empty`, ctx.maxWorkers, 'streams', synced.runs, emptyTables, {}, synced.conns))
+
+  const filled = await ensureManyTables(ctx.tablesClient, filledTables, rows)
+  const filledExtra = { filter_schemas: filled.schema }
+  const filledCatalog = tmpFile('catalog.json', selectOnly(discoverCatalog(configFor(ctx, 'bench_discover', filledExtra)), filled.names, 'FULL_TABLE'))
+  const read = await runTimes(ctx, `sync ${filledTables} tables x ${rows} rows (max_workers ${ctx.maxWorkers})`, (app) => ({ args: ['--config', configFor(ctx, app, filledExtra), '--catalog', filledCatalog] }))
+  const total = filledTables * rows
+  const bad = read.runs.find((r) => r.records !== total)
+  if (bad) throw new Error(`tables: expected ${total} records, got ${bad.records}`)
+  const copyFile = join(mkdtempSync(join(tmpdir(), 'tap-bench-')), 'copy.sql')
+  writeFileSync(copyFile, filled.names.map((t) => `COPY ${filled.schema}.${t} TO STDOUT;`).join('\n') + '\n')
+  const copy: number[] = []
+  for (let i = 0; i < ctx.args.runs; i++) copy.push(timePsqlFile(psqlArgs(ctx.srv, BENCH_TABLES_DB), copyFile))
+  process.stderr.write(`limit: ${filledTables} COPYs one after another ${median(copy).toFixed(2)} s\n`)
+  out.push(summarize(`tables_sync_${filledTables}x${rows}`, ctx.maxWorkers, 'rows', read.runs, total, { copy_each_table: median(copy) }, read.conns))
+  return out
+}
+
 async function logCase(ctx: Ctx): Promise<Result> {
   const { client } = ctx
   for (const slot of ['bench_slot', 'bench_ref']) {
@@ -252,10 +293,10 @@ function fmt(n: number, digits = 0): string {
 }
 
 function printTable(results: Result[]): void {
-  const head = ['case', 'max_workers', 'wall s', 'rate /s', 'MB/s', 'peak RSS MB', 'CPU s', 'connections', 'limit', 'limit wall s', 'limit rate /s', 'ratio']
+  const head = ['case', 'max_workers', 'wall s', 'rate /s', 'MB/s', 'peak RSS MB', 'CPU s', 'STATE MB', 'connections', 'limit', 'limit wall s', 'limit rate /s', 'ratio']
   const lines: string[][] = []
   for (const r of results) {
-    const base = [r.case, String(r.maxWorkers), fmt(r.wallSeconds, 2), `${fmt(r.rate)} ${r.unit}`, fmt(r.outputMbPerSecond, 1), fmt(r.peakRssMb), fmt(r.cpuSeconds, 1), r.connections === undefined ? '?' : String(r.connections)]
+    const base = [r.case, String(r.maxWorkers), fmt(r.wallSeconds, 2), `${fmt(r.rate)} ${r.unit}`, fmt(r.outputMbPerSecond, 1), fmt(r.peakRssMb), fmt(r.cpuSeconds, 1), fmt(r.stateMb, 1), r.connections === undefined ? '?' : String(r.connections)]
     if (r.limits.length === 0) lines.push([...base, '', '', '', ''])
     r.limits.forEach((l, i) => lines.push([...(i === 0 ? base : base.map(() => '')), l.name, fmt(l.wallSeconds, 2), fmt(l.rate), fmt(l.ratio, 2)]))
   }
@@ -269,12 +310,16 @@ async function main(): Promise<void> {
   const srv = await server()
   const admin = new pg.Client({ host: srv.host, port: srv.port, user: srv.user, password: srv.password, database: 'postgres' })
   await admin.connect()
-  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB])
-  if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${DB}`)
+  for (const db of [DB, BENCH_TABLES_DB]) {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db])
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${db}`)
+  }
   await admin.end()
   const client = new pg.Client({ host: srv.host, port: srv.port, user: srv.user, password: srv.password, database: DB })
   await client.connect()
-  const ctx: Ctx = { args, srv, client, maxWorkers: args.maxWorkers[0], limitCache: new Map() }
+  const tablesClient = new pg.Client({ host: srv.host, port: srv.port, user: srv.user, password: srv.password, database: BENCH_TABLES_DB })
+  await tablesClient.connect()
+  const ctx: Ctx = { args, srv, client, tablesClient, maxWorkers: args.maxWorkers[0], limitCache: new Map() }
   const results: Result[] = []
   const loadBefore = loadavg()
   try {
@@ -283,12 +328,14 @@ async function main(): Promise<void> {
       if (args.cases.includes('wide')) results.push(await tableCase(ctx, 'wide', [await ensureWide(client, args.rows)], args.rows))
       if (args.cases.includes('wide_fast')) results.push(await tableCase(ctx, 'wide_fast', [await ensureWide(client, args.rows)], args.rows, { extra: { fast_sync: true } }))
       if (args.cases.includes('many')) results.push(await tableCase(ctx, 'many', await ensureMany(client, 20, 50_000), 20 * 50_000))
+      if (args.cases.includes('tables')) results.push(...await tablesCases(ctx, 5000, 1000, 1000))
     }
     ctx.maxWorkers = args.maxWorkers[0]
     if (args.cases.includes('log')) results.push(await logCase(ctx))
     if (args.cases.includes('slow')) results.push(await tableCase(ctx, 'slow', [await ensureWide(client, args.rows)], args.rows, { stallMs: 3000 }))
   } finally {
     await client.end()
+    await tablesClient.end()
     srv.stop()
   }
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadBefore, loadAfter: loadavg() }

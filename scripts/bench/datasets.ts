@@ -91,3 +91,39 @@ export async function generateLogChanges(client: pg.Client, changes: number): Pr
   }
   return inserts + updates + deletes
 }
+
+/** 20 columns of common types, arrays and a domain included (the discovery-timing tables). */
+const MANY_TABLE_COLUMNS = [
+  'id bigint PRIMARY KEY', 'account_id integer NOT NULL', 'code varchar(32)', 'name text', 'amount numeric(12,2)',
+  'rate double precision', 'active boolean', 'created_at timestamptz', 'updated_at timestamp', 'day date',
+  'payload jsonb', 'tags text[]', 'scores int[]', 'ref uuid', 'ip inet', 'flags bit(1)', 'price money_amount',
+  'note citext', 'attrs hstore', 'duration interval',
+].join(', ')
+
+/**
+ * `tables`: `tables` tables × 20 columns with `rows` rows each, in a schema of their own (kept between
+ * runs, stamped), so that a run can take exactly them with filter_schemas.
+ */
+export async function ensureManyTables(client: pg.Client, tables: number, rows: number): Promise<{ schema: string; names: string[] }> {
+  const schema = `tables_${tables}x${rows}`
+  const names = Array.from({ length: tables }, (_, i) => `t_${String(i).padStart(5, '0')}`)
+  const want = `v${DATASET_VERSION}`
+  if ((await stamp(client, schema)) === want) return { schema, names }
+  process.stderr.write(`generating ${tables} tables of ${rows} rows in schema ${schema} ...\n`)
+  await client.query(`CREATE EXTENSION IF NOT EXISTS hstore; CREATE EXTENSION IF NOT EXISTS citext;
+    DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}; CREATE DOMAIN ${schema}.money_amount AS numeric(10,2)`)
+  for (let i = 0; i < tables; i += 250) {
+    const batch: string[] = []
+    for (const t of names.slice(i, i + 250)) {
+      batch.push(`CREATE TABLE ${schema}.${t} (${MANY_TABLE_COLUMNS.replace('money_amount', `${schema}.money_amount`)});`)
+      if (rows > 0) {
+        batch.push(`INSERT INTO ${schema}.${t} (id, account_id, code, name, amount, rate, active, created_at, payload, tags, scores) SELECT g, g % 97, 'c' || g, 'name ' || g, g * 1.25, g / 3.0, g % 2 = 0,
+          timestamptz '2024-01-01' + g * interval '1 second', jsonb_build_object('g', g), ARRAY['a', 'b' || g], ARRAY[g, -g] FROM generate_series(1, ${rows}) g;`)
+      }
+    }
+    await client.query(batch.join('\n'))
+  }
+  await client.query('VACUUM ANALYZE')
+  await setStamp(client, schema, want)
+  return { schema, names }
+}

@@ -9,6 +9,8 @@ export interface TapRun {
   bytes: number
   records: number
   lines: number
+  /** Bytes of the STATE lines. */
+  stateBytes: number
   peakRssMb: number
   exitCode: number | null
   stderrTail: string
@@ -62,6 +64,7 @@ export function runTapMeasured(opts: TapRunOptions): Promise<TapRun> {
     let bytes = 0
     let records = 0
     let lines = 0
+    let stateBytes = 0
     let stderr = ''
     let lastStateLine = ''
     let carry = Buffer.alloc(0)
@@ -86,7 +89,10 @@ export function runTapMeasured(opts: TapRunOptions): Promise<TapRun> {
       while ((nl = buf.indexOf(10, from)) >= 0) {
         lines++
         if (startsWith(buf, from, RECORD)) records++
-        else if (startsWith(buf, from, STATE)) lastStateLine = buf.subarray(from, nl).toString('utf8')
+        else if (startsWith(buf, from, STATE)) {
+          lastStateLine = buf.subarray(from, nl).toString('utf8')
+          stateBytes += nl + 1 - from
+        }
         from = nl + 1
       }
       carry = Buffer.from(buf.subarray(from))
@@ -101,7 +107,7 @@ export function runTapMeasured(opts: TapRunOptions): Promise<TapRun> {
       const wall = Number(process.hrtime.bigint() - start) / 1e9
       let lastState: unknown
       try { lastState = lastStateLine ? (JSON.parse(lastStateLine) as { value: unknown }).value : undefined } catch { lastState = undefined }
-      resolve({ wallSeconds: wall, cpuSeconds: cpu, bytes, records, lines, peakRssMb: peakKb / 1024, exitCode: code, stderrTail: stderr.slice(-2000), lastState })
+      resolve({ wallSeconds: wall, cpuSeconds: cpu, bytes, records, lines, stateBytes, peakRssMb: peakKb / 1024, exitCode: code, stderrTail: stderr.slice(-2000), lastState })
     })
   })
 }
@@ -110,6 +116,14 @@ export function runTapMeasured(opts: TapRunOptions): Promise<TapRun> {
 export function timePsql(psqlArgs: string[], sql: string): number {
   const start = process.hrtime.bigint()
   const r = spawnSync('psql', [...psqlArgs, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 20 })
+  if (r.status !== 0) throw new Error(`psql failed: ${r.stderr?.toString().slice(0, 500)}`)
+  return Number(process.hrtime.bigint() - start) / 1e9
+}
+
+/** Wall seconds of psql running a SQL file (one session, statements one after another), output to /dev/null. */
+export function timePsqlFile(psqlArgs: string[], path: string): number {
+  const start = process.hrtime.bigint()
+  const r = spawnSync('psql', [...psqlArgs, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', path], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 20 })
   if (r.status !== 0) throw new Error(`psql failed: ${r.stderr?.toString().slice(0, 500)}`)
   return Number(process.hrtime.bigint() - start) / 1e9
 }

@@ -9,14 +9,19 @@ import type { Catalog, CatalogEntry } from '../catalog/catalog-types.js'
 import { rawJson, isRawJson, EMPTY_STATE, type Bookmark, type SingerState, type StateValue } from './state.js'
 import { jsonString } from '../values/json-text.js'
 import { lsnFromState } from '../pg/lsn.js'
+import { arrayElementsOfFile, JsonShapeError } from './json-array-elements.js'
 
 function readText(path: string, code: ErrorCode, what: string): string {
   try {
     return readFileSync(path, 'utf8')
   } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'file cannot be read'
-    throw new InputError(code, `invalid ${what} ${path}: ${why}`)
+    throw fileError(e, path, code, what)
   }
+}
+
+function fileError(e: unknown, path: string, code: ErrorCode, what: string): InputError {
+  const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'file cannot be read'
+  return new InputError(code, `invalid ${what} ${path}: ${why}`)
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -49,48 +54,76 @@ function wrongTypes(o: Record<string, unknown>, types: Readonly<Record<string, E
   return undefined
 }
 
-export function readCatalog(path: string): Catalog {
-  const text = readText(path, 'CATALOG_INVALID', 'catalog')
-  let doc: unknown
+export interface ReadCatalogOptions {
+  /** Entries to keep (checked all the same); the others are dropped as soon as they are read. */
+  readonly keep?: (entry: CatalogEntry) => boolean
+}
+
+/**
+ * The catalog file, read one stream entry at a time (json-array-elements.ts), so that a catalog of
+ * thousands of tables is never held whole: only the entries `keep` wants stay in memory.
+ */
+export function readCatalog(path: string, options: ReadCatalogOptions = {}): Catalog {
+  const bad = catalogProblem(path)
+  const streams: CatalogEntry[] = []
+  let i = 0
   try {
-    doc = JSON.parse(text)
+    for (const text of arrayElementsOfFile(path, 'streams')) {
+      let doc: unknown
+      try {
+        doc = JSON.parse(text)
+      } catch (e) {
+        throw new InputError('CATALOG_INVALID', `invalid catalog ${path}: not JSON (streams[${i}]: ${(e as Error).message})`)
+      }
+      const entry = catalogEntry(doc, i++, bad)
+      if (options.keep === undefined || options.keep(entry)) streams.push(entry)
+    }
   } catch (e) {
-    throw new InputError('CATALOG_INVALID', `invalid catalog ${path}: not JSON (${(e as Error).message})`)
+    if (typeof (e as NodeJS.ErrnoException).code === 'string' && !(e instanceof InputError)) throw fileError(e, path, 'CATALOG_INVALID', 'catalog')
+    if (!(e instanceof JsonShapeError)) throw e
+    if (/expected an object|no "streams" array|appears twice/.test(e.message)) throw bad('expected an object with a "streams" array')
+    throw new InputError('CATALOG_INVALID', `invalid catalog ${path}: not JSON (${e.message})`)
   }
-  return parseCatalog(doc, path)
+  return { streams }
 }
 
 export function parseCatalog(doc: unknown, where = 'catalog'): Catalog {
-  const bad = (why: string): InputError => new InputError('CATALOG_INVALID', `invalid catalog ${where}: ${why}`, { hint: 'use the output of --discover' })
+  const bad = catalogProblem(where)
   if (!isObject(doc) || !Array.isArray(doc.streams)) throw bad('expected an object with a "streams" array')
-  doc.streams.forEach((s: unknown, i: number) => {
-    if (!isObject(s)) throw bad(`streams[${i}] is not an object`)
-    if (typeof s.tap_stream_id !== 'string' || s.tap_stream_id === '') throw bad(`streams[${i}] has no "tap_stream_id"`)
-    const id = s.tap_stream_id
-    if (s.stream !== undefined && typeof s.stream !== 'string') throw bad(`stream ${id}: "stream" must be a string`)
-    if (s.table_name !== undefined && typeof s.table_name !== 'string') throw bad(`stream ${id}: "table_name" must be a string`)
-    if (s.schema !== undefined && !isObject(s.schema)) throw bad(`stream ${id}: "schema" must be an object`)
-    if (s.metadata !== undefined && !Array.isArray(s.metadata)) throw bad(`stream ${id}: "metadata" must be an array`)
-    if (isObject(s.schema) && s.schema.properties !== undefined && !isObject(s.schema.properties)) throw bad(`stream ${id}: "schema.properties" must be an object`)
-    const topProblem = wrongTypes(s, TOP_LEVEL_TYPES)
-    if (topProblem !== undefined) throw bad(`stream ${id}: ${topProblem}`)
-    for (const [j, m] of ((s.metadata as unknown[] | undefined) ?? []).entries()) {
-      if (!isObject(m) || !Array.isArray(m.breadcrumb) || !isObject(m.metadata)) {
-        throw bad(`stream ${id}: metadata[${j}] must be {"breadcrumb": [...], "metadata": {...}}`)
-      }
-      if (!m.breadcrumb.every((x) => typeof x === 'string')) throw bad(`stream ${id}: metadata[${j}].breadcrumb must be a list of strings`)
-      const problem = wrongTypes(m.metadata, m.breadcrumb.length === 0 ? STREAM_METADATA_TYPES : PROPERTY_METADATA_TYPES)
-      if (problem !== undefined) throw bad(`stream ${id}: metadata[${j}] (breadcrumb ${JSON.stringify(m.breadcrumb)}): ${problem}`)
+  return { streams: doc.streams.map((s: unknown, i: number) => catalogEntry(s, i, bad)) }
+}
+
+function catalogProblem(where: string): (why: string) => InputError {
+  return (why) => new InputError('CATALOG_INVALID', `invalid catalog ${where}: ${why}`, { hint: 'use the output of --discover' })
+}
+
+/** One entry of "streams", checked, with the keys the tap reads filled in. */
+function catalogEntry(s: unknown, i: number, bad: (why: string) => InputError): CatalogEntry {
+  if (!isObject(s)) throw bad(`streams[${i}] is not an object`)
+  if (typeof s.tap_stream_id !== 'string' || s.tap_stream_id === '') throw bad(`streams[${i}] has no "tap_stream_id"`)
+  const id = s.tap_stream_id
+  if (s.stream !== undefined && typeof s.stream !== 'string') throw bad(`stream ${id}: "stream" must be a string`)
+  if (s.table_name !== undefined && typeof s.table_name !== 'string') throw bad(`stream ${id}: "table_name" must be a string`)
+  if (s.schema !== undefined && !isObject(s.schema)) throw bad(`stream ${id}: "schema" must be an object`)
+  if (s.metadata !== undefined && !Array.isArray(s.metadata)) throw bad(`stream ${id}: "metadata" must be an array`)
+  if (isObject(s.schema) && s.schema.properties !== undefined && !isObject(s.schema.properties)) throw bad(`stream ${id}: "schema.properties" must be an object`)
+  const topProblem = wrongTypes(s, TOP_LEVEL_TYPES)
+  if (topProblem !== undefined) throw bad(`stream ${id}: ${topProblem}`)
+  for (const [j, m] of ((s.metadata as unknown[] | undefined) ?? []).entries()) {
+    if (!isObject(m) || !Array.isArray(m.breadcrumb) || !isObject(m.metadata)) {
+      throw bad(`stream ${id}: metadata[${j}] must be {"breadcrumb": [...], "metadata": {...}}`)
     }
-  })
-  const streams = (doc.streams as Record<string, unknown>[]).map((s) => ({
+    if (!m.breadcrumb.every((x) => typeof x === 'string')) throw bad(`stream ${id}: metadata[${j}].breadcrumb must be a list of strings`)
+    const problem = wrongTypes(m.metadata, m.breadcrumb.length === 0 ? STREAM_METADATA_TYPES : PROPERTY_METADATA_TYPES)
+    if (problem !== undefined) throw bad(`stream ${id}: metadata[${j}] (breadcrumb ${JSON.stringify(m.breadcrumb)}): ${problem}`)
+  }
+  return {
     ...s,
-    stream: (s.stream as string | undefined) ?? (s.table_name as string | undefined) ?? (s.tap_stream_id as string),
+    stream: (s.stream as string | undefined) ?? (s.table_name as string | undefined) ?? id,
     table_name: (s.table_name as string | undefined) ?? (s.stream as string | undefined) ?? '',
     schema: (s.schema as CatalogEntry['schema'] | undefined) ?? { type: 'object', properties: {} },
     metadata: (s.metadata as CatalogEntry['metadata'] | undefined) ?? [],
-  })) as CatalogEntry[]
-  return { streams }
+  } as CatalogEntry
 }
 
 // ------------------------------------------------------------------------------------------ state

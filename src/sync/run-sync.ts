@@ -7,7 +7,7 @@
  * as the main one while chunks start), then the replication run's; never two phases at once.
  */
 import type pg from 'pg'
-import { isColumnDeselected } from '../catalog/metadata.js'
+import { isColumnDeselected, isStreamSelected } from '../catalog/metadata.js'
 import type { TapConfig } from '../config/tap-config.js'
 import { TapError } from '../errors.js'
 import type { Logger } from '../log/logger.js'
@@ -55,7 +55,8 @@ const MAX_IN_FLIGHT = 3
 export async function runSync(args: SyncArgs): Promise<number> {
   const { config, logger, output } = args
   // Bad input fails here, before any connection or output.
-  const catalog = readCatalog(args.catalogPath)
+  // Only the selected entries are kept: a catalog of thousands of tables is not held whole.
+  const catalog = readCatalog(args.catalogPath, { keep: isStreamSelected })
   const inputState = readState(args.statePath)
   const filters = attachRowFilters(catalog, selectStreams(catalog, config), config.stream_options)
   for (const w of filters.warnings) logger.warn(w)
