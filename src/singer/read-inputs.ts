@@ -63,9 +63,15 @@ export interface ReadCatalogOptions {
  * The catalog file, read one stream entry at a time (json-array-elements.ts), so that a catalog of
  * thousands of tables is never held whole: only the entries `keep` wants stay in memory.
  */
-export function readCatalog(path: string, options: ReadCatalogOptions = {}): Catalog {
+/** A catalog file as read: the entries kept, and the id of every entry in the file. */
+export interface CatalogRead extends Catalog {
+  readonly allStreamIds: ReadonlySet<string>
+}
+
+export function readCatalog(path: string, options: ReadCatalogOptions = {}): CatalogRead {
   const bad = catalogProblem(path)
   const streams: CatalogEntry[] = []
+  const allStreamIds = new Set<string>()
   let i = 0
   try {
     for (const text of arrayElementsOfFile(path, 'streams')) {
@@ -76,6 +82,7 @@ export function readCatalog(path: string, options: ReadCatalogOptions = {}): Cat
         throw new InputError('CATALOG_INVALID', `invalid catalog ${path}: not JSON (streams[${i}]: ${(e as Error).message})`)
       }
       const entry = catalogEntry(doc, i++, bad)
+      allStreamIds.add(entry.tap_stream_id)
       if (options.keep === undefined || options.keep(entry)) streams.push(entry)
     }
   } catch (e) {
@@ -84,7 +91,7 @@ export function readCatalog(path: string, options: ReadCatalogOptions = {}): Cat
     if (/expected an object|no "streams" array|appears twice/.test(e.message)) throw bad('expected an object with a "streams" array')
     throw new InputError('CATALOG_INVALID', `invalid catalog ${path}: not JSON (${e.message})`)
   }
-  return { streams }
+  return { streams, allStreamIds }
 }
 
 export function parseCatalog(doc: unknown, where = 'catalog'): Catalog {

@@ -3,7 +3,6 @@
  * which stream reads with which clauses, and which configurations are refused before any
  * connection or output. The clauses' SQL is checked by the server later (check-row-filters.ts).
  */
-import type { Catalog } from '../catalog/catalog-types.js'
 import { whereClausesOf, type StreamOptions } from '../config/stream-options.js'
 import { InputError } from '../errors.js'
 import { rowFilterSql } from '../pg/sql.js'
@@ -62,13 +61,13 @@ export interface RowFilterPlan {
  * is an error (a misspelt id would read the whole table); one of a stream not selected in this
  * run, a warning. A LOG_BASED stream with clauses is refused unless the decoder can filter.
  */
-export function attachRowFilters(catalog: Catalog, selected: readonly SelectedStream[], options: StreamOptions | undefined, support: ChangeFilterSupport = WAL2JSON_CHANGES): RowFilterPlan {
+/** `catalogIds`: every tap_stream_id of the catalog file, selected or not. */
+export function attachRowFilters(catalogIds: ReadonlySet<string>, selected: readonly SelectedStream[], options: StreamOptions | undefined, support: ChangeFilterSupport = WAL2JSON_CHANGES): RowFilterPlan {
   const warnings: string[] = []
   if (options !== undefined) {
-    const inCatalog = new Set(catalog.streams.map((s) => s.tap_stream_id))
     const isSelected = new Set(selected.map((s) => s.tapStreamId))
     for (const id of Object.keys(options)) {
-      if (!inCatalog.has(id)) {
+      if (!catalogIds.has(id)) {
         throw new InputError('CONFIG_INVALID', `invalid config: stream_options names stream ${JSON.stringify(id)}, which is not in the catalog`, {
           hint: 'stream_options keys are tap_stream_ids as the catalog spells them (<schema>-<table>)',
         })

@@ -58,7 +58,7 @@ export async function runSync(args: SyncArgs): Promise<number> {
   // Only the selected entries are kept: a catalog of thousands of tables is not held whole.
   const catalog = readCatalog(args.catalogPath, { keep: isStreamSelected })
   const inputState = readState(args.statePath)
-  const filters = attachRowFilters(catalog, selectStreams(catalog, config), config.stream_options)
+  const filters = attachRowFilters(catalog.allStreamIds, selectStreams(catalog, config), config.stream_options)
   for (const w of filters.warnings) logger.warn(w)
   const selected = filters.streams
   for (const s of selected) if (s.rowFilter !== undefined) logger.info(`stream ${s.tapStreamId}: reading only rows where custom_where_clauses ${JSON.stringify(s.rowFilter)} hold`)
