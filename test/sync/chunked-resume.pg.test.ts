@@ -42,7 +42,10 @@ function doneCount(stateLine: string): number {
   return Object.values(value.bookmarks).reduce((n, b) => n + (b.chunks?.done ?? []).reduce((m, [a, z]) => m + z - a, 0), 0)
 }
 
-/** A run killed (SIGKILL) once a STATE says `chunks` chunks are done; what a target would have committed. */
+/**
+ * A run killed (SIGKILL) once a STATE says `chunks` chunks are done; what a target would have committed.
+ * The configs write every due STATE (state_interval_seconds 0), so that STATE comes.
+ */
 async function killedRun(config: string, catalog: string, chunks: number): Promise<{ ids: number[]; state: StateValue }> {
   const first = await runTap(['sync', '--config', config, '--catalog', catalog], {
     timeoutMs: 120_000,
@@ -67,7 +70,7 @@ describe('chunked load: kill and resume', () => {
     const ROWS = 200_000
     await makeTable('res', ROWS)
     const catalog = writeCatalog(selectStreams(await discoverCatalog(writeConfig(db)), { res: { method: 'FULL_TABLE' } }))
-    const config = writeConfig(db, { chunk_rows: 20_000, max_workers: 2, itersize: 1000 })
+    const config = writeConfig(db, { chunk_rows: 20_000, max_workers: 2, itersize: 1000, state_interval_seconds: 0 })
     const run1 = await killedRun(config, catalog, 3)
     const chunks = run1.state.bookmarks['public-res'].chunks as Chunks
     const version = run1.state.bookmarks['public-res'].version
@@ -103,7 +106,7 @@ describe('chunked load: kill and resume', () => {
     const ROWS = 100_000
     await makeTable('mov', ROWS)
     const catalog = writeCatalog(selectStreams(await discoverCatalog(writeConfig(db)), { mov: { method: 'FULL_TABLE' } }))
-    const config = writeConfig(db, { chunk_rows: 10_000, max_workers: 1, itersize: 1000 })
+    const config = writeConfig(db, { chunk_rows: 10_000, max_workers: 1, itersize: 1000, state_interval_seconds: 0 })
     const run1 = await killedRun(config, catalog, 3)
     await old.query('ROLLBACK')
     await old.end()
@@ -154,7 +157,7 @@ describe('chunked load: kill and resume', () => {
     const ROWS = 100_000
     await makeTable('rew', ROWS)
     const catalog = writeCatalog(selectStreams(await discoverCatalog(writeConfig(db)), { rew: { method: 'FULL_TABLE' } }))
-    const config = writeConfig(db, { chunk_rows: 10_000, max_workers: 1, itersize: 1000 })
+    const config = writeConfig(db, { chunk_rows: 10_000, max_workers: 1, itersize: 1000, state_interval_seconds: 0 })
     const run1 = await killedRun(config, catalog, 2)
     await withAdmin(db, (c) => c.query('VACUUM FULL rew'))
     const run2 = await runTap(['sync', '--config', config, '--catalog', catalog, '--state', writeJsonFile('state.json', run1.state)], { timeoutMs: 120_000 })
