@@ -52,7 +52,7 @@ function ensureExtensions(binDir: string): void {
   if (r.status !== 0 || still.length > 0) throw new Error(`could not install postgresql-${PG_MAJOR}-wal2json/postgresql-contrib with apt-get (missing ${still.join(', ')})`)
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.once('error', reject)
@@ -64,7 +64,8 @@ async function freePort(): Promise<number> {
   })
 }
 
-function asServerUser(osUser: string | null, cmd: string, args: string[]): void {
+/** Runs a server binary, as the server's OS user when there is one (root runs the server as `postgres`). */
+export function asServerUser(osUser: string | null, cmd: string, args: string[]): void {
   const [c, a] = osUser ? ['runuser', ['-u', osUser, '--', cmd, ...args]] : [cmd, args]
   const r = spawnSync(c, a, { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`${cmd} failed: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}`)

@@ -4,14 +4,13 @@
  * Replay can be paused and resumed (pg_wal_replay_pause/resume) to make the replica lag on purpose.
  * `stop()` stops it and removes its directory. Needs the server binaries (not PG_TEST_URL).
  */
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { appendFileSync, chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { parseLsn } from '../../src/pg/lsn.js'
-import type { TestCluster } from './pg-cluster.js'
+import { asServerUser, freePort, type TestCluster } from './pg-cluster.js'
 
 export type StandbyPrimary = Pick<TestCluster, 'host' | 'port' | 'user' | 'binDir' | 'osUser'>
 
@@ -34,24 +33,6 @@ export interface Standby {
 /** Generous bounds: the machine running the tests may be slow and busy. */
 const STREAMING_TIMEOUT_MS = 120_000
 const POLL_MS = 200
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      const port = typeof addr === 'object' && addr ? addr.port : 0
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
-function run(osUser: string | null, cmd: string, args: string[]): void {
-  const [c, a] = osUser ? ['runuser', ['-u', osUser, '--', cmd, ...args]] : [cmd, args]
-  const r = spawnSync(c, a, { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`${cmd} failed: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}`)
-}
 
 async function query<T extends Record<string, string | null>>(server: { host: string; port: number; user: string }, text: string, values: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ host: server.host, port: server.port, user: server.user, database: 'postgres', application_name: 'tap-test-admin', types: { getTypeParser: () => (v: string) => v } })
@@ -92,17 +73,17 @@ export async function startStandby(primary: StandbyPrimary): Promise<Standby> {
   let started = false
   const stop = () => {
     if (started) {
-      try { run(primary.osUser, pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', 'stop']) } catch { /* already stopped */ }
+      try { asServerUser(primary.osUser, pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', 'stop']) } catch { /* already stopped */ }
     }
     rmSync(base, { recursive: true, force: true })
   }
   try {
     // -R: standby.signal and primary_conninfo; WAL streamed alongside, so the copy is consistent.
-    run(primary.osUser, join(primary.binDir, 'pg_basebackup'), ['-h', primary.host, '-p', String(primary.port), '-U', primary.user, '-D', dataDir, '-R', '-X', 'stream', '-c', 'fast', '--no-sync'])
+    asServerUser(primary.osUser, join(primary.binDir, 'pg_basebackup'), ['-h', primary.host, '-p', String(primary.port), '-U', primary.user, '-D', dataDir, '-R', '-X', 'stream', '-c', 'fast', '--no-sync'])
     const port = await freePort()
     // The copy carries the primary's port and socket directory: later lines win.
     appendFileSync(join(dataDir, 'postgresql.auto.conf'), `\nport = ${port}\nunix_socket_directories = '${base}'\nhot_standby = on\n`)
-    run(primary.osUser, pgCtl, ['-D', dataDir, '-l', logPath, '-w', '-t', '120', 'start'])
+    asServerUser(primary.osUser, pgCtl, ['-D', dataDir, '-l', logPath, '-w', '-t', '120', 'start'])
     started = true
     const server = { host: '127.0.0.1', port, user: primary.user }
     await poll('WAL receiver streaming', async () => (await query<{ status: string }>(server, 'SELECT status FROM pg_stat_wal_receiver'))[0]?.status === 'streaming')

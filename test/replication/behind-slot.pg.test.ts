@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { formatLsn, parseLsn } from '../../src/pg/lsn.js'
-import { createTestDatabase, dropTestDatabase, withAdmin, writeConfig, writeJsonFile } from '../harness/pg.js'
-import { runTap, type TapResult } from '../harness/run-tap.js'
-import { discoverCatalog, expectSuccess, lastState, records, selectStreams, writeCatalog } from '../sync/catalog-helpers.js'
+import { createTestDatabase, dropTestDatabase, withAdmin, writeConfig } from '../harness/pg.js'
+import { type TapResult } from '../harness/run-tap.js'
+import { discoverCatalog, expectSuccess, lastState, records, selectStreams, sync, writeCatalog } from '../sync/catalog-helpers.js'
 import { LOG_BASED_PLUGINS } from './plugins.js'
 
 type State = ReturnType<typeof lastState>
@@ -25,12 +25,6 @@ afterAll(async () => {
 
 async function sql(text: string, values?: unknown[]): Promise<Array<Record<string, string>>> {
   return withAdmin(db, async (c) => (await c.query(text, values)).rows as Array<Record<string, string>>)
-}
-
-function sync(config: string, catalog: string, state?: unknown): Promise<TapResult> {
-  const args = ['sync', '--config', config, '--catalog', catalog]
-  if (state !== undefined) args.push('--state', writeJsonFile('state.json', state))
-  return runTap(args, { timeoutMs: 120_000 })
 }
 
 const lsnOf = (state: State, stream: string): bigint => BigInt(state.bookmarks[stream].lsn as number)

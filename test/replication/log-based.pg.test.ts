@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseLsn } from '../../src/pg/lsn.js'
-import { countConnectionsInLog, createTestDatabase, dropTestDatabase, uniqueAppName, withAdmin, writeConfig, writeJsonFile } from '../harness/pg.js'
+import { countConnectionsInLog, createTestDatabase, dropTestDatabase, uniqueAppName, withAdmin, writeConfig } from '../harness/pg.js'
 import { runTap, type SingerMessage, type TapResult } from '../harness/run-tap.js'
-import { discoverCatalog, expectSuccess, lastState, recordLines, recordText, records, selectStreams, states, writeCatalog } from '../sync/catalog-helpers.js'
+import { discoverCatalog, expectSuccess, lastState, recordLines, records, recordText, selectStreams, states, sync, writeCatalog } from '../sync/catalog-helpers.js'
 
 let db: string
 
@@ -17,12 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await dropTestDatabase(db)
 })
-
-function sync(config: string, catalog: string, state?: unknown, opts: Parameters<typeof runTap>[1] = {}): Promise<TapResult> {
-  const args = ['sync', '--config', config, '--catalog', catalog]
-  if (state !== undefined) args.push('--state', writeJsonFile('state.json', state))
-  return runTap(args, { timeoutMs: 120_000, ...opts })
-}
 
 async function sql(text: string, values?: unknown[]): Promise<Array<Record<string, string>>> {
   return withAdmin(db, async (c) => (await c.query(text, values)).rows as Array<Record<string, string>>)

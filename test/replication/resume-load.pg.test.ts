@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseLsn } from '../../src/pg/lsn.js'
-import { createTestDatabase, dropTestDatabase, withAdmin, writeConfig, writeJsonFile } from '../harness/pg.js'
-import { runTap, type SingerMessage, type TapResult } from '../harness/run-tap.js'
-import { discoverCatalog, expectSuccess, lastState, records, selectStreams, writeCatalog } from '../sync/catalog-helpers.js'
+import { createTestDatabase, dropTestDatabase, withAdmin, writeConfig } from '../harness/pg.js'
+import type { SingerMessage } from '../harness/run-tap.js'
+import { discoverCatalog, expectSuccess, lastState, records, selectStreams, sync, writeCatalog } from '../sync/catalog-helpers.js'
 import { LOG_BASED_PLUGINS, type LogBasedPlugin } from './plugins.js'
 
 let db: string
@@ -22,12 +22,6 @@ afterAll(async () => {
 })
 
 type State = ReturnType<typeof lastState>
-
-function sync(config: string, catalog: string, state?: unknown, opts: Parameters<typeof runTap>[1] = {}): Promise<TapResult> {
-  const args = ['sync', '--config', config, '--catalog', catalog]
-  if (state !== undefined) args.push('--state', writeJsonFile('state.json', state))
-  return runTap(args, { timeoutMs: 170_000, ...opts })
-}
 
 async function sql(text: string, values?: unknown[]): Promise<Array<Record<string, string>>> {
   return withAdmin(db, async (c) => (await c.query(text, values)).rows as Array<Record<string, string>>)

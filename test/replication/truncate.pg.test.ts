@@ -6,9 +6,9 @@
  * from the STATE before the truncate. Build first: npm run build.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, dropTestDatabase, withAdmin, writeConfig, writeJsonFile } from '../harness/pg.js'
-import { runTap, type SingerMessage, type TapResult } from '../harness/run-tap.js'
-import { discoverCatalog, expectSuccess, lastState, selectStreams, writeCatalog } from '../sync/catalog-helpers.js'
+import { createTestDatabase, dropTestDatabase, withAdmin, writeConfig } from '../harness/pg.js'
+import { runTap, type SingerMessage } from '../harness/run-tap.js'
+import { discoverCatalog, expectSuccess, lastState, selectStreams, sync, writeCatalog } from '../sync/catalog-helpers.js'
 import { LOG_BASED_PLUGINS } from './plugins.js'
 
 type State = ReturnType<typeof lastState>
@@ -24,12 +24,6 @@ afterAll(async () => {
 
 async function sql(text: string): Promise<void> {
   await withAdmin(db, (c) => c.query(text))
-}
-
-function sync(config: string, catalog: string, state?: unknown): Promise<TapResult> {
-  const args = ['sync', '--config', config, '--catalog', catalog]
-  if (state !== undefined) args.push('--state', writeJsonFile('state.json', state))
-  return runTap(args, { timeoutMs: 120_000 })
 }
 
 /** A stream's RECORD and ACTIVATE_VERSION messages in stdout order: `<id>@<version>` and `ACTIVATE <version>`. */

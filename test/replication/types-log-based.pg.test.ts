@@ -6,9 +6,9 @@
  * columns, domains over bytea and arrays of both. Build first: npm run build.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, dropTestDatabase, withAdmin, writeConfig, writeJsonFile } from '../harness/pg.js'
-import { runTap, type TapResult } from '../harness/run-tap.js'
-import { discoverCatalog, expectSuccess, lastState, recordLines, recordText, selectStreams, writeCatalog } from '../sync/catalog-helpers.js'
+import { createTestDatabase, dropTestDatabase, withAdmin, writeConfig } from '../harness/pg.js'
+import { runTap } from '../harness/run-tap.js'
+import { discoverCatalog, expectSuccess, lastState, recordLines, recordText, selectStreams, sync, writeCatalog } from '../sync/catalog-helpers.js'
 import { createAllTypesTable, insertAllTypesRows } from '../sync/type-fixtures.js'
 import { RENDER_CASES } from '../values/render-cases.js'
 import { LOG_BASED_PLUGINS } from './plugins.js'
@@ -25,12 +25,6 @@ afterAll(async () => {
 
 async function sql(text: string): Promise<void> {
   await withAdmin(db, (c) => c.query(text))
-}
-
-function sync(config: string, catalog: string, state?: unknown): Promise<TapResult> {
-  const args = ['sync', '--config', config, '--catalog', catalog]
-  if (state !== undefined) args.push('--state', writeJsonFile('state.json', state))
-  return runTap(args, { timeoutMs: 120_000 })
 }
 
 /** Bytes whose hex or escape text could be mistaken for something else. */

@@ -80,3 +80,10 @@ export function expectSuccess(r: TapResult): void {
   if (r.code !== 0) throw new Error(`tap exited ${r.code}: ${r.stderr.slice(-3000)}`)
   expect(r.code).toBe(0)
 }
+
+/** `tap-postgres sync` through the built CLI, with the state (if any) written to a file first. */
+export function sync(config: string, catalog: string, state?: unknown, opts: Parameters<typeof runTap>[1] = {}): Promise<TapResult> {
+  const args = ['sync', '--config', config, '--catalog', catalog]
+  if (state !== undefined) args.push('--state', writeJsonFile('state.json', state))
+  return runTap(args, { timeoutMs: 170_000, ...opts })
+}
