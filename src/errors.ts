@@ -1,6 +1,6 @@
 /**
  * The only error list of the tap. Every failure that reaches the user is a TapError: it carries a
- * stable `code`, the process `exitCode` (spec §1: 2 = bad usage or input, 1 = runtime failure) and
+ * stable `code`, the process `exitCode` (docs/behaviour.md#exit-codes-and-errors: 2 = bad usage or input, 1 = runtime failure) and
  * an optional `hint`. The base command prints `error: <message>` (+ hint) on one stderr line.
  *
  * Messages must never contain a secret: build them from setting names and public facts only.

@@ -1,7 +1,7 @@
 /**
  * The replication worker: one plain worker thread (not one of the pool's: Piscina's idle threads
  * block their event loop, and this socket must be serviced all the time) that owns the run's one
- * replication connection (spec §7, §8).
+ * replication connection (docs/behaviour.md#log_based, #connections).
  *
  * - pg-logical-replication streams wal2json format-version 2 from the slot; flow control is on, so
  *   while a 'data' handler awaits (a full port, a schema re-read) the library pauses the socket and
@@ -144,7 +144,7 @@ class ReplicationSession {
     }
     this.#streaming = true
     logger.info(`Streaming from slot ${this.#opts.slotName} at ${formatLsn(this.#opts.startLsn)}; confirming ${formatLsn(this.#acker.confirm)}`)
-    // Pre-flush (spec §7.2.3), and a ping so the server answers with its position at once.
+    // Pre-flush (docs/behaviour.md#steps-of-a-run, 3), and a ping so the server answers with its position at once.
     this.#sendStatus(true)
     this.#timer = setInterval(() => this.#sendStatus(true), this.#opts.pollIntervalMs)
   }

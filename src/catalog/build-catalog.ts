@@ -1,5 +1,5 @@
 /**
- * TableInfo[] → the Singer catalog (spec §3, ../../shared/spec/examples/catalog-entry.json). Pure and
+ * TableInfo[] → the Singer catalog (docs/behaviour.md#discovery-and-the-catalog, docs/examples/catalog-entry.json). Pure and
  * deterministic: the same tables give the same bytes, so users can diff catalogs between runs.
  */
 import type { Catalog, CatalogEntry, JsonSchema, MetadataEntry } from './catalog-types.js'
@@ -23,7 +23,7 @@ export function compareCodePoints(a: string, b: string): number {
 }
 
 /**
- * The key columns as the catalog lists them: in column order, as spec §3 and pipelinewise have it
+ * The key columns as the catalog lists them: in column order, as docs/behaviour.md#discovery-and-the-catalog and pipelinewise have it
  * (TableInfo keeps the index's key order for whoever needs it).
  */
 export function keyPropertiesOf(table: TableInfo): string[] {

@@ -1,6 +1,6 @@
 /**
  * The Singer catalog as JSON (what `discover` writes and `sync --catalog` reads), in the
- * pipelinewise-tap-postgres 2.1 shape (spec §3, ../../shared/spec/examples/catalog-entry.json).
+ * pipelinewise-tap-postgres 2.1 shape (docs/behaviour.md#discovery-and-the-catalog, docs/examples/catalog-entry.json).
  */
 import type { ReplicationMethod } from '../config/schema.js'
 

@@ -1,5 +1,5 @@
 /**
- * Discovery (spec §3): what relations and readable columns the database has, and what each column's
+ * Discovery (docs/behaviour.md#discovery-and-the-catalog): what relations and readable columns the database has, and what each column's
  * value type is. One statement on one short-lived connection, so thousands of tables cost one round
  * trip instead of one (or several) per table as in pipelinewise.
  */

@@ -1,5 +1,5 @@
 /**
- * PgValueType → JSON Schema of a column (../../shared/spec/types.md), in pipelinewise-tap-postgres
+ * PgValueType → JSON Schema of a column (docs/types.md), in pipelinewise-tap-postgres
  * 2.1's shapes so existing targets map the columns the same way.
  *
  * 64-bit and large numeric bounds are BigInt: write schemas with `stringifyJson` (src/singer/json.ts),

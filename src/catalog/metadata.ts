@@ -1,5 +1,5 @@
 /**
- * Reading a catalog entry's metadata (spec §3): selection, deselected columns, keys, and the
+ * Reading a catalog entry's metadata (docs/behaviour.md#discovery-and-the-catalog): selection, deselected columns, keys, and the
  * replication method and key, including Meltano's top-level overlays. Pure; errors are InputErrors
  * naming the stream.
  */

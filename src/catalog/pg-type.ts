@@ -2,7 +2,7 @@
  * What the tap knows about a column's type, resolved once at discovery (domains to their base type,
  * arrays to their element type). Plain data: it crosses to worker threads inside task messages, and
  * both the JSON Schema mapping (json-schema.ts) and the value renderer (src/values) switch on `kind`.
- * See ../../shared/spec/types.md for the rules each kind follows.
+ * See docs/types.md for the rules each kind follows.
  */
 export type PgValueType =
   /** smallint, integer, bigint (and oid-like integer types): bounds follow `bits`. */

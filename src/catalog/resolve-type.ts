@@ -1,5 +1,5 @@
 /**
- * pg_type facts → PgValueType (rules: ../../shared/spec/types.md). Pure: discovery fetches the facts
+ * pg_type facts → PgValueType (rules: docs/types.md). Pure: discovery fetches the facts
  * of every type a column can reach (through array elements and domain bases) in its one query, and
  * this module walks them without asking the server anything more.
  */
@@ -55,7 +55,7 @@ const BUILTIN: Readonly<Record<string, (typmod: number) => PgValueType>> = {
   timetz: () => ({ kind: 'timetz' }),
   // Everything else in pg_catalog (text, name, "char", varbit, money, interval, uuid, inet, oid, xid,
   // geometric, ranges, ...) is written as PostgreSQL prints it. oid is unsigned 32-bit, so an
-  // `integer` with 32-bit bounds would reject half its values; types.md lists it as a string.
+  // `integer` with 32-bit bounds would reject half its values; docs/types.md lists it as a string.
 }
 
 function numericType(typmod: number): PgValueType {

@@ -8,7 +8,7 @@ import { readSdkLogConfig, type SdkLogConfig } from '../log/sdk-log-config.js'
 
 /**
  * Every command extends this. Errors reach the user only through `catch()`: one line on stderr
- * (`error: <what>: <why>` and a hint), the exit code of spec §1, a stack trace only with --debug.
+ * (`error: <what>: <why>` and a hint), the exit code of docs/behaviour.md#exit-codes-and-errors, a stack trace only with --debug.
  */
 export abstract class BaseCommand extends Command {
   #debug = false
@@ -44,7 +44,7 @@ export abstract class BaseCommand extends Command {
     // this.exit() and --help/--version arrive here as oclif's own ExitError: let oclif finish them.
     if (err instanceof Errors.ExitError) throw err
     const tapErr = toTapError(err)
-    // stdout closed by its reader (spec §1): quiet, non-zero, no trace.
+    // stdout closed by its reader (docs/behaviour.md#signals-and-a-closed-stdout): quiet, non-zero, no trace.
     if (tapErr.code === 'OUTPUT_CLOSED') {
       this.logger.debug(tapErr.message)
       process.exitCode = tapErr.exitCode

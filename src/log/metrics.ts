@@ -1,5 +1,5 @@
 /**
- * Singer metrics on stderr (spec §9), in the Singer SDK's line format so Meltano picks them up:
+ * Singer metrics on stderr (docs/behaviour.md#logging-and-metrics), in the Singer SDK's line format so Meltano picks them up:
  *   METRIC: {"type":"counter","metric":"record_count","value":N,"tags":{"stream":S}}
  * every `intervalMs` and at stream end (the value counts records since the previous line, as the
  * SDK's counters do), and one `sync_duration` timer per stream when it ends. With JSON logs the point

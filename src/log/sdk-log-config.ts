@@ -1,5 +1,5 @@
 /**
- * What a Singer SDK logging config asks of us (spec §9). Meltano always sets SINGER_SDK_LOG_CONFIG
+ * What a Singer SDK logging config asks of us (docs/behaviour.md#logging-and-metrics). Meltano always sets SINGER_SDK_LOG_CONFIG
  * for Singer plugins, to a file it writes before each run (`.meltano/run/<plugin>/
  * tap.singer_sdk_logging.json`, Python `logging.config.dictConfig` JSON; users may point it at YAML).
  * Its formatter is `{"()": "singer_sdk.logging.StructuredFormatter"}` when Meltano wants structured

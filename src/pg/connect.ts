@@ -8,7 +8,7 @@ import { connectionError } from './pg-errors.js'
 
 /**
  * The only place where connection parameters are built and pg.Client objects are created.
- * Every connection carries `application_name` and the session settings of spec §6, sent as startup
+ * Every connection carries `application_name` and the session settings of docs/behaviour.md#full_table, sent as startup
  * options so they cost no round trip and also apply to replication connections.
  */
 

@@ -5,7 +5,7 @@
  * number cannot hold 64 bits, so every LSN inside the tap is a bigint; text appears only at the edges
  * (SQL results, the replication protocol library, logs).
  *
- * Singer state keeps an LSN as a JSON integer (pipelinewise format, spec §5): `lsnFromState` and
+ * Singer state keeps an LSN as a JSON integer (pipelinewise format, docs/behaviour.md#state): `lsnFromState` and
  * `lsnToStateValue` convert at that edge. See docs/lsn-and-state.md for what each LSN means.
  */
 

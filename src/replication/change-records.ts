@@ -1,5 +1,5 @@
 /**
- * Decoded wal2json changes → Singer RECORD (and SCHEMA) lines, in the replication worker (spec §7.3,
+ * Decoded wal2json changes → Singer RECORD (and SCHEMA) lines, in the replication worker (docs/behaviour.md#change-records,
  * §7.4). No I/O except the one re-read of a table's columns when a change carries a column the
  * stream does not know, which goes through the injected `readColumns` (the worker's one cached
  * connection).
@@ -7,7 +7,7 @@
  * Values go through the shared renderer (src/values) with the column types from the catalog, so a
  * value looks the same as in a table read: arrays and hstore are parsed here, never by a query.
  *
- * Record shapes (pipelinewise's, spec §7.3):
+ * Record shapes (pipelinewise's, docs/behaviour.md#change-records):
  * - insert, update: the new row, `_sdc_deleted_at: null`;
  * - delete: the replica identity columns, `_sdc_deleted_at` = the transaction's commit time;
  * - `_sdc_lsn`: the change's LSN as a decimal string, with debug_lsn.
@@ -132,7 +132,7 @@ class StreamState {
   readonly #layouts = new Map<string, Layout>()
   #lastNames: readonly string[] | undefined
   #lastLayout: Layout | undefined
-  /** Re-reads done, by the set of unknown columns that caused them (spec §7.4: once per set). */
+  /** Re-reads done, by the set of unknown columns that caused them (docs/behaviour.md#new-columns-mid-stream: once per set). */
   readonly rereads = new Set<string>()
   /** Column lists whose missing columns were checked against the table (by Layout.key), for inserts. */
   readonly checkedInserts = new Set<string>()
@@ -399,7 +399,7 @@ export class ChangeRecords {
   }
 
   /**
-   * One read of the table's columns for what this change's layout needs: new columns (spec §7.4,
+   * One read of the table's columns for what this change's layout needs: new columns (docs/behaviour.md#new-columns-mid-stream,
    * a SCHEMA before the record), and missing columns the table no longer has (dropped or renamed).
    */
   async #reread(st: StreamState, names: readonly string[], action: 'I' | 'U' | 'D', out: BatchBuilder): Promise<void> {

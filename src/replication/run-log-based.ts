@@ -1,5 +1,5 @@
 /**
- * LOG_BASED streaming, main-thread side (spec §7.2), behind the sync engine's seam
+ * LOG_BASED streaming, main-thread side (docs/behaviour.md#steps-of-a-run), behind the sync engine's seam
  * (src/sync/log-based-seam.ts): find the slot, start the replication worker, write what it hands
  * over in order, write STATE after the records it covers, decide when to stop, log metrics.
  * The LSN rules are in docs/lsn-and-state.md.
@@ -201,7 +201,7 @@ class ReplicationRun {
       port2.close()
       await worker.terminate().catch(() => undefined)
     }
-    // The final STATE (spec §7.2.6), also after a streaming failure: it claims only what was written.
+    // The final STATE (docs/behaviour.md#steps-of-a-run, 6), also after a streaming failure: it claims only what was written.
     if (failure?.code !== 'OUTPUT_CLOSED') await this.#writeState(true)
     this.#summary(reports, failure !== undefined)
     if (failure) throw failure

@@ -1,5 +1,5 @@
 /**
- * Replication slot naming (spec §7.1), shared by `check`, `slot create|drop|status` and the LOG_BASED
+ * Replication slot naming (docs/behaviour.md#the-replication-slot), shared by `check`, `slot create|drop|status` and the LOG_BASED
  * run so they all look for the same slot. Pure.
  */
 import type { TapConfig } from '../config/tap-config.js'

@@ -1,5 +1,5 @@
 /**
- * The replication slot (spec §7.1): find, create, drop and describe it, and turn the server's
+ * The replication slot (docs/behaviour.md#the-replication-slot): find, create, drop and describe it, and turn the server's
  * replication errors into errors a user can act on. Runs on an ordinary (not walsender) connection:
  * the slot functions (https://www.postgresql.org/docs/15/functions-admin.html#FUNCTIONS-REPLICATION)
  * and pg_replication_slots work there, and need the REPLICATION attribute or superuser.
@@ -75,7 +75,7 @@ export async function readSlots(client: pg.Client, names: readonly string[]): Pr
 }
 
 /**
- * The slot a LOG_BASED run reads: the first of the configured names that exists (spec §7.1),
+ * The slot a LOG_BASED run reads: the first of the configured names that exists (docs/behaviour.md#the-replication-slot),
  * checked to be usable by this tap. Throws SlotError naming the command that creates it.
  */
 export async function findSlot(client: pg.Client, config: Pick<TapConfig, 'dbname' | 'tap_id' | 'replication_slot_name'>): Promise<SlotInfo> {

@@ -1,5 +1,5 @@
 /**
- * When a LOG_BASED run stops (spec §7.2.5), as a pure decision the main thread asks about after
+ * When a LOG_BASED run stops (docs/behaviour.md#when-a-run-stops), as a pure decision the main thread asks about after
  * every batch and once a second. The order of the checks decides the reason logged when several
  * hold at once.
  */

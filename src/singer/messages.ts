@@ -1,5 +1,5 @@
 /**
- * Singer message lines (spec §4), each one line of JSON text ending in '\n'. RECORD lines are built
+ * Singer message lines (docs/behaviour.md#messages), each one line of JSON text ending in '\n'. RECORD lines are built
  * in the worker threads from a prefix and suffix computed once per stream (and per fetch for
  * time_extracted), around the record text the value renderer produces, so no record is ever
  * re-serialised.

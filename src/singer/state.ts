@@ -1,5 +1,5 @@
 /**
- * The Singer STATE (spec §5): its in-memory form, pure updates, and its exact JSON text.
+ * The Singer STATE (docs/behaviour.md#state): its in-memory form, pure updates, and its exact JSON text.
  *
  * Numbers must survive a round trip with every digit: a bigint replication key value
  * (9223372036854775807) or a numeric one (12345678901234567890.5) does not fit a JS number, and an

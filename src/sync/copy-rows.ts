@@ -23,7 +23,7 @@ import { renderValue, type ClampCounter } from '../values/index.js'
 import type { BatchSender } from './batch-sender.js'
 import type { ReaderConnection } from './table-reader.js'
 
-/** A batch is cut at whichever comes first; STATE follows every ~1000 rows (spec §6). */
+/** A batch is cut at whichever comes first; STATE follows every ~1000 rows (docs/behaviour.md#state). */
 const BATCH_ROWS = 1000
 const BATCH_BYTES = 1 << 20
 

@@ -1,6 +1,6 @@
 /**
  * The run's Singer output and its state, together, so that a STATE line can only describe records
- * already written (spec §4): bookmarks change only through `commit`, which callers use after the
+ * already written (docs/behaviour.md#messages): bookmarks change only through `commit`, which callers use after the
  * `write` of the records it covers resolved; `writeState` prints the bookmarks as they are then.
  * Writes keep their call order in SingerOutput's stream, so a STATE issued after a write resolved
  * comes after those records in stdout.
@@ -117,7 +117,7 @@ export class OutputEmitter implements SyncEmitter {
 
   /**
    * The run's last STATE, whatever the interval: the last line of stdout, after the records written
-   * (spec §1, §4), even when it says what the previous one said; left out only when the last line
+   * (docs/behaviour.md#signals-and-a-closed-stdout, #messages), even when it says what the previous one said; left out only when the last line
    * already is that STATE.
    */
   async writeFinalState(): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * The live columns of the selected tables, re-read at sync time (spec §3) so SCHEMA and the SELECT
+ * The live columns of the selected tables, re-read at sync time (docs/behaviour.md#discovery-and-the-catalog) so SCHEMA and the SELECT
  * match the table today. Discovery's one query, limited to the schemas of the selected streams,
  * on the run's short-lived main connection; the selected tables are picked from its result.
  */

@@ -152,7 +152,7 @@ export function initialLoadUnfinished(bookmark: Bookmark): boolean {
   return typeof bookmark.xmin === 'number' || (chunks !== undefined && chunks !== null)
 }
 
-/** LOG_BASED streams without an lsn bookmark, or with an unfinished one, get (or resume) an initial FULL_TABLE load (spec §7.2). */
+/** LOG_BASED streams without an lsn bookmark, or with an unfinished one, get (or resume) an initial FULL_TABLE load (docs/behaviour.md#steps-of-a-run). */
 export function needsInitialLoad(bookmark: Bookmark): boolean {
   return bookmark.lsn === undefined || initialLoadUnfinished(bookmark)
 }

@@ -1,5 +1,5 @@
 /**
- * Progress of a sync for people (spec §9): a live view on stderr when it is a terminal (README
+ * Progress of a sync for people (docs/behaviour.md#logging-and-metrics): a live view on stderr when it is a terminal (README
  * "Usage"); logs and metrics stay the record. The sync calls a ProgressSink at stream events; the
  * sink is the live view (progress-view.ts, drawn from progress-model.ts) or nothing at all.
  */

@@ -1,5 +1,5 @@
 /**
- * A sync run (spec §5-§8): inputs → plan → one short-lived main connection (live columns, end_lsn;
+ * A sync run (docs/behaviour.md, STATE to Connections): inputs → plan → one short-lived main connection (live columns, end_lsn;
  * with use_secondary one to each server in turn, then one to the replica for the replay position of
  * LOG_BASED loads read there: replica-catchup.ts) → FULL_TABLE / INCREMENTAL streams and LOG_BASED
  * initial loads on the pool → LOG_BASED streaming (log-based-seam.ts) → final STATE. Connections
@@ -147,7 +147,7 @@ async function readServerFacts(config: TapConfig, selected: readonly SelectedStr
   return facts
 }
 
-/** A missing or unusable slot fails the run here, before any table is read (spec §11). */
+/** A missing or unusable slot fails the run here, before any table is read (docs/behaviour.md#bad-input). */
 async function slotAndWalLsn(client: pg.Client, config: TapConfig): Promise<{ slot: SlotInfo; endLsn: bigint }> {
   const slot = await findSlot(client, config)
   return { slot, endLsn: await currentWalLsn(client) }
@@ -238,7 +238,7 @@ async function finish(emitter: OutputEmitter, signals: StopSignals, logger: Logg
   return signals.exitCode ?? 0
 }
 
-/** stdout closed by its reader (spec §1): no error line, no trace, a non-zero exit. */
+/** stdout closed by its reader (docs/behaviour.md#signals-and-a-closed-stdout): no error line, no trace, a non-zero exit. */
 function quietOutputClosed(logger: Logger): number {
   logger.debug('stdout was closed by its reader; stopped')
   return 1

@@ -1,5 +1,5 @@
 /**
- * SIGINT/SIGTERM during a sync (spec §1): the first one asks the run to stop cleanly (write what
+ * SIGINT/SIGTERM during a sync (docs/behaviour.md#signals-and-a-closed-stdout): the first one asks the run to stop cleanly (write what
  * was read, a final STATE, close connections, exit 130/143); a second one exits at once.
  */
 import type { Logger } from '../log/logger.js'

@@ -2,7 +2,7 @@
  * The run's exported snapshot: every chunk of every chunked load reads the table as of one point in
  * time (docs/chunked-loads.md).
  *
- * The exporter is the run's main connection during the pool phase (spec §8: max_workers reads +
+ * The exporter is the run's main connection during the pool phase (docs/behaviour.md#connections: max_workers reads +
  * 1 replication + 1 main): it opens a REPEATABLE READ transaction, exports its snapshot and stays
  * idle in it while chunks start; each chunk's transaction imports the snapshot first thing. A snapshot
  * can only be imported while the exporting transaction is open, and a pool thread runs one chunk at a

@@ -19,7 +19,7 @@ import { BatchSender, TaskAborted } from './batch-sender.js'
 import { chunkLogContext, chunkPagesOf, importChunkSnapshot } from './chunk-read.js'
 import { copyRows } from './copy-rows.js'
 
-/** A batch is cut at whichever comes first; STATE follows every ~1000 rows (spec §6). */
+/** A batch is cut at whichever comes first; STATE follows every ~1000 rows (docs/behaviour.md#state). */
 const BATCH_ROWS = 1000
 const BATCH_CHARS = 1 << 20
 

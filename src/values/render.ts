@@ -1,5 +1,5 @@
 /**
- * The one value renderer (spec types.md): PostgreSQL's text form of a value → JSON text, for table
+ * The one value renderer (docs/types.md): PostgreSQL's text form of a value → JSON text, for table
  * reads (cursor rows, read as text) and LOG_BASED (wal2json values normalised to the same text)
  * alike, so a value looks the same whichever method read it. Output is JSON text to splice into a
  * message line; no value passes through a JS number or Date, so digits and fractions stay exact.

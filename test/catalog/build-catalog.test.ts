@@ -57,7 +57,7 @@ describe('buildCatalog', () => {
     })
   })
 
-  it('lists key properties in column order (spec §3), whatever the index order', () => {
+  it('lists key properties in column order (docs/behaviour.md#discovery-and-the-catalog), whatever the index order', () => {
     expect(keyPropertiesOf(orders)).toEqual(['a', 'b'])
   })
 

@@ -194,7 +194,7 @@ describe('discovery as the owner', () => {
     expect(warnings).toEqual([])
   })
 
-  it('resolves every type of types.md, with format_type names', () => {
+  it('resolves every type of docs/types.md, with format_type names', () => {
     const t = table(tables, 'public', 'all_types')
     expect(t.columns.map((c) => [c.name, c.sqlType, c.type])).toEqual(ALL_TYPES)
     expect(t.columns.map((c) => c.position)).toEqual(ALL_TYPES.map((_, i) => i + 1))

@@ -1,5 +1,5 @@
 /**
- * Bad input through the built CLI (spec §11 and issue 7): each is one `error:` line naming the
+ * Bad input through the built CLI (docs/behaviour.md#bad-input and issue 7): each is one `error:` line naming the
  * problem, exit 2 for bad input (1 for a server that cannot be reached), no RECORD, no stack trace.
  * What test/sync/bad-inputs.pg.test.ts, test/cli/discover-cli.pg.test.ts and
  * test/replication/log-based.pg.test.ts already cover is not repeated here; the server-side ones

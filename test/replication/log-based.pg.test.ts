@@ -1,5 +1,5 @@
 /**
- * LOG_BASED end to end (spec §7, §8), through the built CLI on the throwaway server: initial load,
+ * LOG_BASED end to end (docs/behaviour.md#log_based, #connections), through the built CLI on the throwaway server: initial load,
  * streaming of inserts/updates/deletes with arrays and hstore, exact values against a FULL_TABLE
  * read, no repeats, the connection bound, what the slot is told, idle tables, new columns, SIGTERM.
  */
@@ -267,7 +267,7 @@ describe('LOG_BASED: resuming from a pipelinewise-tap-postgres state', () => {
     const start = Number(parseLsn(lsn))
     await sql(`INSERT INTO orders VALUES (1, 10.50); INSERT INTO users VALUES (1, 'ann')`)
     await flushWal()
-    // The shape of shared/spec/examples/state-pipelinewise-log-based.json, with this server's positions.
+    // The shape of docs/examples/state-pipelinewise-log-based.json, with this server's positions.
     const state = { currently_syncing: null, bookmarks: {
       'public-orders': { last_replication_method: 'LOG_BASED', lsn: start, version: 1700000000000, xmin: null },
       'public-users': { last_replication_method: 'LOG_BASED', lsn: start, version: 1700000000001, xmin: null },
@@ -287,7 +287,7 @@ describe('LOG_BASED: resuming from a pipelinewise-tap-postgres state', () => {
 })
 
 describe('LOG_BASED: the pipelinewise example state as it is', () => {
-  it('resumes from shared/spec/examples/state-pipelinewise-log-based.json (positions beyond this server: nothing to stream, bookmarks kept)', async () => {
+  it('resumes from docs/examples/state-pipelinewise-log-based.json (positions beyond this server: nothing to stream, bookmarks kept)', async () => {
     const example = { currently_syncing: null, bookmarks: {
       'public-orders': { last_replication_method: 'LOG_BASED', lsn: 5000000000, version: 1700000000000, xmin: null },
       'public-users': { last_replication_method: 'LOG_BASED', lsn: 5000001234, version: 1700000000001, xmin: null },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { defaultSlotNames, pickExistingSlot, sanitizeSlotName, slotNameToCreate } from '../../src/replication/slot-name.js'
 
-describe('slot names (spec §7.1)', () => {
+describe('slot names (docs/behaviour.md#the-replication-slot)', () => {
   it('looks for pipelinewise_<dbname>, then pipelinewise_<dbname>_<tap_id>, sanitized', () => {
     expect(defaultSlotNames({ dbname: 'Shop-DB' })).toEqual(['pipelinewise_shop_db'])
     expect(defaultSlotNames({ dbname: 'Shop-DB', tap_id: 'My Tap.1' })).toEqual(['pipelinewise_shop_db', 'pipelinewise_shop_db_my_tap_1'])

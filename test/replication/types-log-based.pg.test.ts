@@ -1,5 +1,5 @@
 /**
- * One renderer for every method (types.md): every type's value, read by FULL_TABLE and streamed by
+ * One renderer for every method (docs/types.md): every type's value, read by FULL_TABLE and streamed by
  * LOG_BASED as an insert, an update and (REPLICA IDENTITY FULL) a delete, gives the same record
  * text byte for byte, `_sdc_` columns aside. The rows are the fixtures of the FULL_TABLE round trip
  * (test/sync/type-fixtures.ts) and of the renderer (test/values/render-cases.ts), plus bytea

@@ -1,17 +1,13 @@
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { InputError } from '../../src/errors.js'
 import { parseCatalog, readCatalog, readState } from '../../src/singer/read-inputs.js'
 import { stateJson } from '../../src/singer/state.js'
 import { writeJsonFile } from '../harness/pg.js'
+import { REPO_ROOT } from '../harness/run-tap.js'
 
-/** The spec's examples (shared/spec/examples), as pipelinewise-tap-postgres 2.1 writes them. */
-const EXAMPLES: Record<string, string> = {
-  'state-pipelinewise-full-table-midway.json': "{\"bookmarks\": {\"public-orders\": {\"last_replication_method\": \"FULL_TABLE\", \"version\": 1700000000000, \"xmin\": 123456}}, \"currently_syncing\": \"public-orders\"}",
-  'state-pipelinewise-incremental.json': "{\"bookmarks\": {\"public-orders\": {\"last_replication_method\": \"INCREMENTAL\", \"replication_key\": \"updated_at\", \"version\": 1700000000000, \"replication_key_value\": \"2023-05-17T10:11:12.123456+00:00\"}}, \"currently_syncing\": null}",
-  'state-pipelinewise-log-based.json': "{\"currently_syncing\": null, \"bookmarks\": {\"public-orders\": {\"last_replication_method\": \"LOG_BASED\", \"lsn\": 5000000000, \"version\": 1700000000000, \"xmin\": null}, \"public-users\": {\"last_replication_method\": \"LOG_BASED\", \"lsn\": 5000001234, \"version\": 1700000000001, \"xmin\": null}}}",
-  'catalog-entry.json': "{\"streams\": [{\n  \"table_name\": \"orders\",\n  \"stream\": \"orders\",\n  \"tap_stream_id\": \"public-orders\",\n  \"metadata\": [\n    {\"breadcrumb\": [], \"metadata\": {\"table-key-properties\": [\"id\"], \"schema-name\": \"public\", \"database-name\": \"shop\", \"row-count\": 120000, \"is-view\": false,\n                                    \"selected\": true, \"replication-method\": \"INCREMENTAL\", \"replication-key\": \"updated_at\"}},\n    {\"breadcrumb\": [\"properties\", \"id\"], \"metadata\": {\"sql-datatype\": \"bigint\", \"inclusion\": \"automatic\", \"selected-by-default\": true}},\n    {\"breadcrumb\": [\"properties\", \"updated_at\"], \"metadata\": {\"sql-datatype\": \"timestamp with time zone\", \"inclusion\": \"available\", \"selected-by-default\": true}},\n    {\"breadcrumb\": [\"properties\", \"amount\"], \"metadata\": {\"sql-datatype\": \"numeric\", \"inclusion\": \"available\", \"selected-by-default\": true}},\n    {\"breadcrumb\": [\"properties\", \"note\"], \"metadata\": {\"sql-datatype\": \"text\", \"inclusion\": \"available\", \"selected-by-default\": true, \"selected\": false}}\n  ],\n  \"schema\": {\"type\": \"object\", \"properties\": {\n    \"id\": {\"type\": [\"integer\"], \"minimum\": -9223372036854775808, \"maximum\": 9223372036854775807},\n    \"updated_at\": {\"type\": [\"null\", \"string\"], \"format\": \"date-time\"},\n    \"amount\": {\"type\": [\"null\", \"number\"], \"exclusiveMaximum\": true, \"maximum\": 10000000000, \"multipleOf\": 0.01, \"exclusiveMinimum\": true, \"minimum\": -10000000000},\n    \"note\": {\"type\": [\"null\", \"string\"]}\n  }, \"definitions\": {}}\n}]}",
-}
-const example = (name: string): string => writeJsonFile(name, EXAMPLES[name])
+/** docs/examples: states and a catalog entry as pipelinewise-tap-postgres 2.1 writes them. */
+const example = (name: string): string => join(REPO_ROOT, 'docs', 'examples', name)
 
 function inputError(fn: () => unknown): InputError {
   try {

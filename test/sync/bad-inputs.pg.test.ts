@@ -1,5 +1,5 @@
 /**
- * Bad catalogs, states and stream settings (spec §11): one `error:` line on stderr, exit 2, no
+ * Bad catalogs, states and stream settings (docs/behaviour.md#bad-input): one `error:` line on stderr, exit 2, no
  * RECORD; a selected table that no longer exists is a warning and the other streams continue.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

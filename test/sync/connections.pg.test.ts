@@ -1,5 +1,5 @@
 /**
- * The connection bound of spec §8, measured on the server: pg_stat_activity sampled every 20 ms by
+ * The connection bound of docs/behaviour.md#connections, measured on the server: pg_stat_activity sampled every 20 ms by
  * the run's unique application_name, and the connections the server authorised (its log).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

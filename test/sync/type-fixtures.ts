@@ -1,5 +1,5 @@
 /**
- * A table with every type of types.md, and its rows: the fixture of the FULL_TABLE round trip
+ * A table with every type of docs/types.md, and its rows: the fixture of the FULL_TABLE round trip
  * (types-roundtrip.pg.test.ts) and of the LOG_BASED comparison (test/replication/types-log-based.pg.test.ts).
  */
 import type pg from 'pg'

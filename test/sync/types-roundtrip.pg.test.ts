@@ -1,5 +1,5 @@
 /**
- * Every type of types.md through the real CLI on FULL_TABLE, checked on the raw stdout text of each
+ * Every type of docs/types.md through the real CLI on FULL_TABLE, checked on the raw stdout text of each
  * record (not only parsed values: parsing would hide lost digits and escapes), and every RECORD
  * validated against its stream's SCHEMA. Build first: npx tsc -p tsconfig.json.
  */

@@ -1,6 +1,6 @@
 /**
- * Values of every type of types.md as SQL expressions, with their type and the JSON text the spec
- * requires: the cases of render.pg.test.ts, and a row of the LOG_BASED comparison
+ * Values of every type of docs/types.md as SQL expressions, with their type and the JSON text docs/types.md
+ * gives them: the cases of render.pg.test.ts, and a row of the LOG_BASED comparison
  * (test/replication/types-log-based.pg.test.ts).
  */
 import type { PgValueType } from '../../src/catalog/pg-type.js'

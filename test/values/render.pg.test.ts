@@ -1,7 +1,7 @@
 /**
  * The renderer against the real server's text forms: every value is selected as its own type (the
  * client reads text, as the tap's sessions do) with the tap's session settings, and the JSON text
- * is compared with what the spec (types.md) requires.
+ * is compared with what docs/types.md requires.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
