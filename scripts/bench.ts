@@ -2,7 +2,7 @@
  * `npm run bench`: how fast the tap is next to what the server can do on the same data, in the same run.
  * Not a test: it prints numbers (medians of --runs runs). See README "Performance".
  *
- *   node dist/scripts/bench.js [--case wide,wide_fast,many,tables,log,slow] [--rows 1000000] [--runs 3] [--max-workers 4] [--chunk-rows N] [--json]
+ *   node dist/scripts/bench.js [--case wide,wide_fast,many,tables,big_rows,log,slow] [--rows 1000000] [--runs 3] [--max-workers 4] [--chunk-rows N] [--json]
  *
  * Cases (default: wide,many,log,slow): `wide` (one table of --rows rows, 15 columns, FULL_TABLE as configured by default: ordered
  * by xmin, resumable), `wide_fast` (the same with fast_sync: no ORDER BY), `many` (20 tables of
@@ -10,7 +10,8 @@
  * columns, consumed by a LOG_BASED run), `slow` (wide, read by a consumer that stalls 3 s first),
  * `tables` (thousands of tables in one run: discovery and a sync of 5,000 empty tables of 20 columns,
  * with the STATE they write, and 1,000 tables of 1,000 rows against one COPY per table, one after
- * another, in one psql session).
+ * another, in one psql session), `big_rows` (~200 MB of text as 200 rows of 1 MiB, 20 of 10 MiB, and
+ * 2 rows of 150 MiB text and ~50 MiB jsonb: the cost per byte of a row must not grow with its size).
  * `--max-workers 1,2,4` repeats the table cases for each pool size.
  *
  * Limits, measured in the same run on the same data: `COPY t TO STDOUT` and
@@ -32,7 +33,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { startCluster, type TestCluster } from '../test/harness/pg-cluster.js'
-import { ensureMany, ensureManyTables, ensureWide, generateLogChanges, LOG_TABLE, resetLogTable } from './bench/datasets.js'
+import { ensureBigRows, ensureMany, ensureManyTables, ensureWide, generateLogChanges, LOG_TABLE, resetLogTable } from './bench/datasets.js'
 import { median, runTapMeasured, timePsql, timePsqlFile, type TapRun } from './bench/measure.js'
 import { REPO } from './bench/paths.js'
 
@@ -155,6 +156,8 @@ interface Result {
   /** MB of STATE lines written (median). */
   stateMb: number
   connections?: number
+  /** MB of COPY text read (big_rows), for the cost per byte. */
+  sourceMb?: number
   limits: Limit[]
   runs: Array<{ wallSeconds: number; cpuSeconds: number; peakRssMb: number; connections?: number }>
 }
@@ -267,6 +270,29 @@ async function tablesCases(ctx: Ctx, emptyTables: number, filledTables: number, 
   return out
 }
 
+/** `big_rows`: one table case per row size, with the MB of COPY text each one reads. */
+async function bigRowsCases(ctx: Ctx): Promise<Result[]> {
+  const out: Result[] = []
+  for (const table of await ensureBigRows(ctx.client)) {
+    const r = await ctx.client.query(`SELECT count(*)::int AS n, sum(coalesce(octet_length(t), 0) + coalesce(octet_length(j::text), 0))::float8 AS bytes FROM ${table}`)
+    const { n, bytes } = r.rows[0] as { n: number; bytes: number }
+    out.push({ ...(await tableCase(ctx, `big_rows_${table.slice(4)}`, [table], n)), sourceMb: bytes / 1e6 })
+  }
+  return out
+}
+
+/** Seconds per MB of source text: the tap's wall and CPU, and the COPY limit's wall. */
+function printPerByte(results: Result[]): void {
+  const rows = results.filter((r) => r.sourceMb !== undefined)
+  if (rows.length === 0) return
+  process.stdout.write('\n| case | source MB | wall ms/MB | CPU ms/MB | peak RSS MB | COPY wall ms/MB |\n|---|---|---|---|---|---|\n')
+  for (const r of rows) {
+    const mb = r.sourceMb as number
+    const copy = r.limits.find((l) => l.name === 'copy')
+    process.stdout.write(`| ${r.case} | ${fmt(mb)} | ${fmt((r.wallSeconds * 1000) / mb, 1)} | ${fmt((r.cpuSeconds * 1000) / mb, 1)} | ${fmt(r.peakRssMb)} | ${copy ? fmt((copy.wallSeconds * 1000) / mb, 1) : '?'} |\n`)
+  }
+}
+
 async function logCase(ctx: Ctx): Promise<Result> {
   const { client } = ctx
   for (const slot of ['bench_slot', 'bench_ref']) {
@@ -337,6 +363,7 @@ async function main(): Promise<void> {
       if (args.cases.includes('wide_fast')) results.push(await tableCase(ctx, 'wide_fast', [await ensureWide(client, args.rows)], args.rows, { extra: { fast_sync: true } }))
       if (args.cases.includes('many')) results.push(await tableCase(ctx, 'many', await ensureMany(client, 20, 50_000), 20 * 50_000))
       if (args.cases.includes('tables')) results.push(...await tablesCases(ctx, 5000, 1000, 1000))
+      if (args.cases.includes('big_rows')) results.push(...await bigRowsCases(ctx))
     }
     ctx.maxWorkers = args.maxWorkers[0]
     if (args.cases.includes('log')) results.push(await logCase(ctx))
@@ -352,6 +379,7 @@ async function main(): Promise<void> {
     const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ')
     process.stdout.write(`machine: ${machine.cpus} cores (${machine.cpu}), ${machine.memGb} GB, node ${machine.node}; load average ${load(machine.loadBefore)} before, ${load(machine.loadAfter)} after; runs=${args.runs} (medians)${args.chunkRows === undefined ? '' : ` chunk_rows=${args.chunkRows}`}\n`)
     printTable(results)
+    printPerByte(results)
   }
 }
 

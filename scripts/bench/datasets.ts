@@ -127,3 +127,33 @@ export async function ensureManyTables(client: pg.Client, tables: number, rows: 
   await setStamp(client, schema, want)
   return { schema, names }
 }
+
+/**
+ * `big_rows`: the same ~200 MB of text in rows of three sizes: 200 × 1 MiB, 20 × 10 MiB, and 2 rows,
+ * one of 150 MiB of text and one of ~50 MiB of jsonb (an array of md5 strings). The values are
+ * built on the server (repeat/md5), so generating them needs a few hundred MB of server memory.
+ */
+export async function ensureBigRows(client: pg.Client): Promise<string[]> {
+  const mib = 1 << 20
+  const specs: Array<{ table: string; fill: string }> = [
+    { table: 'big_1mb', fill: `SELECT g, repeat(md5(g::text), ${mib / 32}), NULL FROM generate_series(1, 200) g` },
+    { table: 'big_10mb', fill: `SELECT g, repeat(md5(g::text), ${(10 * mib) / 32}), NULL FROM generate_series(1, 20) g` },
+    {
+      table: 'big_150mb',
+      // jsonb's text of an array of md5 strings: 36 bytes an element ("…", plus ", ").
+      fill: `SELECT 1, repeat(md5('1'), ${(150 * mib) / 32}), NULL UNION ALL
+        SELECT 2, NULL, (SELECT jsonb_agg(md5(g::text)) FROM generate_series(1, ${Math.round((50 * mib) / 36)}) g)`,
+    },
+  ]
+  const want = `v${DATASET_VERSION}`
+  for (const { table, fill } of specs) {
+    if ((await stamp(client, table)) === want) continue
+    process.stderr.write(`generating ${table} ...\n`)
+    await client.query(`DROP TABLE IF EXISTS ${table}`)
+    await client.query(`CREATE TABLE ${table} (id int PRIMARY KEY, t text, j jsonb)`)
+    await client.query(`INSERT INTO ${table} ${fill}`)
+    await client.query(`VACUUM ANALYZE ${table}`)
+    await setStamp(client, table, want)
+  }
+  return specs.map((s) => s.table)
+}

@@ -67,7 +67,15 @@ export function runTapMeasured(opts: TapRunOptions): Promise<TapRun> {
     let stateBytes = 0
     let stderr = ''
     let lastStateLine = ''
-    let carry = Buffer.alloc(0)
+    let lineHead = Buffer.alloc(0)
+    let lineParts: Buffer[] = []
+    let lineLength = 0
+    const HEAD = Math.max(RECORD.length, STATE.length)
+    // Whether the line in progress is, or may still turn out to be, a STATE line.
+    const mayBeState = (): boolean => {
+      const n = Math.min(lineHead.length, STATE.length)
+      return lineHead.compare(STATE, 0, n, 0, n) === 0
+    }
     let peakKb = 0
     let cpu = 0
     const poll = setInterval(() => {
@@ -82,20 +90,28 @@ export function runTapMeasured(opts: TapRunOptions): Promise<TapRun> {
     }
     child.stdout.on('data', (chunk: Buffer) => {
       bytes += chunk.length
-      // Count whole lines; keep the tail of a cut line for the next chunk.
-      const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk
+      // Count whole lines. Of a line cut across chunks only its head is kept (and all of it for a
+      // STATE line, which is small): keeping a whole RECORD line of 150 MB and concatenating it
+      // chunk after chunk would make the bench's own reading quadratic in the line's size.
       let from = 0
-      let nl: number
-      while ((nl = buf.indexOf(10, from)) >= 0) {
+      for (;;) {
+        const nl = chunk.indexOf(10, from)
+        const piece = chunk.subarray(from, nl < 0 ? chunk.length : nl)
+        if (lineHead.length < HEAD) lineHead = Buffer.concat([lineHead, piece.subarray(0, HEAD - lineHead.length)])
+        if (mayBeState()) lineParts.push(Buffer.from(piece))
+        lineLength += piece.length
+        if (nl < 0) break
         lines++
-        if (startsWith(buf, from, RECORD)) records++
-        else if (startsWith(buf, from, STATE)) {
-          lastStateLine = buf.subarray(from, nl).toString('utf8')
-          stateBytes += nl + 1 - from
+        if (startsWith(lineHead, 0, RECORD)) records++
+        else if (startsWith(lineHead, 0, STATE)) {
+          lastStateLine = Buffer.concat(lineParts).toString('utf8')
+          stateBytes += lineLength + 1
         }
+        lineHead = Buffer.alloc(0)
+        lineParts = []
+        lineLength = 0
         from = nl + 1
       }
-      carry = Buffer.from(buf.subarray(from))
     })
     child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString('utf8')

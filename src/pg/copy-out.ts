@@ -2,7 +2,7 @@
  * `COPY ... TO STDOUT` on a pg.Client, read without copying: the socket's chunks are parsed in place
  * and handed over as the row ranges they hold (PostgreSQL sends one CopyData message per row), so
  * no buffer is allocated per row or per chunk (pg-copy-streams concatenates every chunk's payloads
- * into a new Buffer). A row cut across chunks is the only one copied.
+ * into a new Buffer). A row cut across chunks is the only one copied, once, into a buffer of its size.
  *
  * While the COPY runs the query takes the socket's data from the driver; at CopyDone or an
  * ErrorResponse it gives the rest back, and the driver reads CommandComplete / the error and
@@ -43,7 +43,11 @@ export class CopyOut {
   #driverOnData: ((chunk: Buffer) => void) | undefined
   readonly #onData = (chunk: Buffer): void => this.#parse(chunk)
   readonly #queue: RowRanges[] = []
-  #carry: Buffer | undefined
+  /** The start of a message cut before its length: fewer than 5 bytes. */
+  #head: Buffer | undefined
+  /** A message cut at a chunk's end, at its full size; its first `#filled` bytes have come. */
+  #partial: Buffer | undefined
+  #filled = 0
   #done = false
   #error: unknown
   #wake: (() => void) | undefined
@@ -120,34 +124,47 @@ export class CopyOut {
 
   #parse(chunk: Buffer): void {
     let from = 0
-    if (this.#carry !== undefined) {
-      // Complete the message cut at the end of the last chunk with just the bytes it lacks.
-      let carry = this.#carry
-      if (carry.length < 5) {
-        const take = Math.min(5 - carry.length, chunk.length)
-        carry = Buffer.concat([carry, chunk.subarray(0, take)])
-        from = take
-        if (carry.length < 5) {
-          this.#carry = carry
-          return
-        }
-      }
-      const need = 1 + carry.readUInt32BE(1) - carry.length
-      if (chunk.length - from < need) {
-        this.#carry = Buffer.concat([carry, chunk.subarray(from)])
+    if (this.#head !== undefined) {
+      // Fewer than 5 bytes of the cut message came: its length is not known yet.
+      const take = Math.min(5 - this.#head.length, chunk.length)
+      const head = Buffer.concat([this.#head, chunk.subarray(0, take)])
+      from = take
+      this.#head = undefined
+      if (head.length < 5) {
+        this.#head = head
         return
       }
-      const message = Buffer.concat([carry, chunk.subarray(from, from + need)])
-      this.#carry = undefined
-      if (message[0] === COPY_DONE) {
-        // What follows is the driver's.
-        this.#messages(Buffer.concat([message, chunk.subarray(from + need)]), 0)
+      this.#startPartial(head, 0)
+    }
+    const message = this.#partial
+    if (message !== undefined) {
+      // Fill the cut message, allocated whole once its length was known: each chunk's bytes are
+      // copied once, so a row of many chunks costs its size, not its size times its chunks.
+      const take = Math.min(message.length - this.#filled, chunk.length - from)
+      chunk.copy(message, this.#filled, from, from + take)
+      this.#filled += take
+      from += take
+      if (this.#filled < message.length) return
+      this.#partial = undefined
+      if (message[0] === COPY_DONE || message[0] === ERROR_RESPONSE) {
+        // What follows is the driver's (a short message: the concat is cheap).
+        this.#messages(Buffer.concat([message, chunk.subarray(from)]), 0)
         return
       }
-      from += need
       this.#messages(message, 0)
     }
     this.#messages(chunk, from)
+  }
+
+  /** Keeps the message cut at `buf[p..]` (the end of a chunk) until the next chunks complete it. */
+  #startPartial(buf: Buffer, p: number): void {
+    if (buf.length - p < 5) {
+      this.#head = Buffer.from(buf.subarray(p))
+      return
+    }
+    const message = Buffer.allocUnsafe(1 + buf.readUInt32BE(p + 1))
+    this.#filled = buf.copy(message, 0, p)
+    this.#partial = message
   }
 
   /** Parses the messages of `buf` from `p`; false once the COPY is over (the rest is the driver's). */
@@ -178,7 +195,7 @@ export class CopyOut {
       // CopyOutResponse, and NoticeResponse/ParameterStatus/NotificationResponse in between: skipped.
       p = end
     }
-    if (p < n) this.#carry = Buffer.from(buf.subarray(p))
+    if (p < n) this.#startPartial(buf, p)
     this.#push(buf, starts, ends)
     return true
   }
