@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { applyDotenv, buildConfig, configFromEnv, configSources, hasSettingVariables, loadConfig } from '../../src/config/load-config.js'
 import { ConfigError } from '../../src/errors.js'
+import { thrownBy } from '../harness/thrown.js'
 
 const base = { host: 'db', user: 'u', dbname: 'd' }
 
@@ -118,16 +119,6 @@ function workDir(dotenv?: string, files: Record<string, unknown> = {}): string {
   return dir
 }
 
-function configError(f: () => unknown): ConfigError {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof ConfigError) return e
-    throw e
-  }
-  throw new Error('no ConfigError')
-}
-
 describe('--config ENV', () => {
   it('splits the ENV keyword from config files, wherever it stands', () => {
     expect(configSources(['a.json', 'ENV', 'b.json'])).toEqual({ files: ['a.json', 'b.json'], env: true })
@@ -178,7 +169,7 @@ describe('--config ENV', () => {
 
   it('a missing required setting: one line naming the setting and the variable to set, no value echoed', () => {
     const dir = workDir('TAP_POSTGRES_HOST=h\nTAP_POSTGRES_PASSWORD=hunter2-secret\n')
-    const e = configError(() => loadConfig(['ENV'], {}, dir))
+    const e = thrownBy(ConfigError, () => loadConfig(['ENV'], {}, dir))
     expect(e.exitCode).toBe(2)
     expect(e.message).toBe("invalid config: 2 problems: config['user'] is required; config['dbname'] is required")
     expect(e.hint).toBe('set TAP_POSTGRES_USER, TAP_POSTGRES_DBNAME in the environment or ./.env')
@@ -188,7 +179,7 @@ describe('--config ENV', () => {
 
   it('a bad value from .env names the setting, not the value', () => {
     const dir = workDir('TAP_POSTGRES_HOST=h\nTAP_POSTGRES_USER=u\nTAP_POSTGRES_DBNAME=d\nTAP_POSTGRES_PORT=not-a-port\n')
-    const e = configError(() => loadConfig(['ENV'], {}, dir))
+    const e = thrownBy(ConfigError, () => loadConfig(['ENV'], {}, dir))
     expect(e.message).toBe("invalid config: config['port'] must be an integer")
     expect(e.hint).toContain('TAP_POSTGRES_<SETTING>')
   })

@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { InputError } from '../../src/errors.js'
 import { decideReplicaIdentity, identityProblem, type LogBasedTableFacts, type RelationFacts } from '../../src/replication/replica-identity.js'
+import { thrownBy } from '../harness/thrown.js'
 
 const rel = (tableName: string, patch: Partial<RelationFacts> = {}): RelationFacts => ({
   schemaName: 'public', tableName, relkind: 'r', replident: 'd', hasPrimaryKey: true, hasIdentityIndex: false, ...patch,
 })
 const table = (tableName: string, patch: Partial<LogBasedTableFacts> = {}): LogBasedTableFacts => ({ ...rel(tableName), partitions: [], ...patch })
 const stream = (tableName: string) => ({ tapStreamId: `public-${tableName}`, schemaName: 'public', tableName })
-
-function refusal(fn: () => unknown): InputError {
-  try {
-    fn()
-  } catch (e) {
-    if (e instanceof InputError) return e
-    throw e
-  }
-  throw new Error('not refused')
-}
 
 describe('identityProblem', () => {
   it('accepts a primary key under DEFAULT, FULL, and USING INDEX while the index exists', () => {
@@ -49,7 +40,7 @@ describe('decideReplicaIdentity', () => {
   })
 
   it('refuses a table without a usable identity, naming the stream, the table, what was found and the fixes', () => {
-    const e = refusal(() => decideReplicaIdentity([stream('ok'), stream('nopk')], [table('ok'), table('nopk', { hasPrimaryKey: false })]))
+    const e = thrownBy(InputError, () => decideReplicaIdentity([stream('ok'), stream('nopk')], [table('ok'), table('nopk', { hasPrimaryKey: false })]))
     expect(e.code).toBe('STREAM_INVALID')
     expect(e.exitCode).toBe(2)
     expect(e.message).toBe('stream public-nopk: table public.nopk has no primary key and REPLICA IDENTITY DEFAULT; its UPDATEs and DELETEs cannot be streamed (logical decoding has no key to send for them)')
@@ -57,7 +48,7 @@ describe('decideReplicaIdentity', () => {
   })
 
   it('refuses a partitioned table for its partitions, naming each, in one line', () => {
-    const e = refusal(() => decideReplicaIdentity([stream('p'), stream('n')], [
+    const e = thrownBy(InputError, () => decideReplicaIdentity([stream('p'), stream('n')], [
       table('p', { relkind: 'p', partitions: [rel('p_1', { hasPrimaryKey: false }), rel('p_2', { replident: 'n' }), rel('p_3')] }),
       table('n', { replident: 'n' }),
     ]))
@@ -74,7 +65,7 @@ describe('decideReplicaIdentity', () => {
   })
 
   it('lets one listed stream through, never another', () => {
-    const e = refusal(() => decideReplicaIdentity([stream('a'), stream('b')], [table('a', { hasPrimaryKey: false }), table('b', { hasPrimaryKey: false })], ['public-a']))
+    const e = thrownBy(InputError, () => decideReplicaIdentity([stream('a'), stream('b')], [table('a', { hasPrimaryKey: false }), table('b', { hasPrimaryKey: false })], ['public-a']))
     expect(e.message).toMatch(/^stream public-b: /)
     expect(e.message).not.toContain('public-a')
   })
@@ -89,7 +80,7 @@ describe('decideReplicaIdentity', () => {
   })
 
   it('never waives a foreign partition (not even its inserts are in the WAL)', () => {
-    const e = refusal(() => decideReplicaIdentity([stream('p')], [table('p', { relkind: 'p', partitions: [rel('p_remote', { relkind: 'f' })] })], ['public-p']))
+    const e = thrownBy(InputError, () => decideReplicaIdentity([stream('p')], [table('p', { relkind: 'p', partitions: [rel('p_remote', { relkind: 'f' })] })], ['public-p']))
     expect(e.message).toMatch(/partition public.p_remote of public.p is a foreign table/)
     expect(e.hint).toMatch(/FULL_TABLE/)
   })

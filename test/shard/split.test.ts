@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { InputError } from '../../src/errors.js'
 import { splitStreams, type Shard, type SizedStream } from '../../src/shard/split.js'
+import { thrownBy } from '../harness/thrown.js'
 
 const stream = (id: string, bytes: number, method: SizedStream['method'] = 'FULL_TABLE'): SizedStream => ({ tapStreamId: id, method, bytes, rows: bytes * 10 })
 const ids = (shards: readonly Shard[]) => shards.map((s) => s.streams.map((x) => x.tapStreamId))
@@ -14,16 +15,6 @@ function rng(seed: number): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
-}
-
-function refusal(f: () => unknown): InputError {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof InputError) return e
-    throw e
-  }
-  throw new Error('not refused')
 }
 
 describe('splitStreams', () => {
@@ -73,14 +64,14 @@ describe('splitStreams', () => {
   })
 
   it('refuses more shards than selected streams, naming how many would work', () => {
-    const e = refusal(() => splitStreams([stream('a', 1), stream('b', 2)], 3))
+    const e = thrownBy(InputError, () => splitStreams([stream('a', 1), stream('b', 2)], 3))
     expect(e.exitCode).toBe(2)
     expect(e.message).toBe('--shards 3: the catalog selects only 2 streams, and every shard needs at least one')
     expect(e.hint).toBe('use --shards 2 or fewer')
   })
 
   it('refuses no shards and an empty selection', () => {
-    expect(refusal(() => splitStreams([stream('a', 1)], 0)).message).toContain('at least 1')
-    expect(refusal(() => splitStreams([], 1)).message).toBe('the catalog selects no stream: nothing to split')
+    expect(thrownBy(InputError, () => splitStreams([stream('a', 1)], 0)).message).toContain('at least 1')
+    expect(thrownBy(InputError, () => splitStreams([], 1)).message).toBe('the catalog selects no stream: nothing to split')
   })
 })

@@ -5,19 +5,10 @@ import { parseCatalog, readCatalog, readState } from '../../src/singer/read-inpu
 import { stateJson } from '../../src/singer/state.js'
 import { writeJsonFile } from '../harness/pg.js'
 import { REPO_ROOT } from '../harness/run-tap.js'
+import { thrownBy } from '../harness/thrown.js'
 
 /** docs/examples: states and a catalog entry as pipelinewise-tap-postgres 2.1 writes them. */
 const example = (name: string): string => join(REPO_ROOT, 'docs', 'examples', name)
-
-function inputError(fn: () => unknown): InputError {
-  try {
-    fn()
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError)
-    return e as InputError
-  }
-  throw new Error('expected an InputError')
-}
 
 describe('readState', () => {
   it('reads the pipelinewise 2.1 example states and writes them back unchanged in meaning', () => {
@@ -56,14 +47,14 @@ describe('readState', () => {
     ['{"bookmarks":{"a":{"lsn":"zz"}}}', /lsn/],
     ['{"bookmarks":{"a":{"replication_key_value":{"x":1}}}}', /replication_key_value/],
   ])('rejects %s', (text, message) => {
-    const e = inputError(() => readState(writeJsonFile('s.json', text)))
+    const e = thrownBy(InputError, () => readState(writeJsonFile('s.json', text)))
     expect(e.code).toBe('STATE_INVALID')
     expect(e.exitCode).toBe(2)
     expect(e.message).toMatch(message)
   })
 
   it('names a missing file', () => {
-    expect(inputError(() => readState('/nonexistent/state.json')).message).toMatch(/file not found/)
+    expect(thrownBy(InputError, () => readState('/nonexistent/state.json')).message).toMatch(/file not found/)
   })
 })
 
@@ -87,12 +78,12 @@ describe('readCatalog', () => {
     [{ streams: [{ tap_stream_id: 'a', metadata: {} }] }, /"metadata" must be an array/],
     [{ streams: [{ tap_stream_id: 'a', metadata: [{ breadcrumb: [] }] }] }, /metadata\[0\]/],
   ])('rejects %j', (doc, message) => {
-    const e = inputError(() => parseCatalog(doc))
+    const e = thrownBy(InputError, () => parseCatalog(doc))
     expect(e.code).toBe('CATALOG_INVALID')
     expect(e.message).toMatch(message)
   })
 
   it('rejects a file that is not JSON', () => {
-    expect(inputError(() => readCatalog(writeJsonFile('c.json', '{'))).message).toMatch(/not JSON/)
+    expect(thrownBy(InputError, () => readCatalog(writeJsonFile('c.json', '{'))).message).toMatch(/not JSON/)
   })
 })

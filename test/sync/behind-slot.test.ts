@@ -3,22 +3,13 @@ import { InputError } from '../../src/errors.js'
 import { behindSlotContinueWarning, positionsBehindSlot, settleBehindSlot, streamPosition } from '../../src/sync/behind-slot.js'
 import { parseState } from '../../src/singer/read-inputs.js'
 import type { SingerState } from '../../src/singer/state.js'
+import { thrownBy } from '../harness/thrown.js'
 
 const SLOT = { name: 'pipelinewise_shop', confirmedFlushLsn: 0x1_0000_2000n }
 const C = SLOT.confirmedFlushLsn
 
 const state = (bookmarks: Record<string, Record<string, unknown>>): SingerState => parseState({ currently_syncing: null, bookmarks })
 const lb = (lsn: bigint | undefined, extra: Record<string, unknown> = {}) => ({ last_replication_method: 'LOG_BASED', version: 1700000000000, xmin: null, ...(lsn === undefined ? {} : { lsn: Number(lsn) }), ...extra })
-
-function refusal(fn: () => unknown): InputError {
-  try {
-    fn()
-  } catch (e) {
-    if (e instanceof InputError) return e
-    throw e
-  }
-  throw new Error('expected a refusal')
-}
 
 describe('streamPosition', () => {
   it('is the lsn bookmark, else an unfinished chunked load\'s snapshot_lsn, else none', () => {
@@ -65,7 +56,7 @@ describe('settleBehindSlot', () => {
   })
 
   it('fail: one line naming the stream, its lsn, the slot\'s confirmed_flush_lsn and the way out; exit 2', () => {
-    const e = refusal(() => settleBehindSlot('fail', SLOT, ids, state({ 'public-a': lb(C - 0x1000n), 'public-b': lb(C) })))
+    const e = thrownBy(InputError, () => settleBehindSlot('fail', SLOT, ids, state({ 'public-a': lb(C - 0x1000n), 'public-b': lb(C) })))
     expect(e.code).toBe('STATE_BEHIND_SLOT')
     expect(e.exitCode).toBe(2)
     expect(e.message).toBe('stream public-a: its bookmark lsn 1/1000 (4294971392) is behind replication slot "pipelinewise_shop"\'s confirmed_flush_lsn 1/2000 (4294975488): ' +
@@ -77,7 +68,7 @@ describe('settleBehindSlot', () => {
 
   it('fail: names every stream behind, and an unfinished chunked load by its snapshot_lsn', () => {
     const chunked = lb(undefined, { xmin: undefined, chunks: { pages: 10, size: 2, done: [], relfilenode: 1, snapshot_xmax: 9, snapshot_lsn: 100 } })
-    const e = refusal(() => settleBehindSlot('fail', SLOT, ids, state({ 'public-a': lb(C - 1n), 'public-b': chunked })))
+    const e = thrownBy(InputError, () => settleBehindSlot('fail', SLOT, ids, state({ 'public-a': lb(C - 1n), 'public-b': chunked })))
     expect(e.message).toMatch(/^streams public-a \(bookmark lsn 1\/1FFF \(4294975487\)\), public-b \(unfinished initial load's snapshot_lsn 0\/64 \(100\)\) are behind replication slot "pipelinewise_shop"/)
   })
 

@@ -5,6 +5,7 @@ import { InputError } from '../../src/errors.js'
 import { attachRowFilters, logBasedFilterDecision, WAL2JSON_CHANGES } from '../../src/sync/row-filters.js'
 import { clauseAt, rowFilterCheckStatement } from '../../src/sync/check-row-filters.js'
 import { selectStreams } from '../../src/sync/plan.js'
+import { thrownBy } from '../harness/thrown.js'
 
 function entry(table: string, method: string | undefined): CatalogEntry {
   return {
@@ -18,16 +19,6 @@ const catalog: Catalog = { streams: [entry('orders', 'FULL_TABLE'), entry('items
 catalog.streams[1].metadata[0].metadata['replication-key'] = 'id'
 const selected = selectStreams(catalog, {})
 
-function thrown(fn: () => unknown): InputError {
-  try {
-    fn()
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError)
-    return e as InputError
-  }
-  throw new Error('expected an InputError')
-}
-
 const ids = new Set(catalog.streams.map((s) => s.tap_stream_id))
 
 describe('attachRowFilters', () => {
@@ -40,7 +31,7 @@ describe('attachRowFilters', () => {
   })
 
   it('a key that is no stream of the catalog is an error naming it; a stream not selected, a warning', () => {
-    const e = thrown(() => attachRowFilters(ids, selected, { 'public-ordrs': { custom_where_clauses: ['id > 1'] } }))
+    const e = thrownBy(InputError, () => attachRowFilters(ids, selected, { 'public-ordrs': { custom_where_clauses: ['id > 1'] } }))
     expect(e.code).toBe('CONFIG_INVALID')
     expect(e.exitCode).toBe(2)
     expect(e.message).toBe('invalid config: stream_options names stream "public-ordrs", which is not in the catalog')
@@ -49,7 +40,7 @@ describe('attachRowFilters', () => {
   })
 
   it('refuses a LOG_BASED stream with clauses (wal2json), naming the stream and what to do', () => {
-    const e = thrown(() => attachRowFilters(ids, selected, { 'public-events': { custom_where_clauses: ['id > 1'] } }))
+    const e = thrownBy(InputError, () => attachRowFilters(ids, selected, { 'public-events': { custom_where_clauses: ['id > 1'] } }))
     expect(e.code).toBe('STREAM_INVALID')
     expect(e.message).toBe('stream public-events: LOG_BASED changes cannot be filtered by stream_options custom_where_clauses (wal2json sends every change of the table)')
     expect(e.hint).toMatch(/^remove stream_options\.public-events\.custom_where_clauses, or replicate the stream with FULL_TABLE or INCREMENTAL; .*pgoutput .*publication row filter/)
