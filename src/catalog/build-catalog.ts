@@ -102,13 +102,10 @@ export function* catalogText(tables: readonly TableInfo[], databaseName: string,
   yield piece + '\n  ]\n}'
 }
 
-
-/** tap_stream_ids that more than one stream has: selections and state bookmarks cannot tell them apart. */
-export function duplicateStreamIds(catalog: Catalog): string[] {
-  return duplicateIds(catalog.streams.map((s) => s.tap_stream_id))
-}
-
-/** The ids that occur more than once, each once, in order of their second occurrence. */
+/**
+ * The ids that occur more than once, each once, in order of their second occurrence: two streams
+ * with one tap_stream_id cannot be told apart by selections and state bookmarks.
+ */
 export function duplicateIds(ids: Iterable<string>): string[] {
   const seen = new Set<string>()
   const dup = new Set<string>()

@@ -80,10 +80,6 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'log_based_inserts_only', kind: 'string-list', description: 'LOG_BASED: tap_stream_ids of streams whose tables have no usable replica identity (no primary key under REPLICA IDENTITY DEFAULT, or NOTHING) and whose inserts alone are wanted. Without it such a stream is refused: its UPDATEs and DELETEs cannot be streamed.' },
 ]
 
-export function settingByName(name: string): SettingSpec | undefined {
-  return SETTINGS.find((s) => s.name === name)
-}
-
 export const SECRET_SETTINGS: readonly string[] = SETTINGS.filter((s) => s.secret).map((s) => s.name)
 
 /** The settings as a JSON Schema (draft-07), for `--about` and validation. */

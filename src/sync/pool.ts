@@ -46,7 +46,6 @@ export interface TablePoolOptions {
 export class TablePool {
   readonly #pool: Piscina
   readonly #closeChannel: string
-  readonly #size: number
   readonly #logger: Logger
   #closed = false
   /** Rejects when a thread fails outside a task (e.g. its module cannot load); never resolves. */
@@ -54,7 +53,6 @@ export class TablePool {
 
   constructor(opts: TablePoolOptions) {
     if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError(`TablePool size must be a positive integer (got ${opts.size})`)
-    this.#size = opts.size
     this.#logger = opts.logger
     this.#closeChannel = `tap-postgres-close-${process.pid}-${randomBytes(6).toString('hex')}`
     const workerData: TableWorkerData = { config: opts.config, logger: opts.logger.options, closeChannel: this.#closeChannel }
@@ -80,9 +78,6 @@ export class TablePool {
     })
   }
 
-  get size(): number {
-    return this.#size
-  }
 
   run(task: TaskWithoutPort): RunningTask {
     const { port1, port2 } = new MessageChannel()
