@@ -1,8 +1,10 @@
 /**
  * SQL text for table reads. Identifiers are always quoted (a table may be called
- * `x"; DROP TABLE y; --`), values are always bound parameters, never spliced in. The one exception
- * is the operator's row filter (stream_options custom_where_clauses): trusted SQL from the config,
- * spliced in as written, each clause in its own parentheses (shape checked by clause-shape.ts).
+ * `x"; DROP TABLE y; --`), and values are built as bound parameters. COPY takes no parameters, so
+ * `copyStatement` turns each one into a quoted literal (quoteLiteral): values reach the SQL text
+ * only there, always quoted. The operator's row filter (stream_options custom_where_clauses) is
+ * trusted SQL from the config, spliced in as written, each clause in its own parentheses (shape
+ * checked by clause-shape.ts).
  */
 
 /** A quoted identifier: `"a""b"` for `a"b`. */
