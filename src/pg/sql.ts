@@ -17,7 +17,7 @@ export function qualifiedName(schemaName: string, tableName: string): string {
   return `${quoteIdent(schemaName)}.${quoteIdent(tableName)}`
 }
 
-/** A statement and its parameters, ready for a cursor. */
+/** A statement and its parameters: run as a bound query, or as COPY through copyStatement. */
 export interface BoundQuery {
   readonly text: string
   readonly values: readonly string[]

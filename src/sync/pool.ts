@@ -1,9 +1,9 @@
 /**
- * The table-sync pool: Piscina 5 with the contract that bounds connections (aesthetics habit 12):
- * - minThreads = maxThreads = size (= min(max_workers, table streams)), idleTimeout Infinity:
- *   threads, and the one connection each opens during setup, live for the whole run. Piscina only
- *   reaps threads above minThreads, so connections never churn.
- * - concurrentTasksPerWorker 1: one stream per connection at a time.
+ * The table-sync pool: Piscina 5 with the contract that bounds connections:
+ * - minThreads = maxThreads = size (= min(max_workers, jobs), a job being a stream or a chunk),
+ *   idleTimeout Infinity: threads, and the one connection each opens during setup, live for the
+ *   whole run. Piscina only reaps threads above minThreads, so connections never churn.
+ * - concurrentTasksPerWorker 1: one task (a stream or a chunk) per connection at a time.
  * - atomics 'disabled': an idle thread's event loop keeps running, so its socket and the close
  *   channel are serviced between tasks.
  * - Tasks are never aborted through Piscina's `signal` (that terminates the thread and its

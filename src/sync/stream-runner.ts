@@ -2,7 +2,7 @@
  * The main-thread side of one FULL_TABLE / INCREMENTAL stream (or a LOG_BASED initial load):
  * writes the stream's opening messages, runs its task on the pool, writes each batch the worker
  * sends, moves the bookmark only after the batch's records were written, writes STATE every
- * ~1000 rows and the closing messages (spec §6, examples/messages-full-table.jsonl).
+ * ~1000 rows and the closing messages (spec §6).
  */
 import type { TapConfig } from '../config/tap-config.js'
 import { deserializeError, TapError } from '../errors.js'
