@@ -31,7 +31,7 @@ export function keyPropertiesOf(table: TableInfo): string[] {
   return table.columns.filter((c) => keys.has(c.name)).map((c) => c.name)
 }
 
-export function catalogEntry(table: TableInfo, databaseName: string): CatalogEntry {
+function catalogEntry(table: TableInfo, databaseName: string): CatalogEntry {
   const keyProperties = keyPropertiesOf(table)
   const keys = new Set(keyProperties)
   const metadata: MetadataEntry[] = [{
@@ -73,7 +73,7 @@ export function buildCatalog(tables: readonly TableInfo[], databaseName: string)
 }
 
 /** The tables in the catalog's stream order (see buildCatalog). */
-export function catalogOrder(tables: readonly TableInfo[]): TableInfo[] {
+function catalogOrder(tables: readonly TableInfo[]): TableInfo[] {
   return [...tables].sort((a, b) =>
     compareCodePoints(tapStreamId(a.schemaName, a.tableName), tapStreamId(b.schemaName, b.tableName)) ||
     compareCodePoints(a.schemaName, b.schemaName))

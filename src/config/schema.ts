@@ -25,10 +25,10 @@ export const REPLICATION_METHODS = ['FULL_TABLE', 'INCREMENTAL', 'LOG_BASED'] as
 export type ReplicationMethod = (typeof REPLICATION_METHODS)[number]
 
 /** What a run does with a LOG_BASED bookmark behind the slot's confirmed_flush_lsn (src/sync/behind-slot.ts). */
-export const STATE_BEHIND_SLOT = ['fail', 'reload', 'continue'] as const
+const STATE_BEHIND_SLOT = ['fail', 'reload', 'continue'] as const
 export type StateBehindSlot = (typeof STATE_BEHIND_SLOT)[number]
 
-export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const
 export type SslMode = (typeof SSL_MODES)[number]
 
 export const SETTINGS: readonly SettingSpec[] = [

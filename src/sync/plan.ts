@@ -147,7 +147,7 @@ export function incrementalStart(bookmark: Bookmark, now: number): IncrementalSt
  * (`xmin` of a load in one query, `chunks` of a chunked one). Its `lsn`, if any, is where the load's first
  * attempt started (docs/lsn-and-state.md), not a position streaming has reached.
  */
-export function initialLoadUnfinished(bookmark: Bookmark): boolean {
+function initialLoadUnfinished(bookmark: Bookmark): boolean {
   const chunks = bookmark[CHUNKS_KEY]
   return typeof bookmark.xmin === 'number' || (chunks !== undefined && chunks !== null)
 }

@@ -18,7 +18,7 @@ import type { Logger } from '../log/logger.js'
 import type { ClosedMessage, CloseRequest, TableTask, TableWorkerData, TaskResult } from '../protocol/worker-messages.js'
 
 /** dist/workers/table-sync.worker.js, from dist/src/sync/pool.js. */
-export const TABLE_WORKER_URL = new URL('../../workers/table-sync.worker.js', import.meta.url)
+const TABLE_WORKER_URL = new URL('../../workers/table-sync.worker.js', import.meta.url)
 
 /** The task as the caller gives it; the pool adds the port. */
 export type TaskWithoutPort = TableTask extends infer T ? (T extends TableTask ? Omit<T, 'port'> : never) : never

@@ -31,7 +31,7 @@ export interface ReaderConnection {
   readonly isLost: () => boolean
 }
 
-export function taskQuery(task: TableTask): BoundQuery {
+function taskQuery(task: TableTask): BoundQuery {
   const columns = task.columns.map((c) => c.name)
   if (task.kind === 'fullTable') {
     return fullTableQuery({ schemaName: task.schemaName, tableName: task.tableName, columns, order: task.order, resumeXmin: task.resumeXmin, pages: chunkPagesOf(task), where: task.rowFilter })
