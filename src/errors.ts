@@ -36,8 +36,6 @@ export type ErrorCode =
   | 'REPLICATION_FAILED'
   /** use_secondary: the replica has not replayed the WAL a LOG_BASED initial load read there needs. */
   | 'REPLICA_BEHIND'
-  /** The run was interrupted by a signal. */
-  | 'INTERRUPTED'
   /** stdout was closed by its reader. */
   | 'OUTPUT_CLOSED'
   /** A bug: anything not classified above. */

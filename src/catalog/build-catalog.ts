@@ -31,7 +31,7 @@ export function keyPropertiesOf(table: TableInfo): string[] {
   return table.columns.filter((c) => keys.has(c.name)).map((c) => c.name)
 }
 
-export function catalogEntry(table: TableInfo, databaseName: string): CatalogEntry {
+function catalogEntry(table: TableInfo, databaseName: string): CatalogEntry {
   const keyProperties = keyPropertiesOf(table)
   const keys = new Set(keyProperties)
   const metadata: MetadataEntry[] = [{
@@ -73,7 +73,7 @@ export function buildCatalog(tables: readonly TableInfo[], databaseName: string)
 }
 
 /** The tables in the catalog's stream order (see buildCatalog). */
-export function catalogOrder(tables: readonly TableInfo[]): TableInfo[] {
+function catalogOrder(tables: readonly TableInfo[]): TableInfo[] {
   return [...tables].sort((a, b) =>
     compareCodePoints(tapStreamId(a.schemaName, a.tableName), tapStreamId(b.schemaName, b.tableName)) ||
     compareCodePoints(a.schemaName, b.schemaName))
@@ -102,13 +102,10 @@ export function* catalogText(tables: readonly TableInfo[], databaseName: string,
   yield piece + '\n  ]\n}'
 }
 
-
-/** tap_stream_ids that more than one stream has: selections and state bookmarks cannot tell them apart. */
-export function duplicateStreamIds(catalog: Catalog): string[] {
-  return duplicateIds(catalog.streams.map((s) => s.tap_stream_id))
-}
-
-/** The ids that occur more than once, each once, in order of their second occurrence. */
+/**
+ * The ids that occur more than once, each once, in order of their second occurrence: two streams
+ * with one tap_stream_id cannot be told apart by selections and state bookmarks.
+ */
 export function duplicateIds(ids: Iterable<string>): string[] {
   const seen = new Set<string>()
   const dup = new Set<string>()

@@ -29,7 +29,7 @@ import { resolveType, type PgTypeFacts } from './resolve-type.js'
  *   than a second privilege pass.
  * - oids are cast to int8 because json renders the oid type as a string.
  */
-export const DISCOVERY_SQL = String.raw`
+const DISCOVERY_SQL = String.raw`
 WITH RECURSIVE rels AS (
   SELECT c.oid, n.nspname, c.relname, c.relkind, greatest(c.reltuples, 0)::bigint AS row_count,
          pg_catalog.has_table_privilege(c.oid, 'SELECT') AS all_columns

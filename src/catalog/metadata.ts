@@ -12,13 +12,13 @@ function breadcrumbIs(b: readonly string[], want: readonly string[]): boolean {
 }
 
 /** Metadata at breadcrumb `[]` (several entries merge, later wins, as singer-python's to_map does). */
-export function streamMetadata(entry: CatalogEntry): StreamMetadata {
+function streamMetadata(entry: CatalogEntry): StreamMetadata {
   let out: StreamMetadata = {}
   for (const m of entry.metadata) if (breadcrumbIs(m.breadcrumb, [])) out = { ...out, ...(m.metadata as StreamMetadata) }
   return out
 }
 
-export function propertyMetadata(entry: CatalogEntry, column: string): PropertyMetadata | undefined {
+function propertyMetadata(entry: CatalogEntry, column: string): PropertyMetadata | undefined {
   let out: PropertyMetadata | undefined
   for (const m of entry.metadata) {
     if (breadcrumbIs(m.breadcrumb, ['properties', column])) out = { ...(out ?? {}), ...(m.metadata as PropertyMetadata) }
@@ -32,7 +32,7 @@ export function isStreamSelected(entry: CatalogEntry): boolean {
   return md !== undefined ? md === true : entry.selected === true
 }
 
-export function isViewEntry(entry: CatalogEntry): boolean {
+function isViewEntry(entry: CatalogEntry): boolean {
   return streamMetadata(entry)['is-view'] === true
 }
 

@@ -28,8 +28,6 @@ export type PgValueType =
   /** Any dimension; `delimiter` is pg_type.typdelim of the element (',' except box: ';'). */
   | { readonly kind: 'array'; readonly element: PgValueType; readonly delimiter: string }
 
-export type PgValueKind = PgValueType['kind']
-
 /** A column as discovery (and the live re-read at sync time) sees it. */
 export interface ColumnInfo {
   readonly name: string

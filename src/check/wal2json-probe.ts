@@ -20,7 +20,7 @@ export type Wal2jsonProbe =
   | { status: 'error'; message: string }
 
 /** Bounds the wait for running transactions, which logical slot creation cannot skip. */
-export const PROBE_TIMEOUT_MS = 5000
+const PROBE_TIMEOUT_MS = 5000
 
 export async function probeWal2json(client: pg.Client, timeoutMs = PROBE_TIMEOUT_MS): Promise<Wal2jsonProbe> {
   const slot = `tap_postgres_check_${randomBytes(6).toString('hex')}`

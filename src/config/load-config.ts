@@ -14,7 +14,7 @@ export const ENV_PREFIX = 'TAP_POSTGRES_'
  * files are merged and the variables win, wherever ENV stands among them (as in the SDK).
  */
 export const ENV_CONFIG = 'ENV'
-export const DOTENV_FILE = '.env'
+const DOTENV_FILE = '.env'
 
 export interface LoadedConfig {
   readonly config: TapConfig
@@ -35,7 +35,7 @@ export function configSources(args: readonly string[]): ConfigSources {
 }
 
 /** Reads one config file into a plain object; every failure names the file, never its content. */
-export function readConfigFile(path: string): Record<string, unknown> {
+function readConfigFile(path: string): Record<string, unknown> {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
@@ -74,7 +74,7 @@ export function hasSettingVariables(env: NodeJS.ProcessEnv): boolean {
  * The variables of a `.env` file, or undefined when there is none. dotenv's parser only: its
  * `config()` would also log a line on stdout (dotenv 17), which is the Singer stream.
  */
-export function readDotenv(path: string): Record<string, string> | undefined {
+function readDotenv(path: string): Record<string, string> | undefined {
   if (!existsSync(path)) return undefined
   let text: string
   try {

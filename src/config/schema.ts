@@ -25,10 +25,10 @@ export const REPLICATION_METHODS = ['FULL_TABLE', 'INCREMENTAL', 'LOG_BASED'] as
 export type ReplicationMethod = (typeof REPLICATION_METHODS)[number]
 
 /** What a run does with a LOG_BASED bookmark behind the slot's confirmed_flush_lsn (src/sync/behind-slot.ts). */
-export const STATE_BEHIND_SLOT = ['fail', 'reload', 'continue'] as const
+const STATE_BEHIND_SLOT = ['fail', 'reload', 'continue'] as const
 export type StateBehindSlot = (typeof STATE_BEHIND_SLOT)[number]
 
-export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const
 export type SslMode = (typeof SSL_MODES)[number]
 
 export const SETTINGS: readonly SettingSpec[] = [
@@ -79,10 +79,6 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'state_behind_slot', kind: 'enum', choices: STATE_BEHIND_SLOT, default: 'fail', description: 'LOG_BASED: what to do with a stream whose `lsn` bookmark is behind the slot\'s confirmed_flush_lsn (an older STATE, a target restored from a backup: the changes in between cannot be read again). `fail`: refuse the run before any record; `reload`: load the table again under a new version, then stream; `continue`: stream from the slot\'s position and accept the gap.' },
   { name: 'log_based_inserts_only', kind: 'string-list', description: 'LOG_BASED: tap_stream_ids of streams whose tables have no usable replica identity (no primary key under REPLICA IDENTITY DEFAULT, or NOTHING) and whose inserts alone are wanted. Without it such a stream is refused: its UPDATEs and DELETEs cannot be streamed.' },
 ]
-
-export function settingByName(name: string): SettingSpec | undefined {
-  return SETTINGS.find((s) => s.name === name)
-}
 
 export const SECRET_SETTINGS: readonly string[] = SETTINGS.filter((s) => s.secret).map((s) => s.name)
 

@@ -60,7 +60,6 @@ export class Logger {
   debug(message: string, extra?: Record<string, unknown>): void { this.log('debug', message, extra) }
   info(message: string, extra?: Record<string, unknown>): void { this.log('info', message, extra) }
   warn(message: string, extra?: Record<string, unknown>): void { this.log('warning', message, extra) }
-  error(message: string, extra?: Record<string, unknown>): void { this.log('error', message, extra) }
 
   log(level: LogLevel, message: string, extra?: Record<string, unknown>): void {
     if (!this.isEnabled(level)) return

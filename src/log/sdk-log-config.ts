@@ -47,7 +47,7 @@ function rootLevel(text: string): LogLevel | undefined {
 }
 
 /** Python logging level names (and numbers) → ours; CRITICAL counts as error. */
-export function pythonLevel(name: string): LogLevel | undefined {
+function pythonLevel(name: string): LogLevel | undefined {
   switch (name.trim().toUpperCase()) {
     case 'DEBUG': case 'NOTSET': case '10': return 'debug'
     case 'INFO': case '20': return 'info'

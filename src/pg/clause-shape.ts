@@ -9,7 +9,8 @@
  * - `;` outside literals and comments would end the statement: the COPY of a table read goes
  *   out as a simple query, where a second statement would run.
  * - an unterminated literal, quoted name or block comment would swallow the rest of the statement.
- * - `$1` would be bound to the tap's own parameter (the bookmark) on the cursor read path.
+ * - `$1` would take the tap's own parameter (the bookmark) in a bound query, and fails in a COPY,
+ *   which has none.
  * The server parses the clauses once more before any read (sync/check-row-filters.ts), with the
  * extended protocol, which refuses a second statement whatever this scanner saw.
  *
@@ -42,7 +43,7 @@ export function clauseShapeProblem(clause: string): string | undefined {
       if (end < 0) return 'has an unterminated quoted identifier'
       i = end
     } else if (c === '$' && !IDENT_CHAR.test(clause[i - 1] ?? ' ')) {
-      // The tap's reads bind their own parameters: a `$1` would take the bookmark's value.
+      // The tap's queries bind their own parameters: a `$1` would take the bookmark's value.
       if (/[0-9]/.test(next ?? '')) return `contains a parameter ${/^\$[0-9]+/.exec(clause.slice(i))?.[0]} (a clause takes no parameters: write the value)`
       const tag = DOLLAR_TAG.exec(clause.slice(i))
       if (tag === null) {

@@ -16,13 +16,13 @@ import { connectionError } from './pg-errors.js'
 export type ConnectionTarget = 'primary' | 'read'
 
 /** Rows come back as the server's text: we render values ourselves (exact, and ~3x faster). */
-export const TEXT_TYPES = { getTypeParser: () => (value: string) => value } as const
+const TEXT_TYPES = { getTypeParser: () => (value: string) => value } as const
 
 function escapeOption(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/ /g, '\\ ')
 }
 
-export function sessionOptions(config: TapConfig): string {
+function sessionOptions(config: TapConfig): string {
   // bytea_output=hex: a server or database set to `escape` would otherwise reach wal2json, which
   // cuts two characters off the front of every bytea value on the assumption that they are `\x`.
   const settings = ['TimeZone=UTC', 'DateStyle=ISO', 'IntervalStyle=iso_8601', 'extra_float_digits=3', 'bytea_output=hex']
@@ -38,7 +38,7 @@ function readSslFile(setting: string, path: string): string {
   }
 }
 
-export function sslOptions(config: TapConfig): false | ConnectionOptions {
+function sslOptions(config: TapConfig): false | ConnectionOptions {
   const mode = config.sslmode ?? (config.ssl ? 'require' : 'disable')
   if (mode === 'disable') return false
   const tls: ConnectionOptions = {}

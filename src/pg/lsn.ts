@@ -5,13 +5,13 @@
  * number cannot hold 64 bits, so every LSN inside the tap is a bigint; text appears only at the edges
  * (SQL results, the replication protocol library, logs).
  *
- * Singer state keeps an LSN as a JSON integer (pipelinewise format, docs/behaviour.md#state): `lsnFromState` and
- * `lsnToStateValue` convert at that edge. See docs/lsn-and-state.md for what each LSN means.
+ * Singer state keeps an LSN as a JSON integer (pipelinewise format, docs/behaviour.md#state):
+ * `lsnFromState` reads it, and the tap's own JSON writer (src/singer/json.ts) prints the bigint with
+ * every digit. See docs/lsn-and-state.md for what each LSN means.
  */
 
 export type Lsn = bigint
 
-export const ZERO_LSN: Lsn = 0n
 export const MAX_LSN: Lsn = 0xffff_ffff_ffff_ffffn
 
 const LSN_TEXT = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/
@@ -36,18 +36,6 @@ export function formatLsn(lsn: Lsn): string {
   return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffff_ffffn).toString(16).toUpperCase()}`
 }
 
-export function compareLsn(a: Lsn, b: Lsn): -1 | 0 | 1 {
-  return a < b ? -1 : a > b ? 1 : 0
-}
-
-export function maxLsn(a: Lsn, b: Lsn): Lsn {
-  return a > b ? a : b
-}
-
-export function minLsn(a: Lsn, b: Lsn): Lsn {
-  return a < b ? a : b
-}
-
 function assertLsn(lsn: Lsn): void {
   if (lsn < 0n || lsn > MAX_LSN) throw new RangeError(`LSN out of range: ${lsn}`)
 }
@@ -65,14 +53,4 @@ export function lsnFromState(value: unknown): Lsn | undefined {
   else if (typeof value === 'string' && LSN_TEXT.test(value)) out = parseLsn(value)
   if (out === undefined || out < 0n || out > MAX_LSN) return undefined
   return out
-}
-
-/**
- * bigint → the value written into a bookmark. LSNs below 2^53 (≈ 8 PiB of WAL: every real server)
- * become a plain number so ordinary JSON writers print an integer; larger ones stay bigint, which
- * the tap's own JSON writer (src/singer/json.ts) prints with every digit.
- */
-export function lsnToStateValue(lsn: Lsn): number | bigint {
-  assertLsn(lsn)
-  return lsn <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(lsn) : lsn
 }

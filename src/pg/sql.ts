@@ -1,8 +1,10 @@
 /**
  * SQL text for table reads. Identifiers are always quoted (a table may be called
- * `x"; DROP TABLE y; --`), values are always bound parameters, never spliced in. The one exception
- * is the operator's row filter (stream_options custom_where_clauses): trusted SQL from the config,
- * spliced in as written, each clause in its own parentheses (shape checked by clause-shape.ts).
+ * `x"; DROP TABLE y; --`), and values are built as bound parameters. COPY takes no parameters, so
+ * `copyStatement` turns each one into a quoted literal (quoteLiteral): values reach the SQL text
+ * only there, always quoted. The operator's row filter (stream_options custom_where_clauses) is
+ * trusted SQL from the config, spliced in as written, each clause in its own parentheses (shape
+ * checked by clause-shape.ts).
  */
 
 /** A quoted identifier: `"a""b"` for `a"b`. */
@@ -15,7 +17,7 @@ export function qualifiedName(schemaName: string, tableName: string): string {
   return `${quoteIdent(schemaName)}.${quoteIdent(tableName)}`
 }
 
-/** A statement and its parameters, ready for a cursor. */
+/** A statement and its parameters: run as a bound query, or as COPY through copyStatement. */
 export interface BoundQuery {
   readonly text: string
   readonly values: readonly string[]

@@ -63,10 +63,6 @@ export class BatchBuilder {
   #timeExtracted: Date | undefined
   readonly #suffixes = new Map<string, string>()
 
-  get isEmpty(): boolean {
-    return this.lines.length === 0 && this.messages === 0
-  }
-
   /** RECORD line suffix for this batch (version and time_extracted), built once per stream. */
   suffix(stream: string, version: number | undefined): string {
     let s = this.#suffixes.get(stream)

@@ -7,10 +7,8 @@ declare module 'comlink/dist/esm/node-adapter.mjs' {
 
   interface NodeEndpoint {
     postMessage(message: unknown, transfer?: readonly unknown[]): void
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Node's ports type listeners per event
-    on(type: 'message', listener: (value: any) => void): unknown
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    off(type: 'message', listener: (value: any) => void): unknown
+    on(type: 'message', listener: (value: unknown) => void): unknown
+    off(type: 'message', listener: (value: unknown) => void): unknown
     start?: () => void
   }
 

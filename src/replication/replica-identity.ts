@@ -60,7 +60,7 @@ export function identityProblem(f: IdentityFacts): string | undefined {
  * pg_inherits also holds legacy INHERITS children, whose changes belong to themselves: only
  * relations with relispartition are followed. Works from PostgreSQL 10 (no pg_partition_tree).
  */
-export const LOG_BASED_TABLES_SQL = `
+const LOG_BASED_TABLES_SQL = `
 WITH RECURSIVE wanted AS (
   SELECT c.oid, n.nspname, c.relname
   FROM unnest($1::text[], $2::text[]) AS w(schema_name, table_name)
@@ -230,7 +230,7 @@ export interface RelationRoute extends IdentityFacts {
   readonly ancestors: readonly TableName[]
 }
 
-export const RELATION_ROUTES_SQL = `
+const RELATION_ROUTES_SQL = `
 WITH RECURSIVE rel AS (
   SELECT w.ord, c.oid, c.relispartition, c.relkind::text AS relkind, c.relreplident::text AS replident,
          EXISTS (SELECT 1 FROM pg_catalog.pg_index x WHERE x.indrelid = c.oid AND x.indisprimary) AS has_primary_key,

@@ -23,7 +23,7 @@ import { findSlot, prettyBytes } from './slot.js'
 import { describeStop, stopReason, type StopReason } from './stop-rule.js'
 
 /** dist/workers/replication.worker.js, from dist/src/replication/run-log-based.js. */
-export const REPLICATION_WORKER_URL = new URL('../../workers/replication.worker.js', import.meta.url)
+const REPLICATION_WORKER_URL = new URL('../../workers/replication.worker.js', import.meta.url)
 
 /** Batches the worker may post before the main thread has written them (~0.5 MB of lines each). */
 const MAX_IN_FLIGHT = 4

@@ -12,7 +12,7 @@ import { createSlot, dropSlot, findSlot, prettyBytes, unreservedSlotWarning, typ
 export type SlotReportFormat = 'text' | 'json'
 
 /** The slot as `key: value` lines, or one JSON object (LSNs as `X/Y`, byte counts as integers). */
-export function formatSlot(slot: SlotInfo, format: SlotReportFormat): string {
+function formatSlot(slot: SlotInfo, format: SlotReportFormat): string {
   const lsn = (v: bigint | null) => (v === null ? null : formatLsn(v))
   if (format === 'json') {
     const bytes = (v: bigint | null) => (v === null ? 'null' : v.toString())

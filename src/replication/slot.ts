@@ -11,9 +11,9 @@ import { queryError } from '../pg/pg-errors.js'
 import { parseLsn, type Lsn } from '../pg/lsn.js'
 import { defaultSlotNames, pickExistingSlot, slotNameToCreate } from './slot-name.js'
 
-export const OUTPUT_PLUGIN = 'wal2json'
+const OUTPUT_PLUGIN = 'wal2json'
 
-export const CREATE_HINT = 'create it with `tap-postgres slot create --config <config>` (needs the REPLICATION attribute)'
+const CREATE_HINT = 'create it with `tap-postgres slot create --config <config>` (needs the REPLICATION attribute)'
 
 export interface SlotInfo {
   readonly name: string
@@ -65,7 +65,7 @@ function toInfo(r: Row): SlotInfo {
 }
 
 /** The slots among `names` that exist, by name. */
-export async function readSlots(client: pg.Client, names: readonly string[]): Promise<Map<string, SlotInfo>> {
+async function readSlots(client: pg.Client, names: readonly string[]): Promise<Map<string, SlotInfo>> {
   try {
     const r = await client.query<Row>(SLOTS_SQL, [names])
     return new Map(r.rows.map((row) => [row.slot_name ?? '', toInfo(row)]))
@@ -162,7 +162,7 @@ export async function dropSlot(client: pg.Client, config: Pick<TapConfig, 'dbnam
 }
 
 /** wal_level must be logical for any logical slot (https://www.postgresql.org/docs/15/runtime-config-wal.html). */
-export async function assertLogicalWal(client: pg.Client): Promise<void> {
+async function assertLogicalWal(client: pg.Client): Promise<void> {
   let level: string
   try {
     level = (await client.query<{ wal_level: string }>('SHOW wal_level')).rows[0].wal_level

@@ -26,7 +26,7 @@ export interface PlanOptions {
   readonly outDir: string
 }
 
-export function shardFileName(index: number): string {
+function shardFileName(index: number): string {
   return `shard-${index}.catalog.json`
 }
 

@@ -10,7 +10,6 @@ export class SingerOutput {
   readonly #stream: Writable
   #closed: TapError | undefined
   #waiters: Array<() => void> = []
-  #bytes = 0
 
   constructor(stream: Writable = process.stdout) {
     this.#stream = stream
@@ -21,22 +20,12 @@ export class SingerOutput {
     stream.on('drain', () => this.#release())
   }
 
-  get bytesWritten(): number {
-    return this.#bytes
-  }
-
-  /** The error that closed the output, if any. */
-  get closedError(): TapError | undefined {
-    return this.#closed
-  }
-
   /**
    * Writes text or UTF-8 bytes (whole lines, each ending in '\n'); resolves once the stream can take
    * more. `onWritten` is called once the stream is done with the bytes (they may then be reused).
    */
   async write(text: string | Uint8Array, onWritten?: () => void): Promise<void> {
     if (this.#closed) throw this.#closed
-    this.#bytes += text.length
     if (this.#stream.write(text, onWritten && ((err) => { if (!err) onWritten() }))) return
     await new Promise<void>((resolve) => this.#waiters.push(resolve))
     if (this.#closed) throw this.#closed

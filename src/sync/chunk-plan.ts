@@ -128,7 +128,7 @@ export type ChunkingDecision =
   | { readonly mode: 'fresh'; readonly plan: ChunkPlan; readonly note?: string }
   | { readonly mode: 'resume' }
 
-export const TID_RANGE_SCAN_VERSION = 140000
+const TID_RANGE_SCAN_VERSION = 140000
 
 export function decideChunking(input: ChunkingInput): ChunkingDecision {
   const { chunkRows, serverVersion, table, saved } = input

@@ -98,14 +98,6 @@ export class ChunkedStreamRun {
     return this.#jobs
   }
 
-  get plan(): ChunkPlan {
-    return this.#state0
-  }
-
-  get chunkCount(): number {
-    return chunkCount(this.#state0)
-  }
-
   // ------------------------------------------------------------------------- used by the jobs
 
   /** The opening messages, once, before any chunk's rows; every job awaits it. */

@@ -144,10 +144,10 @@ export function incrementalStart(bookmark: Bookmark, now: number): IncrementalSt
 
 /**
  * A LOG_BASED initial load that started and did not finish: its bookmark holds the load's progress
- * (`xmin` of a cursor load, `chunks` of a chunked one). Its `lsn`, if any, is where the load's first
+ * (`xmin` of a load in one query, `chunks` of a chunked one). Its `lsn`, if any, is where the load's first
  * attempt started (docs/lsn-and-state.md), not a position streaming has reached.
  */
-export function initialLoadUnfinished(bookmark: Bookmark): boolean {
+function initialLoadUnfinished(bookmark: Bookmark): boolean {
   const chunks = bookmark[CHUNKS_KEY]
   return typeof bookmark.xmin === 'number' || (chunks !== undefined && chunks !== null)
 }

@@ -1,9 +1,9 @@
 /**
- * The table-sync pool: Piscina 5 with the contract that bounds connections (aesthetics habit 12):
- * - minThreads = maxThreads = size (= min(max_workers, table streams)), idleTimeout Infinity:
- *   threads, and the one connection each opens during setup, live for the whole run. Piscina only
- *   reaps threads above minThreads, so connections never churn.
- * - concurrentTasksPerWorker 1: one stream per connection at a time.
+ * The table-sync pool: Piscina 5 with the contract that bounds connections:
+ * - minThreads = maxThreads = size (= min(max_workers, jobs), a job being a stream or a chunk),
+ *   idleTimeout Infinity: threads, and the one connection each opens during setup, live for the
+ *   whole run. Piscina only reaps threads above minThreads, so connections never churn.
+ * - concurrentTasksPerWorker 1: one task (a stream or a chunk) per connection at a time.
  * - atomics 'disabled': an idle thread's event loop keeps running, so its socket and the close
  *   channel are serviced between tasks.
  * - Tasks are never aborted through Piscina's `signal` (that terminates the thread and its
@@ -18,7 +18,7 @@ import type { Logger } from '../log/logger.js'
 import type { ClosedMessage, CloseRequest, TableTask, TableWorkerData, TaskResult } from '../protocol/worker-messages.js'
 
 /** dist/workers/table-sync.worker.js, from dist/src/sync/pool.js. */
-export const TABLE_WORKER_URL = new URL('../../workers/table-sync.worker.js', import.meta.url)
+const TABLE_WORKER_URL = new URL('../../workers/table-sync.worker.js', import.meta.url)
 
 /** The task as the caller gives it; the pool adds the port. */
 export type TaskWithoutPort = TableTask extends infer T ? (T extends TableTask ? Omit<T, 'port'> : never) : never
@@ -46,7 +46,6 @@ export interface TablePoolOptions {
 export class TablePool {
   readonly #pool: Piscina
   readonly #closeChannel: string
-  readonly #size: number
   readonly #logger: Logger
   #closed = false
   /** Rejects when a thread fails outside a task (e.g. its module cannot load); never resolves. */
@@ -54,7 +53,6 @@ export class TablePool {
 
   constructor(opts: TablePoolOptions) {
     if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError(`TablePool size must be a positive integer (got ${opts.size})`)
-    this.#size = opts.size
     this.#logger = opts.logger
     this.#closeChannel = `tap-postgres-close-${process.pid}-${randomBytes(6).toString('hex')}`
     const workerData: TableWorkerData = { config: opts.config, logger: opts.logger.options, closeChannel: this.#closeChannel }
@@ -80,9 +78,6 @@ export class TablePool {
     })
   }
 
-  get size(): number {
-    return this.#size
-  }
 
   run(task: TaskWithoutPort): RunningTask {
     const { port1, port2 } = new MessageChannel()

@@ -1,6 +1,7 @@
 /**
  * The SCHEMA a stream sends at sync time: built from the live column types (so it matches the
- * table today), limited to the columns read, keys not nullable (docs/behaviour.md#discovery-and-the-catalog, docs/types.md).
+ * table today), limited to the columns read, keys not nullable (docs/behaviour.md#discovery-and-the-catalog;
+ * the per-type schemas are in src/catalog/json-schema.ts, docs/types.md).
  */
 import type { JsonSchema } from '../catalog/catalog-types.js'
 import { jsonSchemaForType } from '../catalog/json-schema.js'

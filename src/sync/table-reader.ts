@@ -1,7 +1,9 @@
 /**
- * One FULL_TABLE or INCREMENTAL read, inside a worker thread, on the thread's one connection:
- * a transaction, a cursor fetching `itersize` rows at a time, rows rendered straight into RECORD
- * lines and sent in batches (batch-sender.ts) with the bookmark after each batch.
+ * One FULL_TABLE or INCREMENTAL read, inside a worker thread, on the thread's one connection: a
+ * transaction, the rows read through COPY (copy-rows.ts), rendered straight into RECORD lines and
+ * sent in batches (batch-sender.ts) with the bookmark after each batch. With
+ * TAP_POSTGRES_READ_PATH=cursor the rows come from a pg-cursor fetching `itersize` rows at a time
+ * instead (`streamRows`), kept to compare the two paths.
  * Runs in worker threads only; the main thread never touches rows.
  */
 import { performance } from 'node:perf_hooks'
@@ -29,7 +31,7 @@ export interface ReaderConnection {
   readonly isLost: () => boolean
 }
 
-export function taskQuery(task: TableTask): BoundQuery {
+function taskQuery(task: TableTask): BoundQuery {
   const columns = task.columns.map((c) => c.name)
   if (task.kind === 'fullTable') {
     return fullTableQuery({ schemaName: task.schemaName, tableName: task.tableName, columns, order: task.order, resumeXmin: task.resumeXmin, pages: chunkPagesOf(task), where: task.rowFilter })

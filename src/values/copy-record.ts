@@ -76,7 +76,7 @@ function isNull(src: Uint8Array, i: number, rowEnd: number): boolean {
 }
 
 /** End of the field starting at `i`: its tab, or the row's end. */
-export function fieldEnd(src: Uint8Array, i: number, rowEnd: number): number {
+function fieldEnd(src: Uint8Array, i: number, rowEnd: number): number {
   while (i < rowEnd && src[i] !== TAB) i++
   return i
 }

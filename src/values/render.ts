@@ -96,32 +96,18 @@ export interface RecordColumn {
 
 /**
  * Clamped values per column, for the end-of-stream warning. Plain counts, so a worker can send
- * `entries()` to the main thread and it can `merge` them.
+ * `entries()` to the main thread in its task result.
  */
 export class ClampCounter {
   readonly #counts = new Map<string, number>()
-  #total = 0
 
-  add(column: string, n = 1): void {
-    this.#counts.set(column, (this.#counts.get(column) ?? 0) + n)
-    this.#total += n
-  }
-
-  count(column: string): number {
-    return this.#counts.get(column) ?? 0
+  add(column: string): void {
+    this.#counts.set(column, (this.#counts.get(column) ?? 0) + 1)
   }
 
   /** [column, count] pairs in the order the columns first clamped. */
   entries(): Array<[string, number]> {
     return [...this.#counts]
-  }
-
-  merge(entries: Iterable<readonly [string, number]>): void {
-    for (const [column, n] of entries) this.add(column, n)
-  }
-
-  get total(): number {
-    return this.#total
   }
 }
 

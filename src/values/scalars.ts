@@ -3,7 +3,7 @@
  * (never null: NULL is handled by the caller) and returns JSON text.
  */
 import { unexpectedText } from './errors.js'
-import { jsonString, minifyJson } from './json-text.js'
+import { minifyJson } from './json-text.js'
 
 /** smallint/integer/bigint print as plain decimal digits: valid JSON, and exact as long as they
  *  never become a JS number. */
@@ -46,8 +46,6 @@ export function renderBit1(text: string): string {
   if (text === '0') return 'false'
   throw unexpectedText('bit(1)', text)
 }
-
-export const renderText: (text: string) => string = jsonString
 
 /** json keeps the user's layout (newlines included), jsonb prints `{"a": 1}`: both are embedded
  *  as the JSON value itself, on one line, digits untouched. */

@@ -10,10 +10,10 @@
  */
 import { unexpectedText } from './errors.js'
 
-export const MAX_TIMESTAMP = '"9999-12-31T23:59:59.999000+00:00"'
-export const MIN_TIMESTAMP = '"0001-01-01T00:00:00+00:00"'
-export const MAX_DATE = '"9999-12-31T00:00:00+00:00"'
-export const MIN_DATE = '"0001-01-01T00:00:00+00:00"'
+const MAX_TIMESTAMP = '"9999-12-31T23:59:59.999000+00:00"'
+const MIN_TIMESTAMP = '"0001-01-01T00:00:00+00:00"'
+const MAX_DATE = '"9999-12-31T00:00:00+00:00"'
+const MIN_DATE = '"0001-01-01T00:00:00+00:00"'
 
 type OnClamp = (() => void) | undefined
 

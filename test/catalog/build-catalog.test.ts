@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildCatalog, catalogText, compareCodePoints, duplicateIds, duplicateStreamIds, keyPropertiesOf } from '../../src/catalog/build-catalog.js'
+import { buildCatalog, catalogText, compareCodePoints, duplicateIds, keyPropertiesOf } from '../../src/catalog/build-catalog.js'
 import type { ColumnInfo, PgValueType, TableInfo } from '../../src/catalog/pg-type.js'
 import { stringifyJson } from '../../src/singer/json.js'
 
@@ -78,7 +78,7 @@ describe('buildCatalog', () => {
     const catalog = buildCatalog(tables, 'db')
     expect(catalog.streams.filter((s) => s.tap_stream_id === 'a-b-c').map((s) => s.table_name)).toEqual(['b-c', 'c'])
     expect(buildCatalog([...tables].reverse(), 'db')).toEqual(catalog)
-    expect(duplicateStreamIds(catalog)).toEqual(['a-b-c'])
+    expect(duplicateIds(catalog.streams.map((s) => s.tap_stream_id))).toEqual(['a-b-c'])
     const wide: TableInfo = { ...view, columns: [col('z', 1, 'text', TEXT), col('a', 2, 'text', TEXT), col('m', 5, 'text', TEXT)] }
     const entry = buildCatalog([wide], 'db').streams[0]
     expect(Object.keys(entry.schema.properties ?? {})).toEqual(['z', 'a', 'm'])

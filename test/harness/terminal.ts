@@ -50,6 +50,5 @@ export function renderScreen(output: string): string[] {
 
 /** The text with escape sequences removed (every frame ever drawn, one after another). */
 export function stripAnsi(output: string): string {
-  // eslint-disable-next-line no-control-regex
   return output.replace(/\u001B\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '')
 }

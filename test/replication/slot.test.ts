@@ -23,7 +23,7 @@ describe('replicationError', () => {
   })
 
   it('keeps a TapError as it is', () => {
-    const t = new TapError('INTERRUPTED', 'x')
+    const t = new TapError('OUTPUT_CLOSED', 'x')
     expect(replicationError(t, 's', 'w')).toBe(t)
   })
 })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { renderBit1, renderBoolean, renderBytea, renderFloat, renderInteger, renderJson, renderNumeric, renderText } from '../../src/values/scalars.js'
+import { renderBit1, renderBoolean, renderBytea, renderFloat, renderInteger, renderJson, renderNumeric } from '../../src/values/scalars.js'
+import { jsonString } from '../../src/values/json-text.js'
 
 describe('integers: text as it is, every digit', () => {
   it.each(['0', '-1', '32767', '-32768', '2147483647', '-2147483648', '9223372036854775807', '-9223372036854775808'])('%s', (t) => {
@@ -58,7 +59,7 @@ describe('boolean and bit(1)', () => {
 
 describe('text and json', () => {
   it('text is a JSON string literal', () => {
-    expect(renderText('a "b" \\ \n\u2028')).toBe('"a \\"b\\" \\\\ \\n\\u2028"')
+    expect(jsonString('a "b" \\ \n\u2028')).toBe('"a \\"b\\" \\\\ \\n\\u2028"')
   })
   it('json is embedded and minified', () => {
     expect(renderJson('{"a": [1, 2.50]}')).toBe('{"a":[1,2.50]}')
