@@ -37,7 +37,7 @@ interface Connection {
   query(text: string): void
 }
 
-class CopyOut {
+export class CopyOut {
   readonly text: string
   #socket: Socket | undefined
   #driverOnData: ((chunk: Buffer) => void) | undefined

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest'
 import { InputError } from '../../src/errors.js'
 import { behindSlotContinueWarning, positionsBehindSlot, settleBehindSlot, streamPosition } from '../../src/sync/behind-slot.js'
 import { parseState } from '../../src/singer/read-inputs.js'
-import type { SingerState } from '../../src/singer/state.js'
+import type { SingerState, StateValue } from '../../src/singer/state.js'
 import { thrownBy } from '../harness/thrown.js'
 
 const SLOT = { name: 'pipelinewise_shop', confirmedFlushLsn: 0x1_0000_2000n }
 const C = SLOT.confirmedFlushLsn
 
-const state = (bookmarks: Record<string, Record<string, unknown>>): SingerState => parseState({ currently_syncing: null, bookmarks })
+const state = (bookmarks: Record<string, Record<string, unknown>>): SingerState => parseState({ currently_syncing: null, bookmarks } as unknown as StateValue)
 const lb = (lsn: bigint | undefined, extra: Record<string, unknown> = {}) => ({ last_replication_method: 'LOG_BASED', version: 1700000000000, xmin: null, ...(lsn === undefined ? {} : { lsn: Number(lsn) }), ...extra })
 
 describe('streamPosition', () => {

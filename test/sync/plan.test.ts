@@ -6,7 +6,7 @@ import { fullTableStart, incrementalStart, needsInitialLoad, planStreams, reconc
 import { streamOrder } from '../../src/sync/scheduler.js'
 import { bookmarkProperties, streamSchema } from '../../src/sync/stream-schema.js'
 import { parseState } from '../../src/singer/read-inputs.js'
-import { rawJson } from '../../src/singer/state.js'
+import { rawJson, type StateValue } from '../../src/singer/state.js'
 
 const int: PgValueType = { kind: 'integer', bits: 32 }
 const text: PgValueType = { kind: 'text' }
@@ -170,7 +170,7 @@ describe('bookmarks at the start of a stream', () => {
 
     // Consistent states are left alone: a midway load with its lsn, a finished one, a FULL_TABLE read.
     for (const b of [{ version: 5, xmin: 726, lsn: 10 }, { version: 5, xmin: null, lsn: 10 }, {}]) {
-      const state = reconcileState(parseState({ bookmarks: { 'public-orders': { last_replication_method: 'LOG_BASED', ...b } } }), streams)
+      const state = reconcileState(parseState({ bookmarks: { 'public-orders': { last_replication_method: 'LOG_BASED', ...b } } } as unknown as StateValue), streams)
       expect(restartLoadsWithoutLsn(state, streams)).toEqual({ state, warnings: [] })
     }
     const full = planStreams(selectStreams({ streams: [entry()] }, {}), [ORDERS]).streams

@@ -106,7 +106,7 @@ describe('FULL_TABLE', () => {
 })
 
 describe.each(['copy', 'cursor'])('INCREMENTAL (%s read path)', (readPath) => {
-  const env = readPath === 'cursor' ? { TAP_POSTGRES_READ_PATH: 'cursor' } : {}
+  const env: Record<string, string> = readPath === 'cursor' ? { TAP_POSTGRES_READ_PATH: 'cursor' } : {}
   const paid = (id: number): boolean => id % 5 !== 0
 
   it('from a bookmark; placeholder-looking text in a clause is not ours ($1 in a dollar-quoted string)', async () => {
