@@ -54,3 +54,10 @@ export function lsnFromState(value: unknown): Lsn | undefined {
   if (out === undefined || out < 0n || out > MAX_LSN) return undefined
   return out
 }
+
+/** The smallest of the LSNs given; undefined ones (a bookmark without an LSN yet) are passed over. */
+export function smallestLsn(lsns: Iterable<Lsn | undefined>): Lsn | undefined {
+  let out: Lsn | undefined
+  for (const l of lsns) if (l !== undefined && (out === undefined || l < out)) out = l
+  return out
+}

@@ -1,4 +1,4 @@
-import type { Lsn } from '../pg/lsn.js'
+import { smallestLsn, type Lsn } from '../pg/lsn.js'
 import { getBookmark, type SingerState } from '../singer/state.js'
 
 /**
@@ -97,13 +97,6 @@ export class Acker {
  */
 export function bookmarkLsn(bookmark: Lsn | undefined, written: Lsn): Lsn {
   return bookmark !== undefined && bookmark > written ? bookmark : written
-}
-
-/** The smallest of the bookmarks that have an LSN (streams loaded in this run have none yet). */
-export function smallestLsn(lsns: Iterable<Lsn | undefined>): Lsn | undefined {
-  let out: Lsn | undefined
-  for (const l of lsns) if (l !== undefined && (out === undefined || l < out)) out = l
-  return out
 }
 
 /**

@@ -273,11 +273,30 @@ export class ChangeRecords {
    * looked up); otherwise works synchronously.
    */
   change(lsn: bigint, ev: ChangeEvent, out: BatchBuilder): void | Promise<void> {
-    const to = this.#routes.get(tableKey(ev.schema, ev.table))
-    if (to !== undefined) return this.#deliver(to, 0, lsn, ev, out)
+    const to = this.#streamsOf(ev.schema, ev.table)
+    if (to === undefined) return
+    if (to instanceof Promise) return to.then((streams) => this.#deliver(streams, 0, lsn, ev, out))
+    return this.#deliver(to, 0, lsn, ev, out)
+  }
+
+  /**
+   * The streams a relation's messages go to: known at once, or after one lookup (a name seen for
+   * the first time while a stream is partitioned); undefined for a table outside the run.
+   */
+  #streamsOf(schemaName: string, tableName: string): readonly StreamState[] | Promise<readonly StreamState[]> | undefined {
+    const to = this.#routes.get(tableKey(schemaName, tableName))
+    if (to !== undefined) return to
     // add-tables already filters when no stream is partitioned; a table outside the run is ignored.
-    if (!this.#followPartitions) return
-    return this.#route(ev.schema, ev.table).then((streams) => this.#deliver(streams, 0, lsn, ev, out))
+    if (!this.#followPartitions) return undefined
+    return this.#route(schemaName, tableName)
+  }
+
+  /** The bookmark already covers the open transaction: its messages were written for `st` before (counted). */
+  #covered(st: StreamState): boolean {
+    const bookmark = st.spec.bookmark
+    if (bookmark === undefined || this.#commitEnd === undefined || this.#commitEnd > bookmark) return false
+    st.skipped++
+    return true
   }
 
   reports(): StreamReport[] {
@@ -309,11 +328,7 @@ export class ChangeRecords {
   }
 
   #changeOf(st: StreamState, lsn: bigint, ev: ChangeEvent, out: BatchBuilder): void | Promise<void> {
-    const bookmark = st.spec.bookmark
-    if (bookmark !== undefined && this.#commitEnd !== undefined && this.#commitEnd <= bookmark) {
-      st.skipped++
-      return
-    }
+    if (this.#covered(st)) return
     const tuple = ev.action === 'D' ? ev.identity : ev.columns
     const layout = st.layout(tuple.names)
     if (layout.unknown.length > 0 || st.needsMissingCheck(ev.action, layout)) {
@@ -328,20 +343,16 @@ export class ChangeRecords {
    * other partitions' rows too, so it is refused (a TapError), never passed over.
    */
   truncate(ev: TruncateEvent, out: BatchBuilder): void | Promise<void> {
-    const to = this.#routes.get(tableKey(ev.schema, ev.table))
-    if (to !== undefined) return this.#truncateOf(to, ev, out)
-    if (!this.#followPartitions) return
-    return this.#route(ev.schema, ev.table).then((streams) => this.#truncateOf(streams, ev, out))
+    const to = this.#streamsOf(ev.schema, ev.table)
+    if (to === undefined) return
+    if (to instanceof Promise) return to.then((streams) => this.#truncateOf(streams, ev, out))
+    this.#truncateOf(to, ev, out)
   }
 
   #truncateOf(to: readonly StreamState[], ev: TruncateEvent, out: BatchBuilder): void {
     for (const st of to) {
-      // As for a change: the bookmark already covers this transaction, the switch was written then.
-      const bookmark = st.spec.bookmark
-      if (bookmark !== undefined && this.#commitEnd !== undefined && this.#commitEnd <= bookmark) {
-        st.skipped++
-        continue
-      }
+      // As for a change: the switch was written when the bookmark's transaction was.
+      if (this.#covered(st)) continue
       if (st.spec.schemaName !== ev.schema || st.spec.tableName !== ev.table) {
         throw partitionTruncateRefusal(st.spec.tapStreamId, st.spec, { schemaName: ev.schema, tableName: ev.table })
       }

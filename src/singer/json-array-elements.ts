@@ -12,7 +12,12 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs'
 
-export class JsonShapeError extends Error {}
+/** The document is not JSON as far as this reader can tell, or (`wrongShape`) it is not `{"<key>": [...]}`. */
+export class JsonShapeError extends Error {
+  constructor(message: string, readonly wrongShape = false) {
+    super(message)
+  }
+}
 
 const OPEN_OBJECT = 0x7b
 const CLOSE_OBJECT = 0x7d
@@ -86,7 +91,7 @@ export function* arrayElements(chunks: Iterable<Buffer>, key: string): Generator
       if (isSpace(b)) continue
       if (closed) throw new JsonShapeError('text after the end of the document')
       if (!started) {
-        if (b !== OPEN_OBJECT) throw new JsonShapeError('expected an object')
+        if (b !== OPEN_OBJECT) throw new JsonShapeError('expected an object', true)
         started = true
         depth = 1
         continue
@@ -106,7 +111,7 @@ export function* arrayElements(chunks: Iterable<Buffer>, key: string): Generator
         case OPEN_OBJECT:
         case OPEN_ARRAY:
           if (depth === 1 && b === OPEN_ARRAY && lastKey === wanted) {
-            if (arrayFound) throw new JsonShapeError(`"${key}" appears twice`)
+            if (arrayFound) throw new JsonShapeError(`"${key}" appears twice`, true)
             arrayFound = true
             inArray = true
           }
@@ -139,5 +144,5 @@ export function* arrayElements(chunks: Iterable<Buffer>, key: string): Generator
     if (elementStart >= 0) carry.push(chunk.subarray(elementStart))
   }
   if (inString || depth !== 0 || !started) throw new JsonShapeError('the document ends early')
-  if (!arrayFound) throw new JsonShapeError(`no "${key}" array`)
+  if (!arrayFound) throw new JsonShapeError(`no "${key}" array`, true)
 }

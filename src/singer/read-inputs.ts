@@ -59,15 +59,15 @@ export interface ReadCatalogOptions {
   readonly keep?: (entry: CatalogEntry) => boolean
 }
 
-/**
- * The catalog file, read one stream entry at a time (json-array-elements.ts), so that a catalog of
- * thousands of tables is never held whole: only the entries `keep` wants stay in memory.
- */
 /** A catalog file as read: the entries kept, and the id of every entry in the file. */
 export interface CatalogRead extends Catalog {
   readonly allStreamIds: ReadonlySet<string>
 }
 
+/**
+ * The catalog file, read one stream entry at a time (json-array-elements.ts), so that a catalog of
+ * thousands of tables is never held whole: only the entries `keep` wants stay in memory.
+ */
 export function readCatalog(path: string, options: ReadCatalogOptions = {}): CatalogRead {
   const bad = catalogProblem(path)
   const streams: CatalogEntry[] = []
@@ -88,7 +88,7 @@ export function readCatalog(path: string, options: ReadCatalogOptions = {}): Cat
   } catch (e) {
     if (typeof (e as NodeJS.ErrnoException).code === 'string' && !(e instanceof InputError)) throw fileError(e, path, 'CATALOG_INVALID', 'catalog')
     if (!(e instanceof JsonShapeError)) throw e
-    if (/expected an object|no "streams" array|appears twice/.test(e.message)) throw bad('expected an object with a "streams" array')
+    if (e.wrongShape) throw bad('expected an object with a "streams" array')
     throw new InputError('CATALOG_INVALID', `invalid catalog ${path}: not JSON (${e.message})`)
   }
   return { streams, allStreamIds }

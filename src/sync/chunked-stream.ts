@@ -7,6 +7,7 @@
  * not done. docs/chunked-loads.md has the design and what a resumed load guarantees.
  */
 import { TapError } from '../errors.js'
+import { smallestLsn } from '../pg/lsn.js'
 import type { Logger } from '../log/logger.js'
 import type { FullTableTask } from '../protocol/worker-messages.js'
 import { CHUNKS_KEY, chunkStateOf, chunkStateValue, type ChunkState } from '../singer/chunk-state.js'
@@ -19,7 +20,7 @@ import type { TaskWithoutPort } from './pool.js'
 import type { Job, JobOutcome } from './scheduler.js'
 import type { SnapshotExporter } from './snapshot.js'
 import { streamSchemaLine } from './stream-schema.js'
-import { StreamRun, type StreamOutcome, type StreamRunContext } from './stream-runner.js'
+import { endedStatus, StreamRun, type StreamOutcome, type StreamRunContext } from './stream-runner.js'
 
 /** How the load starts: a new plan (a new version), or the plan in the bookmark. */
 export type ChunkedStart = (
@@ -83,7 +84,7 @@ export class ChunkedStreamRun {
       this.#firstRunOfVersion = true
     }
     // Both are the first snapshot's position when this tap wrote them; the smaller is the safe one.
-    this.#loadLsn = stream.method === 'LOG_BASED' ? smaller(start.kind === 'resume' ? bookmark.lsn : undefined, this.#state0.snapshotLsn) : undefined
+    this.#loadLsn = stream.method === 'LOG_BASED' ? smallestLsn([start.kind === 'resume' ? bookmark.lsn : undefined, this.#state0.snapshotLsn]) : undefined
     if (stream.method === 'LOG_BASED' && this.#loadLsn === undefined) throw new TapError('INTERNAL', `stream ${stream.tapStreamId}: a LOG_BASED chunked load without a WAL position to stream from`)
     this.#state = this.#state0
     const count = chunkCount(this.#state0)
@@ -215,14 +216,10 @@ export class ChunkedStreamRun {
   #endIfSettled(): void {
     if (this.#ended !== this.#jobs.length || !this.#opened) return
     const { metrics, progress } = this.#ctx
-    const status = this.#status === 'done' ? 'succeeded' : this.#status === 'failed' ? 'failed' : 'interrupted'
+    const status = endedStatus(this.#status)
     progress.ended(this.stream.stream, status)
     metrics.streamEnded(this.stream.stream, status)
   }
-}
-
-function smaller(a: bigint | undefined, b: bigint | undefined): bigint | undefined {
-  return a === undefined ? b : b === undefined || a < b ? a : b
 }
 
 const SEVERITY = { done: 0, stopped: 1, aborted: 2, failed: 3 } as const

@@ -76,13 +76,14 @@ export async function runSync(args: SyncArgs): Promise<number> {
     const { live, endLsn, slot, chunkFacts, logBasedTables } = await readServerFacts(config, selected)
     const plan = planStreams(selected, live)
     for (const w of plan.warnings) logger.warn(w)
+    const logStreams = plan.streams.filter((s) => s.method === 'LOG_BASED')
     // A LOG_BASED stream that would lose its UPDATEs and DELETEs is refused here, before any output.
-    const identity = decideReplicaIdentity(plan.streams.filter((s) => s.method === 'LOG_BASED'), logBasedTables ?? [], config.log_based_inserts_only)
+    const identity = decideReplicaIdentity(logStreams, logBasedTables ?? [], config.log_based_inserts_only)
     for (const w of identity.warnings) logger.warn(w)
     const start = restartLoadsWithoutLsn(reconcileState(inputState, plan.streams), plan.streams)
     for (const w of start.warnings) logger.warn(w)
     // A bookmark behind the slot is refused (or reloaded) here, before any output (behind-slot.ts).
-    const behind = settleBehindSlot(config.state_behind_slot, slot, plan.streams.filter((s) => s.method === 'LOG_BASED').map((s) => s.tapStreamId), start.state)
+    const behind = settleBehindSlot(config.state_behind_slot, slot, logStreams.map((s) => s.tapStreamId), start.state)
     for (const w of behind.warnings) logger.warn(w)
     const emitter = new OutputEmitter(output, behind.state, { stateIntervalMs: config.state_interval_seconds * 1000 })
     if (signals.stopped) return ended(await finish(emitter, signals, logger))
@@ -104,7 +105,6 @@ export async function runSync(args: SyncArgs): Promise<number> {
       }
     }
 
-    const logStreams = plan.streams.filter((s) => s.method === 'LOG_BASED')
     if (logStreams.length > 0 && !signals.stopped && endLsn !== undefined) {
       await runLogBasedStreams(config, logger, emitter, logStreams, loaded, inputState, endLsn, signals.signal, identity.streams, progress)
     }

@@ -37,6 +37,11 @@ export interface StreamRunContext {
 
 export type StreamStatus = 'done' | 'stopped' | 'aborted' | 'failed'
 
+/** How a stream's end is reported (METRIC sync_duration's status, the progress view). */
+export function endedStatus(status: StreamStatus): 'succeeded' | 'failed' | 'interrupted' {
+  return status === 'done' ? 'succeeded' : status === 'failed' ? 'failed' : 'interrupted'
+}
+
 export interface StreamOutcome {
   readonly status: StreamStatus
   readonly rows: number
@@ -107,7 +112,7 @@ export class StreamRun {
     metrics.streamStarted(s.stream)
     progress.started(s.stream, s.rowEstimate)
     const outcome = await this.runTask(opening.task)
-    const status = outcome.status === 'done' ? 'succeeded' : outcome.status === 'failed' ? 'failed' : 'interrupted'
+    const status = endedStatus(outcome.status)
     progress.ended(s.stream, status)
     metrics.streamEnded(s.stream, status)
     if (outcome.status === 'done') await this.#close(opening.task)

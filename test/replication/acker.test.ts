@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Acker, bookmarkLsn, slotFloor, smallestLsn } from '../../src/replication/acker.js'
+import { Acker, bookmarkLsn, slotFloor } from '../../src/replication/acker.js'
+import { smallestLsn } from '../../src/pg/lsn.js'
 import { parseState } from '../../src/singer/read-inputs.js'
 
 describe('Acker.confirm (the slot position reported in standby status)', () => {

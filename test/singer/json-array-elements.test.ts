@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { arrayElements, JsonShapeError } from '../../src/singer/json-array-elements.js'
+import { thrownBy } from '../harness/thrown.js'
 
 /** The document cut into pieces of `size` bytes. */
 function pieces(text: string, size: number): Buffer[] {
@@ -41,14 +42,15 @@ describe('arrayElements', () => {
   })
 
   it.each([
-    ['not an object', '[{"streams": []}]'],
-    ['no such array', '{"other": []}'],
-    ['ends inside the array', '{"streams": [{"a": 1}'],
-    ['ends inside a string', '{"streams": ["abc'],
-    ['unbalanced', '{"streams": []}}'],
-    ['text after the end', '{"streams": []} {}'],
-    ['empty', ''],
-  ])('refuses a document that is %s', (_why, text) => {
-    expect(() => [...arrayElements(pieces(text, 4), 'streams')]).toThrow(JsonShapeError)
+    ['not an object', '[{"streams": []}]', true],
+    ['no such array', '{"other": []}', true],
+    ['ends inside the array', '{"streams": [{"a": 1}', false],
+    ['ends inside a string', '{"streams": ["abc', false],
+    ['unbalanced', '{"streams": []}}', false],
+    ['text after the end', '{"streams": []} {}', false],
+    ['empty', '', false],
+  ])('refuses a document that is %s (a wrong shape: %s)', (_why, text, wrongShape) => {
+    const e = thrownBy(JsonShapeError, () => [...arrayElements(pieces(text, 4), 'streams')])
+    expect(e.wrongShape).toBe(wrongShape)
   })
 })
