@@ -13,8 +13,18 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 120_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.pg.test.ts'] } },
-      { extends: true, test: { name: 'pg', include: ['test/**/*.pg.test.ts'], globalSetup: ['test/harness/global-setup.ts'] } },
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.pg.test.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'pg',
+          include: ['test/**/*.pg.test.ts'],
+          globalSetup: ['test/harness/global-setup.ts'],
+        },
+      },
     ],
   },
 })

@@ -26,18 +26,43 @@
  * The server: PG_BENCH_URL, else a throwaway-style cluster kept in .tmp/bench-cluster so that the
  * data sets are generated once (stamped with DATASET_VERSION and the row count).
  */
-import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { tmpdir, cpus, totalmem, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { startCluster, type TestCluster } from '../test/harness/pg-cluster.js'
-import { ensureBigRows, ensureMany, ensureManyTables, ensureWide, generateLogChanges, LOG_TABLE, resetLogTable } from './bench/datasets.js'
+import {
+  ensureBigRows,
+  ensureMany,
+  ensureManyTables,
+  ensureWide,
+  generateLogChanges,
+  LOG_TABLE,
+  resetLogTable,
+} from './bench/datasets.js'
 import { median, runTapMeasured, timePsql, timePsqlFile, type TapRun } from './bench/measure.js'
 import { REPO } from './bench/paths.js'
 
-interface Args { cases: string[]; rows: number; runs: number; maxWorkers: number[]; chunkRows?: number; json: boolean; logChanges: number }
+interface Args {
+  cases: string[]
+  rows: number
+  runs: number
+  maxWorkers: number[]
+  chunkRows?: number
+  json: boolean
+  logChanges: number
+}
 
 function parseArgs(argv: string[]): Args {
   const get = (name: string): string | undefined => {
@@ -55,18 +80,35 @@ function parseArgs(argv: string[]): Args {
   }
 }
 
-interface Server { host: string; port: number; user: string; password?: string; logPath: string; stop: () => void }
+interface Server {
+  host: string
+  port: number
+  user: string
+  password?: string
+  logPath: string
+  stop: () => void
+}
 
 async function server(): Promise<Server> {
   const url = process.env.PG_BENCH_URL
   if (url) {
     const u = new URL(url)
-    return { host: u.hostname, port: Number(u.port || 5432), user: decodeURIComponent(u.username), password: u.password ? decodeURIComponent(u.password) : undefined, logPath: process.env.PG_BENCH_LOG ?? '', stop: () => undefined }
+    return {
+      host: u.hostname,
+      port: Number(u.port || 5432),
+      user: decodeURIComponent(u.username),
+      password: u.password ? decodeURIComponent(u.password) : undefined,
+      logPath: process.env.PG_BENCH_LOG ?? '',
+      stop: () => undefined,
+    }
   }
   const dir = join(REPO, '.tmp', 'bench-cluster')
   const running = runningCluster(dir)
   if (running) return running
-  const c: TestCluster = await startCluster({ persistentDir: dir, settings: ['shared_buffers = 512MB', 'max_wal_size = 4GB'] })
+  const c: TestCluster = await startCluster({
+    persistentDir: dir,
+    settings: ['shared_buffers = 512MB', 'max_wal_size = 4GB'],
+  })
   return { ...c }
 }
 
@@ -77,7 +119,13 @@ function runningCluster(dir: string): Server | undefined {
     const lines = readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')
     process.kill(Number(lines[0]), 0)
     process.stderr.write(`using the bench cluster already running on port ${lines[3]}\n`)
-    return { host: '127.0.0.1', port: Number(lines[3]), user: 'postgres', logPath: join(dir, 'server.log'), stop: () => undefined }
+    return {
+      host: '127.0.0.1',
+      port: Number(lines[3]),
+      user: 'postgres',
+      logPath: join(dir, 'server.log'),
+      stop: () => undefined,
+    }
   } catch {
     return undefined
   }
@@ -108,7 +156,10 @@ function countConnections(s: Server, appName: string, from: number): number | un
     const size = fstatSync(fd).size
     const buf = Buffer.alloc(Math.max(0, size - from))
     readSync(fd, buf, 0, buf.length, from)
-    return buf.toString('utf8').split('\n').filter((l) => l.includes('connection authorized') && l.includes(`application_name=${appName}`)).length
+    return buf
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.includes('connection authorized') && l.includes(`application_name=${appName}`)).length
   } finally {
     closeSync(fd)
   }
@@ -120,12 +171,21 @@ function tmpFile(name: string, value: unknown): string {
   return p
 }
 
-interface CatalogJson { streams: Array<{ tap_stream_id: string; table_name: string; metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }> }> }
+interface CatalogJson {
+  streams: Array<{
+    tap_stream_id: string
+    table_name: string
+    metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }>
+  }>
+}
 
 const BIN = join(REPO, 'bin', 'run.js')
 
 function discoverCatalog(configPath: string): CatalogJson {
-  const r = spawnSync(process.execPath, [BIN, '--config', configPath, '--discover'], { encoding: 'utf8', maxBuffer: 1 << 30 })
+  const r = spawnSync(process.execPath, [BIN, '--config', configPath, '--discover'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  })
   if (r.status !== 0) throw new Error(`discover failed: ${r.stderr.slice(-1000)}`)
   return JSON.parse(r.stdout) as CatalogJson
 }
@@ -133,14 +193,25 @@ function discoverCatalog(configPath: string): CatalogJson {
 function selectOnly(catalog: CatalogJson, tables: readonly string[], method: string): CatalogJson {
   const want = new Set(tables)
   return {
-    streams: catalog.streams.filter((s) => want.has(s.table_name)).map((s) => ({
-      ...s,
-      metadata: s.metadata.map((m) => (m.breadcrumb.length === 0 ? { ...m, metadata: { ...m.metadata, selected: true, 'replication-method': method } } : m)),
-    })),
+    streams: catalog.streams
+      .filter((s) => want.has(s.table_name))
+      .map((s) => ({
+        ...s,
+        metadata: s.metadata.map((m) =>
+          m.breadcrumb.length === 0
+            ? { ...m, metadata: { ...m.metadata, selected: true, 'replication-method': method } }
+            : m,
+        ),
+      })),
   }
 }
 
-interface Limit { name: string; wallSeconds: number; rate: number; ratio: number }
+interface Limit {
+  name: string
+  wallSeconds: number
+  rate: number
+  ratio: number
+}
 
 interface Result {
   case: string
@@ -162,7 +233,15 @@ interface Result {
   runs: Array<{ wallSeconds: number; cpuSeconds: number; peakRssMb: number; connections?: number }>
 }
 
-function summarize(caseName: string, maxWorkers: number, unit: Result['unit'], runs: TapRun[], count: number, limits: Record<string, number>, conns: (number | undefined)[]): Result {
+function summarize(
+  caseName: string,
+  maxWorkers: number,
+  unit: Result['unit'],
+  runs: TapRun[],
+  count: number,
+  limits: Record<string, number>,
+  conns: (number | undefined)[],
+): Result {
   const wall = median(runs.map((r) => r.wallSeconds))
   const c = conns.filter((x): x is number => x !== undefined)
   return {
@@ -177,19 +256,50 @@ function summarize(caseName: string, maxWorkers: number, unit: Result['unit'], r
     cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
     stateMb: median(runs.map((r) => r.stateBytes / 1e6)),
     connections: c.length ? Math.max(...c) : undefined,
-    limits: Object.entries(limits).map(([name, seconds]) => ({ name, wallSeconds: seconds, rate: count / seconds, ratio: seconds / wall })),
-    runs: runs.map((r, i) => ({ wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, peakRssMb: r.peakRssMb, connections: conns[i] })),
+    limits: Object.entries(limits).map(([name, seconds]) => ({
+      name,
+      wallSeconds: seconds,
+      rate: count / seconds,
+      ratio: seconds / wall,
+    })),
+    runs: runs.map((r, i) => ({
+      wallSeconds: r.wallSeconds,
+      cpuSeconds: r.cpuSeconds,
+      peakRssMb: r.peakRssMb,
+      connections: conns[i],
+    })),
   }
 }
 
-interface Ctx { args: Args; srv: Server; client: pg.Client; tablesClient: pg.Client; maxWorkers: number; limitCache: Map<string, Record<string, number>> }
+interface Ctx {
+  args: Args
+  srv: Server
+  client: pg.Client
+  tablesClient: pg.Client
+  maxWorkers: number
+  limitCache: Map<string, Record<string, number>>
+}
 
 function configFor(ctx: Ctx, appName: string, extra: Record<string, unknown> = {}): string {
   const dbname = 'filter_schemas' in extra ? BENCH_TABLES_DB : DB
-  return tmpFile('config.json', { host: ctx.srv.host, port: ctx.srv.port, user: ctx.srv.user, password: ctx.srv.password, dbname, application_name: appName, max_workers: ctx.maxWorkers, ...(ctx.args.chunkRows === undefined ? {} : { chunk_rows: ctx.args.chunkRows }), ...extra })
+  return tmpFile('config.json', {
+    host: ctx.srv.host,
+    port: ctx.srv.port,
+    user: ctx.srv.user,
+    password: ctx.srv.password,
+    dbname,
+    application_name: appName,
+    max_workers: ctx.maxWorkers,
+    ...(ctx.args.chunkRows === undefined ? {} : { chunk_rows: ctx.args.chunkRows }),
+    ...extra,
+  })
 }
 
-async function runTimes(ctx: Ctx, label: string, make: (appName: string) => { args: string[]; stallMs?: number }): Promise<{ runs: TapRun[]; conns: (number | undefined)[] }> {
+async function runTimes(
+  ctx: Ctx,
+  label: string,
+  make: (appName: string) => { args: string[]; stallMs?: number },
+): Promise<{ runs: TapRun[]; conns: (number | undefined)[] }> {
   const runs: TapRun[] = []
   const conns: (number | undefined)[] = []
   for (let i = 0; i < ctx.args.runs; i++) {
@@ -200,7 +310,9 @@ async function runTimes(ctx: Ctx, label: string, make: (appName: string) => { ar
     if (r.exitCode !== 0) throw new Error(`${label}: tap exited ${r.exitCode}: ${r.stderrTail}`)
     runs.push(r)
     conns.push(countConnections(ctx.srv, appName, logFrom))
-    process.stderr.write(`${label} run ${i + 1}: ${r.wallSeconds.toFixed(2)} s, ${r.records} records, CPU ${r.cpuSeconds.toFixed(1)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB, connections ${conns.at(-1) ?? '?'}, load ${loadavg()[0].toFixed(2)}\n`)
+    process.stderr.write(
+      `${label} run ${i + 1}: ${r.wallSeconds.toFixed(2)} s, ${r.records} records, CPU ${r.cpuSeconds.toFixed(1)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB, connections ${conns.at(-1) ?? '?'}, load ${loadavg()[0].toFixed(2)}\n`,
+    )
   }
   return { runs, conns }
 }
@@ -214,21 +326,47 @@ function copyLimits(ctx: Ctx, tables: readonly string[]): Record<string, number>
   const json: number[] = []
   for (let i = 0; i < ctx.args.runs; i++) {
     copy.push(tables.reduce((t, tb) => t + timePsql(psqlArgs(ctx.srv), `COPY ${tb} TO STDOUT`), 0))
-    json.push(tables.reduce((t, tb) => t + timePsql(psqlArgs(ctx.srv), `COPY (SELECT row_to_json(bench_row) FROM ${tb} bench_row) TO STDOUT`), 0))
+    json.push(
+      tables.reduce(
+        (t, tb) =>
+          t +
+          timePsql(psqlArgs(ctx.srv), `COPY (SELECT row_to_json(bench_row) FROM ${tb} bench_row) TO STDOUT`),
+        0,
+      ),
+    )
   }
   const limits = { copy: median(copy), copy_row_to_json: median(json) }
-  process.stderr.write(`limits for ${tables.length} table(s): COPY ${limits.copy.toFixed(2)} s, COPY row_to_json ${limits.copy_row_to_json.toFixed(2)} s\n`)
+  process.stderr.write(
+    `limits for ${tables.length} table(s): COPY ${limits.copy.toFixed(2)} s, COPY row_to_json ${limits.copy_row_to_json.toFixed(2)} s\n`,
+  )
   ctx.limitCache.set(key, limits)
   return limits
 }
 
-async function tableCase(ctx: Ctx, name: string, tables: readonly string[], rows: number, opts: { stallMs?: number; extra?: Record<string, unknown> } = {}): Promise<Result> {
+async function tableCase(
+  ctx: Ctx,
+  name: string,
+  tables: readonly string[],
+  rows: number,
+  opts: { stallMs?: number; extra?: Record<string, unknown> } = {},
+): Promise<Result> {
   const catalog = selectOnly(discoverCatalog(configFor(ctx, 'bench_discover')), tables, 'FULL_TABLE')
   const catalogPath = tmpFile('catalog.json', catalog)
-  const { runs, conns } = await runTimes(ctx, `${name} (max_workers ${ctx.maxWorkers})`, (app) => ({ args: ['--config', configFor(ctx, app, opts.extra), '--catalog', catalogPath], stallMs: opts.stallMs }))
+  const { runs, conns } = await runTimes(ctx, `${name} (max_workers ${ctx.maxWorkers})`, (app) => ({
+    args: ['--config', configFor(ctx, app, opts.extra), '--catalog', catalogPath],
+    stallMs: opts.stallMs,
+  }))
   const bad = runs.find((r) => r.records !== rows)
   if (bad) throw new Error(`${name}: expected ${rows} records, got ${bad.records}`)
-  return summarize(name, ctx.maxWorkers, 'rows', runs, rows, opts.stallMs ? {} : copyLimits(ctx, tables), conns)
+  return summarize(
+    name,
+    ctx.maxWorkers,
+    'rows',
+    runs,
+    rows,
+    opts.stallMs ? {} : copyLimits(ctx, tables),
+    conns,
+  )
 }
 
 /**
@@ -236,20 +374,61 @@ async function tableCase(ctx: Ctx, name: string, tables: readonly string[], rows
  * second, peak RSS, MB of STATE), then `filledTables` tables of `rows` rows each against the limit
  * of one `COPY t TO STDOUT` per table, one after another in one psql session.
  */
-async function tablesCases(ctx: Ctx, emptyTables: number, filledTables: number, rows: number): Promise<Result[]> {
+async function tablesCases(
+  ctx: Ctx,
+  emptyTables: number,
+  filledTables: number,
+  rows: number,
+): Promise<Result[]> {
   const out: Result[] = []
   const empty = await ensureManyTables(ctx.tablesClient, emptyTables, 0)
   const emptyExtra = { filter_schemas: empty.schema }
-  const discovered = await runTimes(ctx, `discover ${emptyTables} tables`, (app) => ({ args: ['--config', configFor(ctx, app, emptyExtra), '--discover'] }))
-  out.push(summarize(`tables_discover_${emptyTables}`, ctx.maxWorkers, 'streams', discovered.runs, emptyTables, {}, discovered.conns))
-  const emptyCatalog = tmpFile('catalog.json', selectOnly(discoverCatalog(configFor(ctx, 'bench_discover', emptyExtra)), empty.names, 'FULL_TABLE'))
-  const synced = await runTimes(ctx, `sync ${emptyTables} empty tables (max_workers ${ctx.maxWorkers})`, (app) => ({ args: ['--config', configFor(ctx, app, emptyExtra), '--catalog', emptyCatalog] }))
-  out.push(summarize(`tables_sync_${emptyTables}_empty`, ctx.maxWorkers, 'streams', synced.runs, emptyTables, {}, synced.conns))
+  const discovered = await runTimes(ctx, `discover ${emptyTables} tables`, (app) => ({
+    args: ['--config', configFor(ctx, app, emptyExtra), '--discover'],
+  }))
+  out.push(
+    summarize(
+      `tables_discover_${emptyTables}`,
+      ctx.maxWorkers,
+      'streams',
+      discovered.runs,
+      emptyTables,
+      {},
+      discovered.conns,
+    ),
+  )
+  const emptyCatalog = tmpFile(
+    'catalog.json',
+    selectOnly(discoverCatalog(configFor(ctx, 'bench_discover', emptyExtra)), empty.names, 'FULL_TABLE'),
+  )
+  const synced = await runTimes(
+    ctx,
+    `sync ${emptyTables} empty tables (max_workers ${ctx.maxWorkers})`,
+    (app) => ({ args: ['--config', configFor(ctx, app, emptyExtra), '--catalog', emptyCatalog] }),
+  )
+  out.push(
+    summarize(
+      `tables_sync_${emptyTables}_empty`,
+      ctx.maxWorkers,
+      'streams',
+      synced.runs,
+      emptyTables,
+      {},
+      synced.conns,
+    ),
+  )
 
   const filled = await ensureManyTables(ctx.tablesClient, filledTables, rows)
   const filledExtra = { filter_schemas: filled.schema }
-  const filledCatalog = tmpFile('catalog.json', selectOnly(discoverCatalog(configFor(ctx, 'bench_discover', filledExtra)), filled.names, 'FULL_TABLE'))
-  const read = await runTimes(ctx, `sync ${filledTables} tables x ${rows} rows (max_workers ${ctx.maxWorkers})`, (app) => ({ args: ['--config', configFor(ctx, app, filledExtra), '--catalog', filledCatalog] }))
+  const filledCatalog = tmpFile(
+    'catalog.json',
+    selectOnly(discoverCatalog(configFor(ctx, 'bench_discover', filledExtra)), filled.names, 'FULL_TABLE'),
+  )
+  const read = await runTimes(
+    ctx,
+    `sync ${filledTables} tables x ${rows} rows (max_workers ${ctx.maxWorkers})`,
+    (app) => ({ args: ['--config', configFor(ctx, app, filledExtra), '--catalog', filledCatalog] }),
+  )
   const total = filledTables * rows
   const bad = read.runs.find((r) => r.records !== total)
   if (bad) throw new Error(`tables: expected ${total} records, got ${bad.records}`)
@@ -258,15 +437,32 @@ async function tablesCases(ctx: Ctx, emptyTables: number, filledTables: number, 
   const copyFile = join(dir, 'copy.sql')
   const jsonFile = join(dir, 'copy-json.sql')
   writeFileSync(copyFile, filled.names.map((t) => `COPY ${filled.schema}.${t} TO STDOUT;`).join('\n') + '\n')
-  writeFileSync(jsonFile, filled.names.map((t) => `COPY (SELECT row_to_json(r) FROM ${filled.schema}.${t} r) TO STDOUT;`).join('\n') + '\n')
+  writeFileSync(
+    jsonFile,
+    filled.names
+      .map((t) => `COPY (SELECT row_to_json(r) FROM ${filled.schema}.${t} r) TO STDOUT;`)
+      .join('\n') + '\n',
+  )
   const copy: number[] = []
   const json: number[] = []
   for (let i = 0; i < ctx.args.runs; i++) {
     copy.push(timePsqlFile(psqlArgs(ctx.srv, BENCH_TABLES_DB), copyFile))
     json.push(timePsqlFile(psqlArgs(ctx.srv, BENCH_TABLES_DB), jsonFile))
   }
-  process.stderr.write(`limits: ${filledTables} COPYs one after another ${median(copy).toFixed(2)} s, as row_to_json ${median(json).toFixed(2)} s\n`)
-  out.push(summarize(`tables_sync_${filledTables}x${rows}`, ctx.maxWorkers, 'rows', read.runs, total, { copy_each_table: median(copy), copy_row_to_json_each_table: median(json) }, read.conns))
+  process.stderr.write(
+    `limits: ${filledTables} COPYs one after another ${median(copy).toFixed(2)} s, as row_to_json ${median(json).toFixed(2)} s\n`,
+  )
+  out.push(
+    summarize(
+      `tables_sync_${filledTables}x${rows}`,
+      ctx.maxWorkers,
+      'rows',
+      read.runs,
+      total,
+      { copy_each_table: median(copy), copy_row_to_json_each_table: median(json) },
+      read.conns,
+    ),
+  )
   return out
 }
 
@@ -274,7 +470,9 @@ async function tablesCases(ctx: Ctx, emptyTables: number, filledTables: number, 
 async function bigRowsCases(ctx: Ctx): Promise<Result[]> {
   const out: Result[] = []
   for (const table of await ensureBigRows(ctx.client)) {
-    const r = await ctx.client.query(`SELECT count(*)::int AS n, sum(coalesce(octet_length(t), 0) + coalesce(octet_length(j::text), 0))::float8 AS bytes FROM ${table}`)
+    const r = await ctx.client.query(
+      `SELECT count(*)::int AS n, sum(coalesce(octet_length(t), 0) + coalesce(octet_length(j::text), 0))::float8 AS bytes FROM ${table}`,
+    )
     const { n, bytes } = r.rows[0] as { n: number; bytes: number }
     out.push({ ...(await tableCase(ctx, `big_rows_${table.slice(4)}`, [table], n)), sourceMb: bytes / 1e6 })
   }
@@ -285,37 +483,56 @@ async function bigRowsCases(ctx: Ctx): Promise<Result[]> {
 function printPerByte(results: Result[]): void {
   const rows = results.filter((r) => r.sourceMb !== undefined)
   if (rows.length === 0) return
-  process.stdout.write('\n| case | source MB | wall ms/MB | CPU ms/MB | peak RSS MB | COPY wall ms/MB |\n|---|---|---|---|---|---|\n')
+  process.stdout.write(
+    '\n| case | source MB | wall ms/MB | CPU ms/MB | peak RSS MB | COPY wall ms/MB |\n|---|---|---|---|---|---|\n',
+  )
   for (const r of rows) {
     const mb = r.sourceMb as number
     const copy = r.limits.find((l) => l.name === 'copy')
-    process.stdout.write(`| ${r.case} | ${fmt(mb)} | ${fmt((r.wallSeconds * 1000) / mb, 1)} | ${fmt((r.cpuSeconds * 1000) / mb, 1)} | ${fmt(r.peakRssMb)} | ${copy ? fmt((copy.wallSeconds * 1000) / mb, 1) : '?'} |\n`)
+    process.stdout.write(
+      `| ${r.case} | ${fmt(mb)} | ${fmt((r.wallSeconds * 1000) / mb, 1)} | ${fmt((r.cpuSeconds * 1000) / mb, 1)} | ${fmt(r.peakRssMb)} | ${copy ? fmt((copy.wallSeconds * 1000) / mb, 1) : '?'} |\n`,
+    )
   }
 }
 
 async function logCase(ctx: Ctx): Promise<Result> {
   const { client } = ctx
   for (const slot of ['bench_slot', 'bench_ref']) {
-    await client.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slot])
+    await client.query(
+      'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1',
+      [slot],
+    )
   }
   await resetLogTable(client)
   await client.query(`SELECT pg_create_logical_replication_slot('bench_slot', 'wal2json')`)
   const catalog = selectOnly(discoverCatalog(configFor(ctx, 'bench_discover')), [LOG_TABLE], 'LOG_BASED')
   const catalogPath = tmpFile('catalog.json', catalog)
-  const cfg = (app: string) => configFor(ctx, app, { replication_slot_name: 'bench_slot', logical_poll_total_seconds: 30 })
+  const cfg = (app: string) =>
+    configFor(ctx, app, { replication_slot_name: 'bench_slot', logical_poll_total_seconds: 30 })
   // First run: the (empty) initial load, which leaves the state with an lsn to stream from.
-  const first = await runTapMeasured({ bin: BIN, args: ['--config', cfg('bench_log_init'), '--catalog', catalogPath] })
-  if (first.exitCode !== 0 || first.lastState === undefined) throw new Error(`log initial run failed: ${first.stderrTail}`)
+  const first = await runTapMeasured({
+    bin: BIN,
+    args: ['--config', cfg('bench_log_init'), '--catalog', catalogPath],
+  })
+  if (first.exitCode !== 0 || first.lastState === undefined)
+    throw new Error(`log initial run failed: ${first.stderrTail}`)
   const statePath = tmpFile('state.json', first.lastState)
   await client.query(`SELECT pg_create_logical_replication_slot('bench_ref', 'wal2json')`)
   const changes = await generateLogChanges(client, ctx.args.logChanges)
   const peek: number[] = []
   for (let i = 0; i < ctx.args.runs; i++) {
     // The options the replication worker asks for (workers/replication.worker.ts).
-    peek.push(timePsql(psqlArgs(ctx.srv), `SELECT count(*) FROM pg_logical_slot_peek_changes('bench_ref', NULL, NULL, 'format-version', '2', 'include-timestamp', '1', 'include-lsn', '1', 'include-types', '0', 'actions', 'insert,update,delete', 'add-tables', 'public.${LOG_TABLE}')`))
+    peek.push(
+      timePsql(
+        psqlArgs(ctx.srv),
+        `SELECT count(*) FROM pg_logical_slot_peek_changes('bench_ref', NULL, NULL, 'format-version', '2', 'include-timestamp', '1', 'include-lsn', '1', 'include-types', '0', 'actions', 'insert,update,delete', 'add-tables', 'public.${LOG_TABLE}')`,
+      ),
+    )
   }
   // Every run starts from the same state, so it re-reads the same changes (the slot is only confirmed up to the input state).
-  const { runs, conns } = await runTimes(ctx, 'log', (app) => ({ args: ['--config', cfg(app), '--catalog', catalogPath, '--state', statePath] }))
+  const { runs, conns } = await runTimes(ctx, 'log', (app) => ({
+    args: ['--config', cfg(app), '--catalog', catalogPath, '--state', statePath],
+  }))
   const bad = runs.find((r) => r.records !== changes)
   if (bad) throw new Error(`log: expected ${changes} records, got ${bad.records}`)
   await client.query(`SELECT pg_drop_replication_slot('bench_ref')`)
@@ -327,12 +544,44 @@ function fmt(n: number, digits = 0): string {
 }
 
 function printTable(results: Result[]): void {
-  const head = ['case', 'max_workers', 'wall s', 'rate /s', 'MB/s', 'peak RSS MB', 'CPU s', 'STATE MB', 'connections', 'limit', 'limit wall s', 'limit rate /s', 'ratio']
+  const head = [
+    'case',
+    'max_workers',
+    'wall s',
+    'rate /s',
+    'MB/s',
+    'peak RSS MB',
+    'CPU s',
+    'STATE MB',
+    'connections',
+    'limit',
+    'limit wall s',
+    'limit rate /s',
+    'ratio',
+  ]
   const lines: string[][] = []
   for (const r of results) {
-    const base = [r.case, String(r.maxWorkers), fmt(r.wallSeconds, 2), `${fmt(r.rate)} ${r.unit}`, fmt(r.outputMbPerSecond, 1), fmt(r.peakRssMb), fmt(r.cpuSeconds, 1), fmt(r.stateMb, 1), r.connections === undefined ? '?' : String(r.connections)]
+    const base = [
+      r.case,
+      String(r.maxWorkers),
+      fmt(r.wallSeconds, 2),
+      `${fmt(r.rate)} ${r.unit}`,
+      fmt(r.outputMbPerSecond, 1),
+      fmt(r.peakRssMb),
+      fmt(r.cpuSeconds, 1),
+      fmt(r.stateMb, 1),
+      r.connections === undefined ? '?' : String(r.connections),
+    ]
     if (r.limits.length === 0) lines.push([...base, '', '', '', ''])
-    r.limits.forEach((l, i) => lines.push([...(i === 0 ? base : base.map(() => '')), l.name, fmt(l.wallSeconds, 2), fmt(l.rate), fmt(l.ratio, 2)]))
+    r.limits.forEach((l, i) =>
+      lines.push([
+        ...(i === 0 ? base : base.map(() => '')),
+        l.name,
+        fmt(l.wallSeconds, 2),
+        fmt(l.rate),
+        fmt(l.ratio, 2),
+      ]),
+    )
   }
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)))
   const row = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |\n`
@@ -342,16 +591,34 @@ function printTable(results: Result[]): void {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2))
   const srv = await server()
-  const admin = new pg.Client({ host: srv.host, port: srv.port, user: srv.user, password: srv.password, database: 'postgres' })
+  const admin = new pg.Client({
+    host: srv.host,
+    port: srv.port,
+    user: srv.user,
+    password: srv.password,
+    database: 'postgres',
+  })
   await admin.connect()
   for (const db of [DB, BENCH_TABLES_DB]) {
     const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db])
     if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${db}`)
   }
   await admin.end()
-  const client = new pg.Client({ host: srv.host, port: srv.port, user: srv.user, password: srv.password, database: DB })
+  const client = new pg.Client({
+    host: srv.host,
+    port: srv.port,
+    user: srv.user,
+    password: srv.password,
+    database: DB,
+  })
   await client.connect()
-  const tablesClient = new pg.Client({ host: srv.host, port: srv.port, user: srv.user, password: srv.password, database: BENCH_TABLES_DB })
+  const tablesClient = new pg.Client({
+    host: srv.host,
+    port: srv.port,
+    user: srv.user,
+    password: srv.password,
+    database: BENCH_TABLES_DB,
+  })
   await tablesClient.connect()
   const ctx: Ctx = { args, srv, client, tablesClient, maxWorkers: args.maxWorkers[0], limitCache: new Map() }
   const results: Result[] = []
@@ -359,25 +626,44 @@ async function main(): Promise<void> {
   try {
     for (const maxWorkers of args.maxWorkers) {
       ctx.maxWorkers = maxWorkers
-      if (args.cases.includes('wide')) results.push(await tableCase(ctx, 'wide', [await ensureWide(client, args.rows)], args.rows))
-      if (args.cases.includes('wide_fast')) results.push(await tableCase(ctx, 'wide_fast', [await ensureWide(client, args.rows)], args.rows, { extra: { fast_sync: true } }))
-      if (args.cases.includes('many')) results.push(await tableCase(ctx, 'many', await ensureMany(client, 20, 50_000), 20 * 50_000))
-      if (args.cases.includes('tables')) results.push(...await tablesCases(ctx, 5000, 1000, 1000))
-      if (args.cases.includes('big_rows')) results.push(...await bigRowsCases(ctx))
+      if (args.cases.includes('wide'))
+        results.push(await tableCase(ctx, 'wide', [await ensureWide(client, args.rows)], args.rows))
+      if (args.cases.includes('wide_fast'))
+        results.push(
+          await tableCase(ctx, 'wide_fast', [await ensureWide(client, args.rows)], args.rows, {
+            extra: { fast_sync: true },
+          }),
+        )
+      if (args.cases.includes('many'))
+        results.push(await tableCase(ctx, 'many', await ensureMany(client, 20, 50_000), 20 * 50_000))
+      if (args.cases.includes('tables')) results.push(...(await tablesCases(ctx, 5000, 1000, 1000)))
+      if (args.cases.includes('big_rows')) results.push(...(await bigRowsCases(ctx)))
     }
     ctx.maxWorkers = args.maxWorkers[0]
     if (args.cases.includes('log')) results.push(await logCase(ctx))
-    if (args.cases.includes('slow')) results.push(await tableCase(ctx, 'slow', [await ensureWide(client, args.rows)], args.rows, { stallMs: 3000 }))
+    if (args.cases.includes('slow'))
+      results.push(
+        await tableCase(ctx, 'slow', [await ensureWide(client, args.rows)], args.rows, { stallMs: 3000 }),
+      )
   } finally {
     await client.end()
     await tablesClient.end()
     srv.stop()
   }
-  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadBefore, loadAfter: loadavg() }
+  const machine = {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    memGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    loadBefore,
+    loadAfter: loadavg(),
+  }
   if (args.json) process.stdout.write(JSON.stringify({ machine, args, results }, null, 2) + '\n')
   else {
     const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ')
-    process.stdout.write(`machine: ${machine.cpus} cores (${machine.cpu}), ${machine.memGb} GB, node ${machine.node}; load average ${load(machine.loadBefore)} before, ${load(machine.loadAfter)} after; runs=${args.runs} (medians)${args.chunkRows === undefined ? '' : ` chunk_rows=${args.chunkRows}`}\n`)
+    process.stdout.write(
+      `machine: ${machine.cpus} cores (${machine.cpu}), ${machine.memGb} GB, node ${machine.node}; load average ${load(machine.loadBefore)} before, ${load(machine.loadAfter)} after; runs=${args.runs} (medians)${args.chunkRows === undefined ? '' : ` chunk_rows=${args.chunkRows}`}\n`,
+    )
     printTable(results)
     printPerByte(results)
   }

@@ -66,8 +66,12 @@ function runTap(args: string[]): Promise<Run> {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d
+    })
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d
+    })
     child.on('error', reject)
     child.on('close', (code) => resolve({ code, stdout, stderr }))
   })
@@ -78,7 +82,10 @@ function mustSucceed(what: string, r: Run): void {
 }
 
 interface CatalogLike {
-  streams: Array<{ tap_stream_id: string; metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }> }>
+  streams: Array<{
+    tap_stream_id: string
+    metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }>
+  }>
 }
 
 /** Selects every stream: orders INCREMENTAL on updated_at, the rest FULL_TABLE. */
@@ -98,7 +105,10 @@ function selectAll(catalog: CatalogLike): CatalogLike {
 }
 
 function summarize(title: string, stdout: string): Message | undefined {
-  const messages = stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Message)
+  const messages = stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Message)
   const counts = new Map<string, number>()
   const samples = new Map<string, string[]>()
   let lastState: Message | undefined
@@ -113,10 +123,13 @@ function summarize(title: string, stdout: string): Message | undefined {
   }
   const types = new Map<string, number>()
   for (const m of messages) types.set(m.type, (types.get(m.type) ?? 0) + 1)
-  console.log(`\n== ${title}: ${messages.length} messages (${[...types].map(([t, n]) => `${n} ${t}`).join(', ')})`)
+  console.log(
+    `\n== ${title}: ${messages.length} messages (${[...types].map(([t, n]) => `${n} ${t}`).join(', ')})`,
+  )
   for (const [stream, n] of counts) {
     console.log(`  ${stream}: ${n} records`)
-    for (const s of samples.get(stream) ?? []) console.log(`    ${s.length > 400 ? s.slice(0, 400) + '...' : s}`)
+    for (const s of samples.get(stream) ?? [])
+      console.log(`    ${s.length > 400 ? s.slice(0, 400) + '...' : s}`)
   }
   if (lastState) console.log(`  final STATE: ${JSON.stringify(lastState.value)}`)
   return lastState
@@ -130,7 +143,10 @@ async function main(): Promise<void> {
     cluster = undefined
     rmSync(work, { recursive: true, force: true })
   }
-  process.once('SIGINT', () => { cleanup(); process.exit(130) })
+  process.once('SIGINT', () => {
+    cleanup()
+    process.exit(130)
+  })
   try {
     console.log('Starting a throwaway PostgreSQL cluster...')
     cluster = await startCluster()
@@ -143,10 +159,15 @@ async function main(): Promise<void> {
     await c1.connect()
     await c1.query(SETUP)
     await c1.end()
-    console.log(`Cluster on ${cluster.host}:${cluster.port}, database "${DATABASE}" with customers, orders and the view open_orders`)
+    console.log(
+      `Cluster on ${cluster.host}:${cluster.port}, database "${DATABASE}" with customers, orders and the view open_orders`,
+    )
 
     const configPath = join(work, 'config.json')
-    writeFileSync(configPath, JSON.stringify({ ...admin, dbname: DATABASE, max_workers: 2, application_name: 'tap-postgres-demo' }))
+    writeFileSync(
+      configPath,
+      JSON.stringify({ ...admin, dbname: DATABASE, max_workers: 2, application_name: 'tap-postgres-demo' }),
+    )
     const discovered = await runTap(['discover', '--config', configPath])
     mustSucceed('discover', discovered)
     const catalog = selectAll(JSON.parse(discovered.stdout) as CatalogLike)
@@ -162,13 +183,23 @@ async function main(): Promise<void> {
 
     const more = new pg.Client({ ...admin, database: DATABASE })
     await more.connect()
-    await more.query(`INSERT INTO orders (customer_id, amount, status, updated_at) VALUES (2, 99.99, 'open', '2030-01-01 00:00:00+00')`)
+    await more.query(
+      `INSERT INTO orders (customer_id, amount, status, updated_at) VALUES (2, 99.99, 'open', '2030-01-01 00:00:00+00')`,
+    )
     await more.end()
     const statePath = join(work, 'state.json')
     writeFileSync(statePath, JSON.stringify(state?.value ?? {}))
-    const second = await runTap(['sync', '--config', configPath, '--catalog', catalogPath, '--state', statePath])
+    const second = await runTap([
+      'sync',
+      '--config',
+      configPath,
+      '--catalog',
+      catalogPath,
+      '--state',
+      statePath,
+    ])
     mustSucceed('second sync', second)
-    summarize('second sync (from the first run\'s STATE: orders resumes at its bookmark)', second.stdout)
+    summarize("second sync (from the first run's STATE: orders resumes at its bookmark)", second.stdout)
   } finally {
     cleanup()
   }

@@ -24,13 +24,25 @@ import { stringifyJson } from '../src/singer/json.js'
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const BIN = join(REPO, 'bin', 'run.js')
 
-interface Server { host: string; port: number; user: string; password?: string; stop: () => void }
+interface Server {
+  host: string
+  port: number
+  user: string
+  password?: string
+  stop: () => void
+}
 
 async function server(): Promise<Server> {
   const url = process.env.PG_BENCH_URL
   if (url) {
     const u = new URL(url)
-    return { host: u.hostname, port: Number(u.port || 5432), user: decodeURIComponent(u.username), password: u.password ? decodeURIComponent(u.password) : undefined, stop: () => undefined }
+    return {
+      host: u.hostname,
+      port: Number(u.port || 5432),
+      user: decodeURIComponent(u.username),
+      password: u.password ? decodeURIComponent(u.password) : undefined,
+      stop: () => undefined,
+    }
   }
   return startCluster()
 }
@@ -42,14 +54,31 @@ function arg(name: string, fallback: string): string {
 
 // 20 columns of common types, arrays and a domain included, so type resolution does real work.
 const COLUMNS = [
-  'id bigint PRIMARY KEY', 'account_id integer NOT NULL', 'code varchar(32)', 'name text', 'amount numeric(12,2)',
-  'rate double precision', 'active boolean', 'created_at timestamptz', 'updated_at timestamp', 'day date',
-  'payload jsonb', 'tags text[]', 'scores int[]', 'ref uuid', 'ip inet', 'flags bit(1)', 'price money_amount',
-  'note citext', 'attrs hstore', 'duration interval',
+  'id bigint PRIMARY KEY',
+  'account_id integer NOT NULL',
+  'code varchar(32)',
+  'name text',
+  'amount numeric(12,2)',
+  'rate double precision',
+  'active boolean',
+  'created_at timestamptz',
+  'updated_at timestamp',
+  'day date',
+  'payload jsonb',
+  'tags text[]',
+  'scores int[]',
+  'ref uuid',
+  'ip inet',
+  'flags bit(1)',
+  'price money_amount',
+  'note citext',
+  'attrs hstore',
+  'duration interval',
 ]
 
 async function createTables(s: Server, db: string, n: number): Promise<void> {
-  const admin = (database: string) => new pg.Client({ host: s.host, port: s.port, user: s.user, password: s.password, database })
+  const admin = (database: string) =>
+    new pg.Client({ host: s.host, port: s.port, user: s.user, password: s.password, database })
   const root = admin('postgres')
   await root.connect()
   await root.query(`DROP DATABASE IF EXISTS ${db}`)
@@ -57,18 +86,27 @@ async function createTables(s: Server, db: string, n: number): Promise<void> {
   await root.end()
   const c = admin(db)
   await c.connect()
-  await c.query('CREATE EXTENSION IF NOT EXISTS hstore; CREATE EXTENSION IF NOT EXISTS citext; CREATE DOMAIN money_amount AS numeric(10,2)')
+  await c.query(
+    'CREATE EXTENSION IF NOT EXISTS hstore; CREATE EXTENSION IF NOT EXISTS citext; CREATE DOMAIN money_amount AS numeric(10,2)',
+  )
   const ddl = `(${COLUMNS.join(', ')})`
   for (let i = 0; i < n; i += 250) {
     const batch: string[] = []
-    for (let j = i; j < Math.min(n, i + 250); j++) batch.push(`CREATE TABLE t_${String(j).padStart(5, '0')} ${ddl};`)
+    for (let j = i; j < Math.min(n, i + 250); j++)
+      batch.push(`CREATE TABLE t_${String(j).padStart(5, '0')} ${ddl};`)
     await c.query(batch.join('\n'))
   }
   await c.end()
 }
 
 async function dropDatabase(s: Server, db: string): Promise<void> {
-  const c = new pg.Client({ host: s.host, port: s.port, user: s.user, password: s.password, database: 'postgres' })
+  const c = new pg.Client({
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    password: s.password,
+    database: 'postgres',
+  })
   await c.connect()
   await c.query(`DROP DATABASE IF EXISTS ${db}`)
   await c.end()
@@ -82,7 +120,13 @@ async function timeOne(s: Server, n: number, runs: number): Promise<void> {
   const t0 = performance.now()
   await createTables(s, db, n)
   console.log(`${n} tables × ${COLUMNS.length} columns created in ${ms(performance.now() - t0)}`)
-  const fields = { host: s.host, port: s.port, user: s.user, dbname: db, ...(s.password ? { password: s.password } : {}) }
+  const fields = {
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    dbname: db,
+    ...(s.password ? { password: s.password } : {}),
+  }
   const config = buildConfig([fields]).config
   const query: number[] = []
   const total: number[] = []
@@ -103,12 +147,19 @@ async function timeOne(s: Server, n: number, runs: number): Promise<void> {
   writeFileSync(cfgPath, JSON.stringify(fields))
   for (let r = 0; r < runs; r++) {
     const a = performance.now()
-    const res = spawnSync(process.execPath, [BIN, '--config', cfgPath, '--discover'], { encoding: 'utf8', maxBuffer: 1 << 30 })
+    const res = spawnSync(process.execPath, [BIN, '--config', cfgPath, '--discover'], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+    })
     cli.push(performance.now() - a)
     if (res.status !== 0) throw new Error(`discover failed: ${res.stderr.slice(-500)}`)
   }
-  console.log(`  in-process: query + resolve ${ms(median(query))}, + catalog + JSON ${ms(median(total))} (${(bytes / 1e6).toFixed(1)} MB)`)
-  console.log(`  CLI end to end (node start, connect, query, write): ${ms(median(cli))}   [median of ${runs}]`)
+  console.log(
+    `  in-process: query + resolve ${ms(median(query))}, + catalog + JSON ${ms(median(total))} (${(bytes / 1e6).toFixed(1)} MB)`,
+  )
+  console.log(
+    `  CLI end to end (node start, connect, query, write): ${ms(median(cli))}   [median of ${runs}]`,
+  )
   await dropDatabase(s, db)
 }
 

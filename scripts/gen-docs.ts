@@ -23,7 +23,10 @@ export function replaceBetween(text: string, name: string, body: string): string
   const end = `# </${name}>`
   const mdStart = `<!-- ${name}:start -->`
   const mdEnd = `<!-- ${name}:end -->`
-  for (const [a, b] of [[mdStart, mdEnd], [start, end]] as const) {
+  for (const [a, b] of [
+    [mdStart, mdEnd],
+    [start, end],
+  ] as const) {
     const i = text.indexOf(a)
     const j = text.indexOf(b)
     if (i >= 0 && j > i) {
@@ -48,7 +51,9 @@ export function generated(): { readme: string; meltano: string } {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { readme, meltano } = generated()
   if (process.argv.includes('--check')) {
-    const stale = readFileSync(join(root, 'README.md'), 'utf8') !== readme || readFileSync(join(root, 'meltano.yml'), 'utf8') !== meltano
+    const stale =
+      readFileSync(join(root, 'README.md'), 'utf8') !== readme ||
+      readFileSync(join(root, 'meltano.yml'), 'utf8') !== meltano
     if (stale) {
       process.stderr.write('README.md or meltano.yml is stale: run npm run gen-docs\n')
       process.exitCode = 1

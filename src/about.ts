@@ -1,7 +1,15 @@
 import { SETTINGS, settingsJsonSchema, type SettingSpec } from './config/schema.js'
 
 /** Capabilities the tap really supports, with Meltano's names (meltano.schema.json, extractors). */
-export const CAPABILITIES = ['catalog', 'discover', 'state', 'about', 'activate-version', 'log-based', 'structured-logging'] as const
+export const CAPABILITIES = [
+  'catalog',
+  'discover',
+  'state',
+  'about',
+  'activate-version',
+  'log-based',
+  'structured-logging',
+] as const
 // Not claimed: stream-maps, schema-flattening, batch, test (`tap-postgres check` is not Meltano's
 // `--test`), properties (`--properties` is accepted, but Meltano wants catalog or properties, not both).
 
@@ -12,7 +20,8 @@ const CAPABILITY_NOTES: Record<(typeof CAPABILITIES)[number], string> = {
   about: '`--about [--format json|markdown]`',
   'activate-version': 'FULL_TABLE streams emit ACTIVATE_VERSION',
   'log-based': '`replication-method: LOG_BASED` (wal2json)',
-  'structured-logging': 'JSON log lines when SINGER_SDK_LOG_CONFIG names the Singer SDK\'s StructuredFormatter',
+  'structured-logging':
+    "JSON log lines when SINGER_SDK_LOG_CONFIG names the Singer SDK's StructuredFormatter",
 }
 
 /** The capabilities as a Markdown list; the README's list is generated from this (scripts/gen-docs.ts). */
@@ -31,7 +40,8 @@ export interface AboutInfo {
 export function aboutInfo(version: string): AboutInfo {
   return {
     name: 'tap-postgres',
-    description: 'Singer tap for PostgreSQL: FULL_TABLE, INCREMENTAL and LOG_BASED (wal2json), with a bounded number of connections',
+    description:
+      'Singer tap for PostgreSQL: FULL_TABLE, INCREMENTAL and LOG_BASED (wal2json), with a bounded number of connections',
     version,
     capabilities: CAPABILITIES,
     settings: settingsJsonSchema(),
@@ -50,7 +60,9 @@ export function settingsMarkdownTable(): string {
   for (const s of SETTINGS) {
     const def = s.default === undefined ? '' : `\`${JSON.stringify(s.default)}\``
     const desc = s.description + (s.secret ? ' (secret)' : '')
-    rows.push(`| \`${s.name}\` | ${settingType(s)} | ${def} | ${s.required ? 'yes' : ''} | ${desc.replace(/\|/g, '\\|')} |`)
+    rows.push(
+      `| \`${s.name}\` | ${settingType(s)} | ${def} | ${s.required ? 'yes' : ''} | ${desc.replace(/\|/g, '\\|')} |`,
+    )
   }
   return rows.join('\n')
 }
@@ -75,7 +87,16 @@ export function aboutMarkdown(info: AboutInfo): string {
 }
 
 export function aboutText(info: AboutInfo): string {
-  const lines = [`Name: ${info.name}`, `Version: ${info.version}`, `Description: ${info.description}`, `Capabilities: ${info.capabilities.join(', ')}`, 'Settings:']
-  for (const s of SETTINGS) lines.push(`  - ${s.name} (${settingType(s)}${s.required ? ', required' : ''}${s.default !== undefined ? `, default ${JSON.stringify(s.default)}` : ''})`)
+  const lines = [
+    `Name: ${info.name}`,
+    `Version: ${info.version}`,
+    `Description: ${info.description}`,
+    `Capabilities: ${info.capabilities.join(', ')}`,
+    'Settings:',
+  ]
+  for (const s of SETTINGS)
+    lines.push(
+      `  - ${s.name} (${settingType(s)}${s.required ? ', required' : ''}${s.default !== undefined ? `, default ${JSON.stringify(s.default)}` : ''})`,
+    )
   return lines.join('\n') + '\n'
 }

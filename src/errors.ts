@@ -125,6 +125,7 @@ export function serializeError(e: unknown): SerializedTapError {
 }
 
 export function deserializeError(s: SerializedTapError): TapError {
-  if (s.sqlState !== undefined) return new QueryError(s.code, s.message, s.sqlState, { hint: s.hint, exitCode: s.exitCode })
+  if (s.sqlState !== undefined)
+    return new QueryError(s.code, s.message, s.sqlState, { hint: s.hint, exitCode: s.exitCode })
   return new TapError(s.code, s.message, { hint: s.hint, exitCode: s.exitCode })
 }

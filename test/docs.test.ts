@@ -31,18 +31,32 @@ function filesUnder(dir: string, exts: readonly string[]): string[] {
 /** GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces as hyphens. */
 function anchors(doc: string): Set<string> {
   const text = readFileSync(join(REPO_ROOT, doc), 'utf8')
-  return new Set([...text.matchAll(/^#+ (.*)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')))
+  return new Set(
+    [...text.matchAll(/^#+ (.*)$/gm)].map((m) =>
+      m[1]
+        .trim()
+        .toLowerCase()
+        .replace(/[^\w\- ]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  )
 }
 
 describe('behaviour docs cited by the code', () => {
-  const files = [...['src', 'workers', 'scripts', 'test'].flatMap((d) => filesUnder(d, ['.ts'])), ...filesUnder('docs', ['.md']), 'README.md']
+  const files = [
+    ...['src', 'workers', 'scripts', 'test'].flatMap((d) => filesUnder(d, ['.ts'])),
+    ...filesUnder('docs', ['.md']),
+    'README.md',
+  ]
 
   it('every docs/behaviour.md#... and docs/types.md#... citation names a heading that exists', () => {
     const known = { behaviour: anchors('docs/behaviour.md'), types: anchors('docs/types.md') }
     const missing: string[] = []
     let cited = 0
     for (const f of files) {
-      for (const m of readFileSync(join(REPO_ROOT, f), 'utf8').matchAll(/\b(behaviour|types)\.md#([\w-]+)/g)) {
+      for (const m of readFileSync(join(REPO_ROOT, f), 'utf8').matchAll(
+        /\b(behaviour|types)\.md#([\w-]+)/g,
+      )) {
         cited++
         if (!known[m[1] as 'behaviour' | 'types'].has(m[2])) missing.push(`${f}: ${m[0]}`)
       }

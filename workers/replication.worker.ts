@@ -28,9 +28,23 @@ import { formatLsn, parseLsn } from '../src/pg/lsn.js'
 import { queryError } from '../src/pg/pg-errors.js'
 import { Acker } from '../src/replication/acker.js'
 import { BatchBuilder, ChangeRecords } from '../src/replication/change-records.js'
-import type { AckMessage, ReplicationStatus, ReplicationWorkerApi, ReplicationWorkerData, StartOptions, WorkerToMain } from '../src/replication/protocol.js'
+import type {
+  AckMessage,
+  ReplicationStatus,
+  ReplicationWorkerApi,
+  ReplicationWorkerData,
+  StartOptions,
+  WorkerToMain,
+} from '../src/replication/protocol.js'
 import { readRelationRoutes } from '../src/replication/replica-identity.js'
-import { hasMessagesBehind, hasQueuedMessages, resumeSocket, sendStandbyStatus, SERVICE_OPTIONS, Wal2JsonText } from '../src/replication/replication-service.js'
+import {
+  hasMessagesBehind,
+  hasQueuedMessages,
+  resumeSocket,
+  sendStandbyStatus,
+  SERVICE_OPTIONS,
+  Wal2JsonText,
+} from '../src/replication/replication-service.js'
 import { replicationError } from '../src/replication/slot.js'
 import { addTablesOption, decodeWal2Json } from '../src/replication/wal2json.js'
 import { readLiveTables } from '../src/sync/live-tables.js'
@@ -53,7 +67,10 @@ class CreditPort {
   #inFlight = 0
   #wake: (() => void) | undefined
 
-  constructor(readonly port: MessagePort, readonly max: number) {
+  constructor(
+    readonly port: MessagePort,
+    readonly max: number,
+  ) {
     port.on('message', (m: AckMessage) => {
       if (m.type !== 'ack') return
       this.#inFlight--
@@ -101,12 +118,23 @@ class ReplicationSession {
   constructor(opts: StartOptions, port: MessagePort) {
     this.#opts = opts
     this.#port = new CreditPort(port, opts.maxInFlight)
-    this.#acker = new Acker({ start: opts.startLsn, inputFloor: opts.inputFloor, slotConfirmed: opts.slotConfirmed })
+    this.#acker = new Acker({
+      start: opts.startLsn,
+      inputFloor: opts.inputFloor,
+      slotConfirmed: opts.slotConfirmed,
+    })
     this.#postedPosition = this.#acker.position
     this.#records = new ChangeRecords({
-      streams: opts.streams, debugLsn: opts.debugLsn, logger, readColumns: (s, t) => this.#readColumns(s, t), readRoutes: async (relations) => readRelationRoutes(await this.#client(), relations),
+      streams: opts.streams,
+      debugLsn: opts.debugLsn,
+      logger,
+      readColumns: (s, t) => this.#readColumns(s, t),
+      readRoutes: async (relations) => readRelationRoutes(await this.#client(), relations),
     })
-    this.#svc = new LogicalReplicationService(clientConfig(data.config, { target: 'primary', replication: true }), SERVICE_OPTIONS)
+    this.#svc = new LogicalReplicationService(
+      clientConfig(data.config, { target: 'primary', replication: true }),
+      SERVICE_OPTIONS,
+    )
   }
 
   async start(): Promise<void> {
@@ -123,18 +151,38 @@ class ReplicationSession {
       // add-tables lists names: it cannot follow a partition created or attached during the run
       // (in any schema), so with a partitioned stream every table's changes come and
       // ChangeRecords keeps those of the selected tables and their partitions.
-      ...(this.#opts.streams.some((s) => s.partitions !== undefined) ? {} : { addTables: addTablesOption(this.#opts.streams) }),
+      ...(this.#opts.streams.some((s) => s.partitions !== undefined)
+        ? {}
+        : { addTables: addTablesOption(this.#opts.streams) }),
     })
     svc.on('data', (lsn: string, payload: string) => this.#onData(lsn, payload))
-    svc.on('heartbeat', (lsn: string, _time: number, shouldRespond: boolean) => this.#onKeepalive(lsn, shouldRespond))
+    svc.on('heartbeat', (lsn: string, _time: number, shouldRespond: boolean) =>
+      this.#onKeepalive(lsn, shouldRespond),
+    )
     svc.on('error', (e: Error) => this.#fail(replicationError(e, this.#opts.slotName, 'logical replication')))
     const started = new Promise<void>((resolve) => svc.once('start', () => resolve()))
     const streaming = svc.subscribe(plugin, this.#opts.slotName, formatLsn(this.#opts.startLsn))
     streaming.then(
-      () => { if (!this.#stopping) this.#fail(new TapError('REPLICATION_FAILED', 'the server ended the replication stream')) },
-      (e: unknown) => this.#fail(replicationError(e, this.#opts.slotName, `${this.#streaming ? 'streaming' : 'starting replication'} from slot "${this.#opts.slotName}"`)),
+      () => {
+        if (!this.#stopping)
+          this.#fail(new TapError('REPLICATION_FAILED', 'the server ended the replication stream'))
+      },
+      (e: unknown) =>
+        this.#fail(
+          replicationError(
+            e,
+            this.#opts.slotName,
+            `${this.#streaming ? 'streaming' : 'starting replication'} from slot "${this.#opts.slotName}"`,
+          ),
+        ),
     )
-    await Promise.race([started, streaming.then(() => undefined, () => undefined)])
+    await Promise.race([
+      started,
+      streaming.then(
+        () => undefined,
+        () => undefined,
+      ),
+    ])
     if (this.#failure) throw this.#failure
     if (this.#stopping) {
       // Stopped while connecting: pg-logical-replication makes its client after a stop that came
@@ -143,7 +191,9 @@ class ReplicationSession {
       return
     }
     this.#streaming = true
-    logger.info(`Streaming from slot ${this.#opts.slotName} at ${formatLsn(this.#opts.startLsn)}; confirming ${formatLsn(this.#acker.confirm)}`)
+    logger.info(
+      `Streaming from slot ${this.#opts.slotName} at ${formatLsn(this.#opts.startLsn)}; confirming ${formatLsn(this.#acker.confirm)}`,
+    )
     // Pre-flush (docs/behaviour.md#steps-of-a-run, 3), and a ping so the server answers with its position at once.
     this.#sendStatus(true)
     this.#timer = setInterval(() => this.#sendStatus(true), this.#opts.pollIntervalMs)
@@ -182,7 +232,13 @@ class ReplicationSession {
     if (!this.#failure) {
       // After the last batch: its records are written whatever this finds.
       await this.#records.checkIgnored().catch((e: unknown) => {
-        this.#failure = e instanceof TapError ? e : new TapError('REPLICATION_FAILED', `checking the partitions at the end of the run: ${(e as Error).message}`)
+        this.#failure =
+          e instanceof TapError
+            ? e
+            : new TapError(
+                'REPLICATION_FAILED',
+                `checking the partitions at the end of the run: ${(e as Error).message}`,
+              )
       })
     }
     // Connections close before `end`: the main thread terminates this thread when it sees it.
@@ -201,7 +257,12 @@ class ReplicationSession {
     // Our own stop ends the client: while streaming ('Connection terminated'), or while the
     // connection is still being made, where it fails in any way (an authentication cut short, the
     // library querying the closed client). Nothing was streamed then, so nothing is lost.
-    if (this.#stopping && this.#failure === undefined && (!this.#streaming || /Connection terminated|Client was closed/i.test(e.message))) return
+    if (
+      this.#stopping &&
+      this.#failure === undefined &&
+      (!this.#streaming || /Connection terminated|Client was closed/i.test(e.message))
+    )
+      return
     this.#failure ??= e
     void this.stop()
   }
@@ -226,7 +287,11 @@ class ReplicationSession {
   #onData(lsn: string, payload: string): Promise<void> {
     if (this.#stopping) return Promise.resolve()
     this.#handling = this.#handle(parseLsn(lsn), payload).catch((e: unknown) => {
-      this.#fail(e instanceof TapError ? e : new TapError('REPLICATION_FAILED', `decoding the change at ${lsn}: ${(e as Error).message}`))
+      this.#fail(
+        e instanceof TapError
+          ? e
+          : new TapError('REPLICATION_FAILED', `decoding the change at ${lsn}: ${(e as Error).message}`),
+      )
     })
     return this.#handling
   }
@@ -294,7 +359,15 @@ class ReplicationSession {
       const position = this.#acker.position
       if (this.#batch.lines.length === 0 && position === this.#postedPosition) return
       const b = this.#batch
-      const message: WorkerToMain = { type: 'batch', lines: b.lines, records: b.records, messages: b.messages, counts: [...b.counts], position, versions: b.versions }
+      const message: WorkerToMain = {
+        type: 'batch',
+        lines: b.lines,
+        records: b.records,
+        messages: b.messages,
+        counts: [...b.counts],
+        position,
+        versions: b.versions,
+      }
       this.#recordsSent += b.records
       b.reset()
       this.#postedPosition = position

@@ -16,7 +16,13 @@ import { serializeError, type SerializedTapError, type TapError } from '../src/e
 import { Logger } from '../src/log/logger.js'
 import { openClient } from '../src/pg/connect.js'
 import { queryError } from '../src/pg/pg-errors.js'
-import type { ClosedMessage, CloseRequest, TableTask, TableWorkerData, TaskResult } from '../src/protocol/worker-messages.js'
+import type {
+  ClosedMessage,
+  CloseRequest,
+  TableTask,
+  TableWorkerData,
+  TaskResult,
+} from '../src/protocol/worker-messages.js'
 import { runTableTask } from '../src/sync/table-reader.js'
 
 const data = workerData as TableWorkerData
@@ -54,7 +60,12 @@ function handlerFor(conn: Connection): (task: TableTask) => Promise<TaskResult> 
       task.port.close()
       return { status: 'failed', rows: 0, error: serializeError(failure) }
     }
-    const result = await runTableTask({ client, isLost: () => conn.failure !== undefined }, data.config, logger, task)
+    const result = await runTableTask(
+      { client, isLost: () => conn.failure !== undefined },
+      data.config,
+      logger,
+      task,
+    )
     return result.status === 'failed' ? { ...result, error: serverReason(conn, task, result.error) } : result
   }
 }

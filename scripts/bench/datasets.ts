@@ -1,5 +1,5 @@
 /** Bench data sets, generated once per version stamp and kept in the persistent bench cluster. */
-import pg from 'pg'
+import type pg from 'pg'
 
 /** Bump when a data set's shape or content changes. */
 export const DATASET_VERSION = 1
@@ -19,7 +19,10 @@ async function stamp(client: pg.Client, name: string): Promise<string | undefine
 }
 
 async function setStamp(client: pg.Client, name: string, value: string): Promise<void> {
-  await client.query('INSERT INTO bench_meta VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET stamp = EXCLUDED.stamp', [name, value])
+  await client.query(
+    'INSERT INTO bench_meta VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET stamp = EXCLUDED.stamp',
+    [name, value],
+  )
 }
 
 async function fillWide(client: pg.Client, table: string, rows: number): Promise<void> {
@@ -28,7 +31,9 @@ async function fillWide(client: pg.Client, table: string, rows: number): Promise
   const step = 200_000
   for (let from = 1; from <= rows; from += step) {
     const to = Math.min(rows, from + step - 1)
-    await client.query(`INSERT INTO ${table} (i, b, n, d, t, v, bo, dt, ts, tstz, u, j, ia, ta) SELECT ${WIDE_SELECT} FROM generate_series(${from}, ${to}) g`)
+    await client.query(
+      `INSERT INTO ${table} (i, b, n, d, t, v, bo, dt, ts, tstz, u, j, ia, ta) SELECT ${WIDE_SELECT} FROM generate_series(${from}, ${to}) g`,
+    )
   }
   await client.query(`VACUUM ANALYZE ${table}`)
 }
@@ -66,7 +71,9 @@ export const LOG_TABLE = 'logt'
 export async function resetLogTable(client: pg.Client): Promise<void> {
   await client.query('CREATE EXTENSION IF NOT EXISTS hstore')
   await client.query(`DROP TABLE IF EXISTS ${LOG_TABLE}`)
-  await client.query(`CREATE TABLE ${LOG_TABLE} (id serial PRIMARY KEY, ia int[], ta text[], na numeric[], h hstore, note text)`)
+  await client.query(
+    `CREATE TABLE ${LOG_TABLE} (id serial PRIMARY KEY, ia int[], ta text[], na numeric[], h hstore, note text)`,
+  )
 }
 
 /** `changes` changes in transactions of 1000: 60% inserts, 30% updates, 10% deletes. */
@@ -83,28 +90,52 @@ export async function generateLogChanges(client: pg.Client, changes: number): Pr
   }
   for (let done = 0; done < updates; done += tx) {
     const n = Math.min(tx, updates - done)
-    await client.query(`UPDATE ${LOG_TABLE} SET ia = ia || 7, note = 'u' WHERE id IN (SELECT id FROM ${LOG_TABLE} ORDER BY id OFFSET ${done % Math.max(1, inserts - tx)} LIMIT ${n})`)
+    await client.query(
+      `UPDATE ${LOG_TABLE} SET ia = ia || 7, note = 'u' WHERE id IN (SELECT id FROM ${LOG_TABLE} ORDER BY id OFFSET ${done % Math.max(1, inserts - tx)} LIMIT ${n})`,
+    )
   }
   for (let done = 0; done < deletes; done += tx) {
     const n = Math.min(tx, deletes - done)
-    await client.query(`DELETE FROM ${LOG_TABLE} WHERE id IN (SELECT id FROM ${LOG_TABLE} ORDER BY id DESC LIMIT ${n})`)
+    await client.query(
+      `DELETE FROM ${LOG_TABLE} WHERE id IN (SELECT id FROM ${LOG_TABLE} ORDER BY id DESC LIMIT ${n})`,
+    )
   }
   return inserts + updates + deletes
 }
 
 /** 20 columns of common types, arrays and a domain included (the discovery-timing tables). */
 const MANY_TABLE_COLUMNS = [
-  'id bigint PRIMARY KEY', 'account_id integer NOT NULL', 'code varchar(32)', 'name text', 'amount numeric(12,2)',
-  'rate double precision', 'active boolean', 'created_at timestamptz', 'updated_at timestamp', 'day date',
-  'payload jsonb', 'tags text[]', 'scores int[]', 'ref uuid', 'ip inet', 'flags bit(1)', 'price money_amount',
-  'note citext', 'attrs hstore', 'duration interval',
+  'id bigint PRIMARY KEY',
+  'account_id integer NOT NULL',
+  'code varchar(32)',
+  'name text',
+  'amount numeric(12,2)',
+  'rate double precision',
+  'active boolean',
+  'created_at timestamptz',
+  'updated_at timestamp',
+  'day date',
+  'payload jsonb',
+  'tags text[]',
+  'scores int[]',
+  'ref uuid',
+  'ip inet',
+  'flags bit(1)',
+  'price money_amount',
+  'note citext',
+  'attrs hstore',
+  'duration interval',
 ].join(', ')
 
 /**
  * `tables`: `tables` tables × 20 columns with `rows` rows each, in a schema of their own (kept between
  * runs, stamped), so that a run can take exactly them with filter_schemas.
  */
-export async function ensureManyTables(client: pg.Client, tables: number, rows: number): Promise<{ schema: string; names: string[] }> {
+export async function ensureManyTables(
+  client: pg.Client,
+  tables: number,
+  rows: number,
+): Promise<{ schema: string; names: string[] }> {
   const schema = `tables_${tables}x${rows}`
   const names = Array.from({ length: tables }, (_, i) => `t_${String(i).padStart(5, '0')}`)
   const want = `v${DATASET_VERSION}`
@@ -115,7 +146,9 @@ export async function ensureManyTables(client: pg.Client, tables: number, rows: 
   for (let i = 0; i < tables; i += 250) {
     const batch: string[] = []
     for (const t of names.slice(i, i + 250)) {
-      batch.push(`CREATE TABLE ${schema}.${t} (${MANY_TABLE_COLUMNS.replace('money_amount', `${schema}.money_amount`)});`)
+      batch.push(
+        `CREATE TABLE ${schema}.${t} (${MANY_TABLE_COLUMNS.replace('money_amount', `${schema}.money_amount`)});`,
+      )
       if (rows > 0) {
         batch.push(`INSERT INTO ${schema}.${t} (id, account_id, code, name, amount, rate, active, created_at, payload, tags, scores) SELECT g, g % 97, 'c' || g, 'name ' || g, g * 1.25, g / 3.0, g % 2 = 0,
           timestamptz '2024-01-01' + g * interval '1 second', jsonb_build_object('g', g), ARRAY['a', 'b' || g], ARRAY[g, -g] FROM generate_series(1, ${rows}) g;`)
@@ -136,8 +169,14 @@ export async function ensureManyTables(client: pg.Client, tables: number, rows: 
 export async function ensureBigRows(client: pg.Client): Promise<string[]> {
   const mib = 1 << 20
   const specs: Array<{ table: string; fill: string }> = [
-    { table: 'big_1mb', fill: `SELECT g, repeat(md5(g::text), ${mib / 32}), NULL FROM generate_series(1, 200) g` },
-    { table: 'big_10mb', fill: `SELECT g, repeat(md5(g::text), ${(10 * mib) / 32}), NULL FROM generate_series(1, 20) g` },
+    {
+      table: 'big_1mb',
+      fill: `SELECT g, repeat(md5(g::text), ${mib / 32}), NULL FROM generate_series(1, 200) g`,
+    },
+    {
+      table: 'big_10mb',
+      fill: `SELECT g, repeat(md5(g::text), ${(10 * mib) / 32}), NULL FROM generate_series(1, 20) g`,
+    },
     {
       table: 'big_150mb',
       // jsonb's text of an array of md5 strings: 36 bytes an element ("…", plus ", ").

@@ -54,13 +54,18 @@ const RECORD = Buffer.from('{"type":"RECORD"')
 const STATE = Buffer.from('{"type":"STATE"')
 
 function startsWith(buf: Buffer, at: number, prefix: Buffer): boolean {
-  return buf.length - at >= prefix.length && buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0
+  return (
+    buf.length - at >= prefix.length && buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0
+  )
 }
 
 export function runTapMeasured(opts: TapRunOptions): Promise<TapRun> {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint()
-    const child = spawn(process.execPath, [opts.bin, ...opts.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } })
+    const child = spawn(process.execPath, [opts.bin, ...opts.args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...opts.env },
+    })
     let bytes = 0
     let records = 0
     let lines = 0
@@ -97,7 +102,8 @@ export function runTapMeasured(opts: TapRunOptions): Promise<TapRun> {
       for (;;) {
         const nl = chunk.indexOf(10, from)
         const piece = chunk.subarray(from, nl < 0 ? chunk.length : nl)
-        if (lineHead.length < HEAD) lineHead = Buffer.concat([lineHead, piece.subarray(0, HEAD - lineHead.length)])
+        if (lineHead.length < HEAD)
+          lineHead = Buffer.concat([lineHead, piece.subarray(0, HEAD - lineHead.length)])
         if (mayBeState()) lineParts.push(Buffer.from(piece))
         lineLength += piece.length
         if (nl < 0) break
@@ -122,8 +128,23 @@ export function runTapMeasured(opts: TapRunOptions): Promise<TapRun> {
       clearInterval(poll)
       const wall = Number(process.hrtime.bigint() - start) / 1e9
       let lastState: unknown
-      try { lastState = lastStateLine ? (JSON.parse(lastStateLine) as { value: unknown }).value : undefined } catch { lastState = undefined }
-      resolve({ wallSeconds: wall, cpuSeconds: cpu, bytes, records, lines, stateBytes, peakRssMb: peakKb / 1024, exitCode: code, stderrTail: stderr.slice(-2000), lastState })
+      try {
+        lastState = lastStateLine ? (JSON.parse(lastStateLine) as { value: unknown }).value : undefined
+      } catch {
+        lastState = undefined
+      }
+      resolve({
+        wallSeconds: wall,
+        cpuSeconds: cpu,
+        bytes,
+        records,
+        lines,
+        stateBytes,
+        peakRssMb: peakKb / 1024,
+        exitCode: code,
+        stderrTail: stderr.slice(-2000),
+        lastState,
+      })
     })
   })
 }
@@ -131,7 +152,10 @@ export function runTapMeasured(opts: TapRunOptions): Promise<TapRun> {
 /** Wall seconds of a psql command whose output goes to /dev/null. */
 export function timePsql(psqlArgs: string[], sql: string): number {
   const start = process.hrtime.bigint()
-  const r = spawnSync('psql', [...psqlArgs, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 20 })
+  const r = spawnSync('psql', [...psqlArgs, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 1 << 20,
+  })
   if (r.status !== 0) throw new Error(`psql failed: ${r.stderr?.toString().slice(0, 500)}`)
   return Number(process.hrtime.bigint() - start) / 1e9
 }
@@ -139,7 +163,10 @@ export function timePsql(psqlArgs: string[], sql: string): number {
 /** Wall seconds of psql running a SQL file (one session, statements one after another), output to /dev/null. */
 export function timePsqlFile(psqlArgs: string[], path: string): number {
   const start = process.hrtime.bigint()
-  const r = spawnSync('psql', [...psqlArgs, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', path], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 20 })
+  const r = spawnSync('psql', [...psqlArgs, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', path], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 1 << 20,
+  })
   if (r.status !== 0) throw new Error(`psql failed: ${r.stderr?.toString().slice(0, 500)}`)
   return Number(process.hrtime.bigint() - start) / 1e9
 }

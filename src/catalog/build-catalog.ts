@@ -34,23 +34,29 @@ export function keyPropertiesOf(table: TableInfo): string[] {
 function catalogEntry(table: TableInfo, databaseName: string): CatalogEntry {
   const keyProperties = keyPropertiesOf(table)
   const keys = new Set(keyProperties)
-  const metadata: MetadataEntry[] = [{
-    breadcrumb: [],
-    metadata: {
-      'table-key-properties': keyProperties,
-      'schema-name': table.schemaName,
-      'database-name': databaseName,
-      'row-count': table.rowCount,
-      'is-view': isViewRelkind(table.relkind),
+  const metadata: MetadataEntry[] = [
+    {
+      breadcrumb: [],
+      metadata: {
+        'table-key-properties': keyProperties,
+        'schema-name': table.schemaName,
+        'database-name': databaseName,
+        'row-count': table.rowCount,
+        'is-view': isViewRelkind(table.relkind),
+      },
     },
-  }]
+  ]
   const properties: Array<[string, JsonSchema]> = []
   for (const column of table.columns) {
     const isKey = keys.has(column.name)
     properties.push([column.name, jsonSchemaForType(column.type, !isKey)])
     metadata.push({
       breadcrumb: ['properties', column.name],
-      metadata: { 'sql-datatype': column.sqlType, inclusion: isKey ? 'automatic' : 'available', 'selected-by-default': true },
+      metadata: {
+        'sql-datatype': column.sqlType,
+        inclusion: isKey ? 'automatic' : 'available',
+        'selected-by-default': true,
+      },
     })
   }
   return {
@@ -74,9 +80,11 @@ export function buildCatalog(tables: readonly TableInfo[], databaseName: string)
 
 /** The tables in the catalog's stream order (see buildCatalog). */
 function catalogOrder(tables: readonly TableInfo[]): TableInfo[] {
-  return [...tables].sort((a, b) =>
-    compareCodePoints(tapStreamId(a.schemaName, a.tableName), tapStreamId(b.schemaName, b.tableName)) ||
-    compareCodePoints(a.schemaName, b.schemaName))
+  return [...tables].sort(
+    (a, b) =>
+      compareCodePoints(tapStreamId(a.schemaName, a.tableName), tapStreamId(b.schemaName, b.tableName)) ||
+      compareCodePoints(a.schemaName, b.schemaName),
+  )
 }
 
 /**
@@ -84,7 +92,11 @@ function catalogOrder(tables: readonly TableInfo[]): TableInfo[] {
  * pieces of about `pieceChars` characters: one entry is built and written at a time, so discovery of
  * thousands of tables never holds the whole catalog (tens of MB of objects and text) at once.
  */
-export function* catalogText(tables: readonly TableInfo[], databaseName: string, pieceChars = 64 * 1024): Generator<string> {
+export function* catalogText(
+  tables: readonly TableInfo[],
+  databaseName: string,
+  pieceChars = 64 * 1024,
+): Generator<string> {
   if (tables.length === 0) {
     yield stringifyJson(buildCatalog([], databaseName), 2)
     return
@@ -93,7 +105,10 @@ export function* catalogText(tables: readonly TableInfo[], databaseName: string,
   const entryIndent = '\n' + ' '.repeat(4)
   let piece = '{\n  "streams": ['
   for (const table of catalogOrder(tables)) {
-    piece += (piece.endsWith('[') ? '' : ',') + entryIndent + stringifyJsonAt(catalogEntry(table, databaseName), 2, entryIndent)
+    piece +=
+      (piece.endsWith('[') ? '' : ',') +
+      entryIndent +
+      stringifyJsonAt(catalogEntry(table, databaseName), 2, entryIndent)
     if (piece.length >= pieceChars) {
       yield piece
       piece = ''

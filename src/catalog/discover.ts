@@ -76,8 +76,25 @@ SELECT
 
 /** The row shapes built by DISCOVERY_SQL's json_build_array calls, in their order. */
 type ColumnRow = [name: string, attnum: number, typeOid: number, typmod: number, sqlType: string]
-type RelationRow = [schema: string, name: string, relkind: TableInfo['relkind'], rowCount: number, pkAttnums: number[] | null, columns: ColumnRow[]]
-type TypeRow = [oid: number, name: string, schema: string, typtype: string, elem: number, isArray: boolean, baseType: number, baseTypmod: number, delimiter: string]
+type RelationRow = [
+  schema: string,
+  name: string,
+  relkind: TableInfo['relkind'],
+  rowCount: number,
+  pkAttnums: number[] | null,
+  columns: ColumnRow[],
+]
+type TypeRow = [
+  oid: number,
+  name: string,
+  schema: string,
+  typtype: string,
+  elem: number,
+  isArray: boolean,
+  baseType: number,
+  baseTypmod: number,
+  delimiter: string,
+]
 
 export interface DiscoveryResult {
   database: string
@@ -93,10 +110,15 @@ export async function discoverTables(config: TapConfig): Promise<DiscoveryResult
 }
 
 /** The query on an open client; separate so sync's live re-read of columns can share it later. */
-export async function discoverOn(client: pg.Client, filterSchemas: readonly string[] | undefined): Promise<DiscoveryResult> {
+export async function discoverOn(
+  client: pg.Client,
+  filterSchemas: readonly string[] | undefined,
+): Promise<DiscoveryResult> {
   let row: { relations: string | null; types: string | null; database: string }
   try {
-    const res = await client.query(DISCOVERY_SQL, [filterSchemas && filterSchemas.length > 0 ? [...filterSchemas] : null])
+    const res = await client.query(DISCOVERY_SQL, [
+      filterSchemas && filterSchemas.length > 0 ? [...filterSchemas] : null,
+    ])
     row = res.rows[0]
   } catch (e) {
     throw queryError(e, 'discovering tables', 'DISCOVERY_FAILED')
@@ -113,22 +135,35 @@ function toTables(database: string, relations: RelationRow[], typeRows: TypeRow[
     facts.set(oid, { oid, name, schema, typtype, elem, isArray, baseType, baseTypmod, delimiter })
   }
   const warnings: string[] = []
-  const tables = relations.map(([schemaName, tableName, relkind, rowCount, pkAttnums, columnRows]): TableInfo => {
-    const columns = columnRows.map(([name, attnum, typeOid, typmod, sqlType]): ColumnInfo => ({
-      name,
-      sqlType: sqlTypeName(sqlType),
-      type: resolveType(typeOid, typmod, facts),
-      position: attnum,
-    }))
-    const byAttnum = new Map(columns.map((c) => [c.position, c.name]))
-    let primaryKey = (pkAttnums ?? []).map((n) => byAttnum.get(n))
-    if (primaryKey.some((k) => k === undefined)) {
-      // Part of a key is no key: a target would merge rows that differ in the hidden column.
-      warnings.push(`${schemaName}.${tableName}: the primary key has columns the user cannot read; the stream gets no key properties`)
-      primaryKey = []
-    }
-    return { schemaName, tableName, relkind, rowCount: Number(rowCount), primaryKey: primaryKey as string[], columns }
-  })
+  const tables = relations.map(
+    ([schemaName, tableName, relkind, rowCount, pkAttnums, columnRows]): TableInfo => {
+      const columns = columnRows.map(
+        ([name, attnum, typeOid, typmod, sqlType]): ColumnInfo => ({
+          name,
+          sqlType: sqlTypeName(sqlType),
+          type: resolveType(typeOid, typmod, facts),
+          position: attnum,
+        }),
+      )
+      const byAttnum = new Map(columns.map((c) => [c.position, c.name]))
+      let primaryKey = (pkAttnums ?? []).map((n) => byAttnum.get(n))
+      if (primaryKey.some((k) => k === undefined)) {
+        // Part of a key is no key: a target would merge rows that differ in the hidden column.
+        warnings.push(
+          `${schemaName}.${tableName}: the primary key has columns the user cannot read; the stream gets no key properties`,
+        )
+        primaryKey = []
+      }
+      return {
+        schemaName,
+        tableName,
+        relkind,
+        rowCount: Number(rowCount),
+        primaryKey: primaryKey as string[],
+        columns,
+      }
+    },
+  )
   return { database, tables, warnings }
 }
 

@@ -75,7 +75,11 @@ export function jsonSchemaForType(type: PgValueType, nullable: boolean): Record<
     case 'json':
       return { type: typeList(['object', 'array'], nullable) }
     case 'hstore':
-      return { type: typeList('object', nullable), properties: {}, additionalProperties: { type: ['null', 'string'] } }
+      return {
+        type: typeList('object', nullable),
+        properties: {},
+        additionalProperties: { type: ['null', 'string'] },
+      }
     case 'bytea':
       return { type: typeList('string', nullable) }
     case 'date':

@@ -16,12 +16,16 @@ export async function runDiscover(config: TapConfig, logger: Logger, output: Sin
   const queried = performance.now()
   for (const w of warnings) logger.warn(w)
   for (const id of duplicateIds(tables.map((t) => tapStreamId(t.schemaName, t.tableName)))) {
-    logger.warn(`several tables have the stream id ${id} (schema and table names containing '-'); selections and bookmarks apply to all of them`)
+    logger.warn(
+      `several tables have the stream id ${id} (schema and table names containing '-'); selections and bookmarks apply to all of them`,
+    )
   }
   for (const piece of catalogText(tables, database)) await output.write(piece)
   await output.write('\n')
   await output.flush()
   const seconds = (ms: number) => (ms / 1000).toFixed(3)
-  logger.info(`Discovered ${tables.length} streams in ${seconds(performance.now() - started)} s ` +
-    `(query ${seconds(queried - started)} s)`)
+  logger.info(
+    `Discovered ${tables.length} streams in ${seconds(performance.now() - started)} s ` +
+      `(query ${seconds(queried - started)} s)`,
+  )
 }

@@ -35,14 +35,27 @@ export function assessSchemas(config: TapConfig, schemas: readonly SchemaAccess[
       out.push(filtered ? fail(subject, detail) : warn(subject, detail))
     } else if (s.readable < s.relations) {
       const hidden = s.relations - s.readable
-      out.push(warn(subject, `${plural(hidden, 'table or view has', 'tables and views have')} no column the user may SELECT and ${hidden === 1 ? 'is' : 'are'} left out (${s.readable} of ${s.relations} readable)`))
+      out.push(
+        warn(
+          subject,
+          `${plural(hidden, 'table or view has', 'tables and views have')} no column the user may SELECT and ${hidden === 1 ? 'is' : 'are'} left out (${s.readable} of ${s.relations} readable)`,
+        ),
+      )
     }
   }
   const readable = schemas.reduce((n, s) => n + s.readable, 0)
   const inSchemas = schemas.filter((s) => s.readable > 0).length
-  out.push(readable === 0
-    ? fail('privileges', `no table or view is readable${filtered ? ' in filter_schemas' : ''}: nothing to sync`)
-    : ok('privileges', `${plural(readable, 'table or view', 'tables and views')} readable in ${plural(inSchemas, 'schema', 'schemas')}`))
+  out.push(
+    readable === 0
+      ? fail(
+          'privileges',
+          `no table or view is readable${filtered ? ' in filter_schemas' : ''}: nothing to sync`,
+        )
+      : ok(
+          'privileges',
+          `${plural(readable, 'table or view', 'tables and views')} readable in ${plural(inSchemas, 'schema', 'schemas')}`,
+        ),
+  )
   return out
 }
 
@@ -51,19 +64,29 @@ export function assessSchemas(config: TapConfig, schemas: readonly SchemaAccess[
  * connection. This check's own session is counted among those in use but will be gone, hence +1.
  * The replication connection is a walsender, with its own pool since PostgreSQL 12.
  */
-export function assessConnectionBudget(config: TapConfig, facts: ServerFacts, logBasedRelevant: boolean): Finding {
+export function assessConnectionBudget(
+  config: TapConfig,
+  facts: ServerFacts,
+  logBasedRelevant: boolean,
+): Finding {
   const walsenderInPool = walsendersUseClientSlots(facts, logBasedRelevant)
   const need = config.max_workers + 1 + (walsenderInPool ? 1 : 0)
   const { free, why } = freeConnections(facts)
   const uses = `a run opens up to ${need} (max_workers ${config.max_workers} + 1 main${walsenderInPool ? ' + 1 replication' : ''})`
   if (free < need) {
-    return fail('connections', `${Math.max(free, 0)} free (${why}); ${uses}: lower max_workers or raise the limit`)
+    return fail(
+      'connections',
+      `${Math.max(free, 0)} free (${why}); ${uses}: lower max_workers or raise the limit`,
+    )
   }
   return ok('connections', `${free} free (${why}); ${uses}`)
 }
 
 /** Before PostgreSQL 12 a walsender takes one of the max_connections slots; since, a pool of its own. */
-export function walsendersUseClientSlots(facts: Pick<ServerFacts, 'serverVersionNum'>, logBased: boolean): boolean {
+export function walsendersUseClientSlots(
+  facts: Pick<ServerFacts, 'serverVersionNum'>,
+  logBased: boolean,
+): boolean {
   return logBased && facts.serverVersionNum < 120000
 }
 
@@ -75,18 +98,29 @@ export function walsendersUseClientSlots(facts: Pick<ServerFacts, 'serverVersion
  */
 export function freeConnections(facts: ServerFacts): { free: number; why: string } {
   const limits: Array<[number, string]> = [
-    [facts.maxConnections - (facts.isSuperuser ? 0 : facts.reservedConnections) - facts.clientBackends + 1,
-      `max_connections ${facts.maxConnections}, ${facts.clientBackends} in use${facts.isSuperuser ? '' : `, ${facts.reservedConnections} reserved`}`],
+    [
+      facts.maxConnections - (facts.isSuperuser ? 0 : facts.reservedConnections) - facts.clientBackends + 1,
+      `max_connections ${facts.maxConnections}, ${facts.clientBackends} in use${facts.isSuperuser ? '' : `, ${facts.reservedConnections} reserved`}`,
+    ],
   ]
-  if (facts.roleConnLimit >= 0) limits.push([facts.roleConnLimit - facts.roleBackends + 1, `CONNECTION LIMIT ${facts.roleConnLimit} of role ${facts.user}, ${facts.roleBackends} in use`])
-  if (facts.databaseConnLimit >= 0) limits.push([facts.databaseConnLimit - facts.databaseBackends + 1, `CONNECTION LIMIT ${facts.databaseConnLimit} of database ${facts.database}, ${facts.databaseBackends} in use`])
+  if (facts.roleConnLimit >= 0)
+    limits.push([
+      facts.roleConnLimit - facts.roleBackends + 1,
+      `CONNECTION LIMIT ${facts.roleConnLimit} of role ${facts.user}, ${facts.roleBackends} in use`,
+    ])
+  if (facts.databaseConnLimit >= 0)
+    limits.push([
+      facts.databaseConnLimit - facts.databaseBackends + 1,
+      `CONNECTION LIMIT ${facts.databaseConnLimit} of database ${facts.database}, ${facts.databaseBackends} in use`,
+    ])
   const [free, why] = limits.reduce((a, b) => (b[0] < a[0] ? b : a))
   return { free, why }
 }
 
 /** Library names in output_plugin_libraries (comma list, maybe quoted, maybe with a path). */
 export function listsWal2json(setting: string): boolean {
-  return setting.split(',')
+  return setting
+    .split(',')
     .map((s) => s.trim().replace(/^"|"$/g, '').replace(/^.*\//, '').replace(/\.so$/, ''))
     .includes('wal2json')
 }
@@ -96,7 +130,8 @@ export function wal2jsonProbeBlocker(facts: ServerFacts): string | undefined {
   if (facts.walLevel !== 'logical') return 'wal_level is not logical'
   if (facts.inRecovery) return 'the server is a standby'
   if (!facts.canReplicate) return 'the user lacks REPLICATION'
-  if (facts.outputPluginLibraries !== null && !listsWal2json(facts.outputPluginLibraries)) return 'output_plugin_libraries does not list it'
+  if (facts.outputPluginLibraries !== null && !listsWal2json(facts.outputPluginLibraries))
+    return 'output_plugin_libraries does not list it'
   return undefined
 }
 
@@ -113,26 +148,46 @@ export function assessReplication(config: TapConfig, { facts, slots, probe }: Re
   const rf = (subject: string, detail: string) => replicationFinding(required, subject, detail)
   const out: Finding[] = []
 
-  out.push(facts.walLevel === 'logical'
-    ? ok('wal_level', 'logical')
-    : rf('wal_level', `${facts.walLevel} (LOG_BASED needs logical: set wal_level = logical and restart the server)`))
+  out.push(
+    facts.walLevel === 'logical'
+      ? ok('wal_level', 'logical')
+      : rf(
+          'wal_level',
+          `${facts.walLevel} (LOG_BASED needs logical: set wal_level = logical and restart the server)`,
+        ),
+  )
   if (facts.inRecovery) {
     out.push(rf('server role', 'a standby (LOG_BASED reads changes from the primary: point host at it)'))
   }
-  out.push(facts.canReplicate
-    ? ok('replication privilege', `${facts.user} has ${facts.isSuperuser ? 'superuser' : 'REPLICATION'}`)
-    : rf('replication privilege', `${facts.user} has neither REPLICATION nor superuser (LOG_BASED needs it: ALTER ROLE ... REPLICATION)`))
+  out.push(
+    facts.canReplicate
+      ? ok('replication privilege', `${facts.user} has ${facts.isSuperuser ? 'superuser' : 'REPLICATION'}`)
+      : rf(
+          'replication privilege',
+          `${facts.user} has neither REPLICATION nor superuser (LOG_BASED needs it: ALTER ROLE ... REPLICATION)`,
+        ),
+  )
   if (facts.outputPluginLibraries !== null) {
-    out.push(listsWal2json(facts.outputPluginLibraries)
-      ? ok('output_plugin_libraries', `lists wal2json (${facts.outputPluginLibraries})`)
-      : rf('output_plugin_libraries', `'${facts.outputPluginLibraries}' does not list wal2json (add it and reload the server configuration)`))
+    out.push(
+      listsWal2json(facts.outputPluginLibraries)
+        ? ok('output_plugin_libraries', `lists wal2json (${facts.outputPluginLibraries})`)
+        : rf(
+            'output_plugin_libraries',
+            `'${facts.outputPluginLibraries}' does not list wal2json (add it and reload the server configuration)`,
+          ),
+    )
   }
   out.push(wal2jsonFinding(probe, rf, facts))
   out.push(...slotFindings(config, facts, slots, rf))
   const freeSenders = facts.maxWalSenders - facts.walSenders
-  out.push(freeSenders >= 1
-    ? ok('wal senders', `${freeSenders} of ${facts.maxWalSenders} free (max_wal_senders)`)
-    : rf('wal senders', `all ${facts.maxWalSenders} in use (max_wal_senders): a LOG_BASED run could not start streaming`))
+  out.push(
+    freeSenders >= 1
+      ? ok('wal senders', `${freeSenders} of ${facts.maxWalSenders} free (max_wal_senders)`)
+      : rf(
+          'wal senders',
+          `all ${facts.maxWalSenders} in use (max_wal_senders): a LOG_BASED run could not start streaming`,
+        ),
+  )
   return out
 }
 
@@ -141,38 +196,61 @@ type Rf = (subject: string, detail: string) => Finding
 function wal2jsonFinding(probe: ReplicationInputs['probe'], rf: Rf, facts: ServerFacts): Finding {
   const major = Math.floor(facts.serverVersionNum / 10000)
   switch (probe.status) {
-    case 'ok': return ok('wal2json', 'usable (a temporary slot with it was created and dropped)')
-    case 'missing': return rf('wal2json', `not installed on the server (install wal2json for PostgreSQL ${major}, e.g. the postgresql-${major}-wal2json package)`)
-    case 'not-allowed': return rf('wal2json', `${probe.message} (add it to output_plugin_libraries)`)
-    case 'no-free-slot': return warn('wal2json', `not checked: ${probe.message} (max_replication_slots)`)
-    case 'timeout': return warn('wal2json', 'not checked: creating a temporary slot waited too long for running transactions')
-    case 'error': return warn('wal2json', `not checked: ${probe.message}`)
-    case 'skipped': return warn('wal2json', `not checked: ${probe.reason}`)
+    case 'ok':
+      return ok('wal2json', 'usable (a temporary slot with it was created and dropped)')
+    case 'missing':
+      return rf(
+        'wal2json',
+        `not installed on the server (install wal2json for PostgreSQL ${major}, e.g. the postgresql-${major}-wal2json package)`,
+      )
+    case 'not-allowed':
+      return rf('wal2json', `${probe.message} (add it to output_plugin_libraries)`)
+    case 'no-free-slot':
+      return warn('wal2json', `not checked: ${probe.message} (max_replication_slots)`)
+    case 'timeout':
+      return warn(
+        'wal2json',
+        'not checked: creating a temporary slot waited too long for running transactions',
+      )
+    case 'error':
+      return warn('wal2json', `not checked: ${probe.message}`)
+    case 'skipped':
+      return warn('wal2json', `not checked: ${probe.reason}`)
   }
 }
 
 function slotFindings(config: TapConfig, facts: ServerFacts, slots: readonly SlotFacts[], rf: Rf): Finding[] {
   const candidates = defaultSlotNames(config)
-  const name = pickExistingSlot(candidates, slots.map((s) => s.name))
+  const name = pickExistingSlot(
+    candidates,
+    slots.map((s) => s.name),
+  )
   const slot = slots.find((s) => s.name === name)
   if (slot === undefined) {
     const toCreate = slotNameToCreate(config)
-    const missing = candidates.length === 1
-      ? `${candidates[0]} does not exist`
-      : `none of ${candidates.join(', ')} exists`
+    const missing =
+      candidates.length === 1 ? `${candidates[0]} does not exist` : `none of ${candidates.join(', ')} exists`
     return [rf('replication slot', `${missing}; \`tap-postgres slot create\` creates ${toCreate}`)]
   }
   const problems: string[] = []
   if (slot.slotType !== 'logical') problems.push('is a physical slot, not a logical one')
   else if (slot.plugin !== 'wal2json') problems.push(`uses the plugin ${slot.plugin ?? '?'}, not wal2json`)
-  if (slot.database !== null && slot.database !== facts.database) problems.push(`decodes database ${slot.database}, not ${facts.database}`)
-  if (slot.walStatus === 'lost') problems.push('has lost WAL it needed (drop it, create it again and resync the LOG_BASED streams)')
+  if (slot.database !== null && slot.database !== facts.database)
+    problems.push(`decodes database ${slot.database}, not ${facts.database}`)
+  if (slot.walStatus === 'lost')
+    problems.push('has lost WAL it needed (drop it, create it again and resync the LOG_BASED streams)')
   if (problems.length > 0) return [rf('replication slot', `${slot.name} ${problems.join('; ')}`)]
   // Not a failure: the slot still works, but only until the next checkpoint removes WAL it needs.
   const unreserved = unreservedSlotWarning(slot)
   const atRisk = unreserved === undefined ? [] : [warn('replication slot', `${slot.name} ${unreserved}`)]
   if (slot.active) {
-    return [rf('replication slot', `${slot.name} is in use by process ${slot.activePid ?? '?'} (another run?): a LOG_BASED run could not stream from it now`), ...atRisk]
+    return [
+      rf(
+        'replication slot',
+        `${slot.name} is in use by process ${slot.activePid ?? '?'} (another run?): a LOG_BASED run could not stream from it now`,
+      ),
+      ...atRisk,
+    ]
   }
   if (atRisk.length > 0) return atRisk
   const held = slot.lagBytes === null ? '' : `, holds ${formatBytes(slot.lagBytes)} of WAL`
@@ -183,6 +261,9 @@ export function formatBytes(n: number): string {
   const units = ['bytes', 'kB', 'MB', 'GB', 'TB']
   let v = Math.max(n, 0)
   let u = 0
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++ }
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024
+    u++
+  }
   return u === 0 ? `${v} bytes` : `${v.toFixed(1)} ${units[u]}`
 }

@@ -8,7 +8,14 @@ import { TapError } from '../errors.js'
 import { describeTarget, withClient } from '../pg/connect.js'
 import { queryError } from '../pg/pg-errors.js'
 import { defaultSlotNames } from '../replication/slot-name.js'
-import { assessConnectionBudget, assessReplication, assessSchemas, assessServerVersion, wal2jsonProbeBlocker, type ReplicationInputs } from './assess.js'
+import {
+  assessConnectionBudget,
+  assessReplication,
+  assessSchemas,
+  assessServerVersion,
+  wal2jsonProbeBlocker,
+  type ReplicationInputs,
+} from './assess.js'
 import { allPassed, fail, formatFinding, ok, type Finding } from './findings.js'
 import { readSchemaAccess, readServerFacts, readSlots } from './server-facts.js'
 import { probeWal2json } from './wal2json-probe.js'
@@ -25,17 +32,30 @@ export async function runCheck(config: TapConfig, print: (line: string) => void)
   try {
     await withClient(config, { target: 'primary' }, async (client) => {
       connected = true
-      emit(ok('connection', `${describeTarget(config, 'primary')} (application_name ${config.application_name})`))
+      emit(
+        ok(
+          'connection',
+          `${describeTarget(config, 'primary')} (application_name ${config.application_name})`,
+        ),
+      )
       await checkOn(client, config, emit)
     })
   } catch (e) {
     // A connection failure is the finding; a query failure later stops the check where it happened.
-    emit(connected ? fail('check', `stopped: ${oneLine(queryError(e, 'reading server facts'))}`) : fail('connection', oneLine(e)))
+    emit(
+      connected
+        ? fail('check', `stopped: ${oneLine(queryError(e, 'reading server facts'))}`)
+        : fail('connection', oneLine(e)),
+    )
   }
   return allPassed(findings)
 }
 
-async function checkOn(client: pg.Client, config: TapConfig, emit: (f: Finding | readonly Finding[]) => void): Promise<void> {
+async function checkOn(
+  client: pg.Client,
+  config: TapConfig,
+  emit: (f: Finding | readonly Finding[]) => void,
+): Promise<void> {
   const facts = await readServerFacts(client)
   emit(assessServerVersion(facts))
   emit(assessSchemas(config, await readSchemaAccess(client, config.filter_schemas)))
@@ -44,7 +64,8 @@ async function checkOn(client: pg.Client, config: TapConfig, emit: (f: Finding |
   emit(assessConnectionBudget(config, facts, true))
   const slots = await readSlots(client, defaultSlotNames(config))
   const blocker = wal2jsonProbeBlocker(facts)
-  const probe: ReplicationInputs['probe'] = blocker === undefined ? await probeWal2json(client) : { status: 'skipped', reason: blocker }
+  const probe: ReplicationInputs['probe'] =
+    blocker === undefined ? await probeWal2json(client) : { status: 'skipped', reason: blocker }
   emit(assessReplication(config, { facts, slots, probe }))
 }
 

@@ -117,7 +117,10 @@ GROUP BY n.oid, n.nspname
 ORDER BY n.nspname
 `
 
-export async function readSchemaAccess(client: pg.Client, filterSchemas: readonly string[] | undefined): Promise<SchemaAccess[]> {
+export async function readSchemaAccess(
+  client: pg.Client,
+  filterSchemas: readonly string[] | undefined,
+): Promise<SchemaAccess[]> {
   const filter = filterSchemas && filterSchemas.length > 0 ? [...filterSchemas] : null
   const rows = (await client.query<Row>(SCHEMAS_SQL, [filter])).rows
   const found: SchemaAccess[] = rows.map((r) => ({
@@ -128,7 +131,10 @@ export async function readSchemaAccess(client: pg.Client, filterSchemas: readonl
     readable: bool(r.usage) ? num(r.readable) : 0,
   }))
   const missing = (filter ?? []).filter((s) => !found.some((f) => f.schema === s))
-  return [...found, ...missing.map((schema) => ({ schema, exists: false, usage: false, relations: 0, readable: 0 }))]
+  return [
+    ...found,
+    ...missing.map((schema) => ({ schema, exists: false, usage: false, relations: 0, readable: 0 })),
+  ]
 }
 
 export interface SlotFacts {
@@ -173,8 +179,12 @@ export async function readSlots(client: pg.Client, names: readonly string[]): Pr
       activePid: typeof s.active_pid === 'number' ? s.active_pid : null,
       walStatus: typeof s.wal_status === 'string' ? s.wal_status : null,
       lagBytes: r.lag_bytes === null || r.lag_bytes === undefined ? null : Number(r.lag_bytes),
-      retainedBytes: r.retained_bytes === null || r.retained_bytes === undefined ? null : BigInt(r.retained_bytes),
-      safeWalSize: typeof s.safe_wal_size === 'number' && Number.isSafeInteger(s.safe_wal_size) ? BigInt(s.safe_wal_size) : null,
+      retainedBytes:
+        r.retained_bytes === null || r.retained_bytes === undefined ? null : BigInt(r.retained_bytes),
+      safeWalSize:
+        typeof s.safe_wal_size === 'number' && Number.isSafeInteger(s.safe_wal_size)
+          ? BigInt(s.safe_wal_size)
+          : null,
     }
   })
 }

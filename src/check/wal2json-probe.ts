@@ -43,7 +43,8 @@ export function classifyProbeError(e: unknown): Wal2jsonProbe {
   if (err.code === '58P01' || /could not access file/i.test(message)) return { status: 'missing', message }
   if (/may not be used as an output plugin/i.test(message)) return { status: 'not-allowed', message }
   // 53400 configuration_limit_exceeded: `all replication slots are in use`.
-  if (err.code === '53400' || /replication slots are in use/i.test(message)) return { status: 'no-free-slot', message }
+  if (err.code === '53400' || /replication slots are in use/i.test(message))
+    return { status: 'no-free-slot', message }
   // 57014 query_canceled: our statement_timeout.
   if (err.code === '57014') return { status: 'timeout', message }
   return { status: 'error', message }

@@ -14,7 +14,10 @@ export abstract class BaseCommand extends Command {
   #debug = false
   protected logger: Logger = this.makeLogger({}, [])
 
-  protected makeLogger(flags: { debug?: boolean; 'log-format'?: string }, secrets: readonly string[]): Logger {
+  protected makeLogger(
+    flags: { debug?: boolean; 'log-format'?: string },
+    secrets: readonly string[],
+  ): Logger {
     const sdk = readSdkLogConfig(process.env.SINGER_SDK_LOG_CONFIG)
     const level = levelFromEnv(process.env, flags.debug === true, sdk?.level)
     this.#debug = level === 'debug'
@@ -26,16 +29,26 @@ export abstract class BaseCommand extends Command {
    * reads ./.env (see load-config.ts). Without any --config, variables naming settings are enough:
    * `meltano invoke tap-postgres:<command>` passes nothing else. Sets up the logger with the secrets.
    */
-  protected loadTapConfig(args: readonly string[] | undefined, flags: { debug?: boolean; 'log-format'?: string }): TapConfig {
+  protected loadTapConfig(
+    args: readonly string[] | undefined,
+    flags: { debug?: boolean; 'log-format'?: string },
+  ): TapConfig {
     this.logger = this.makeLogger(flags, [])
     if ((args === undefined || args.length === 0) && !hasSettingVariables(process.env)) {
-      throw new ConfigError('missing --config: give a config JSON file', [], { hint: `or --config ${ENV_CONFIG} to read every setting from TAP_POSTGRES_* variables and ./.env` })
+      throw new ConfigError('missing --config: give a config JSON file', [], {
+        hint: `or --config ${ENV_CONFIG} to read every setting from TAP_POSTGRES_* variables and ./.env`,
+      })
     }
     const { config, warnings, dotenvPath } = loadConfig(args ?? [])
-    const secrets = SECRET_SETTINGS.map((k) => (config as unknown as Record<string, unknown>)[k]).filter((v): v is string => typeof v === 'string')
+    const secrets = SECRET_SETTINGS.map((k) => (config as unknown as Record<string, unknown>)[k]).filter(
+      (v): v is string => typeof v === 'string',
+    )
     // .env may have set LOG_LEVEL or TAP_POSTGRES_LOGLEVEL: the level is read again here.
     this.logger = this.makeLogger(flags, secrets)
-    if (dotenvPath !== undefined) this.logger.debug(`settings from TAP_POSTGRES_* variables and ${dotenvPath} (variables already set win)`)
+    if (dotenvPath !== undefined)
+      this.logger.debug(
+        `settings from TAP_POSTGRES_* variables and ${dotenvPath} (variables already set win)`,
+      )
     for (const w of warnings) this.logger.warn(w)
     return config
   }
@@ -75,18 +88,25 @@ function logFormat(flag: string | undefined, sdk: SdkLogConfig | undefined): Log
  * an integer greater than or equal to 1 but received: 0`: the reason is on the second line.
  */
 function usageLine(message: string): string {
-  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l !== '')
-  return lines.length > 1 && lines[0].startsWith('Parsing ') ? `${lines[0]}: ${lines[1]}` : message.split('\n')[0]
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+  return lines.length > 1 && lines[0].startsWith('Parsing ')
+    ? `${lines[0]}: ${lines[1]}`
+    : message.split('\n')[0]
 }
 
 /** oclif's parse errors (unknown flag, bad option) are usage errors: exit 2. */
 function toTapError(err: Error & { oclif?: { exit?: number } }): TapError {
   if (isTapError(err)) return err
-  if (err instanceof Errors.CLIError || err.name.endsWith('Error') && 'parse' in (err as object)) {
+  if (err instanceof Errors.CLIError || (err.name.endsWith('Error') && 'parse' in (err as object))) {
     return new InputError('USAGE', usageLine(err.message).replace(/^Error: /, ''), { hint: 'see --help' })
   }
   if ((err as { oclif?: unknown }).oclif !== undefined) {
     return new InputError('USAGE', err.message.split('\n')[0], { hint: 'see --help' })
   }
-  return new TapError('INTERNAL', `internal error: ${err.message.split('\n')[0]}`, { hint: 'rerun with --debug for the stack trace' })
+  return new TapError('INTERNAL', `internal error: ${err.message.split('\n')[0]}`, {
+    hint: 'rerun with --debug for the stack trace',
+  })
 }

@@ -2,14 +2,18 @@ import { Flags } from '@oclif/core'
 
 /** Flags shared by every command; defined once. */
 export const globalFlags = {
-  debug: Flags.boolean({ description: 'Log at debug level and show stack traces of internal errors.', default: false }),
+  debug: Flags.boolean({
+    description: 'Log at debug level and show stack traces of internal errors.',
+    default: false,
+  }),
   'log-format': Flags.string({ description: 'Log line format on stderr.', options: ['text', 'json'] }),
 }
 
 export const configFlag = {
   config: Flags.string({
     char: 'c',
-    description: 'Config JSON file; repeatable, later files win. ENV: read every setting from TAP_POSTGRES_* variables and ./.env (variables already set win over .env); with files, the variables win over the files.',
+    description:
+      'Config JSON file; repeatable, later files win. ENV: read every setting from TAP_POSTGRES_* variables and ./.env (variables already set win over .env); with files, the variables win over the files.',
     multiple: true,
   }),
 }
@@ -25,6 +29,14 @@ export const catalogFlags = {
 
 /** sync only: the live progress view on a terminal (src/log/view-mode.ts). */
 export const progressFlags = {
-  progress: Flags.boolean({ description: 'On a terminal, show a live progress view on stderr instead of info log lines; --no-progress prints the lines.', default: true, allowNo: true }),
-  verbose: Flags.boolean({ description: 'Log at info level (on a terminal: the log lines instead of the live progress view).', default: false }),
+  progress: Flags.boolean({
+    description:
+      'On a terminal, show a live progress view on stderr instead of info log lines; --no-progress prints the lines.',
+    default: true,
+    allowNo: true,
+  }),
+  verbose: Flags.boolean({
+    description: 'Log at info level (on a terminal: the log lines instead of the live progress view).',
+    default: false,
+  }),
 }

@@ -90,7 +90,10 @@ function readDotenv(path: string): Record<string, string> | undefined {
  * set by the shell, Meltano or the orchestrator wins over the file. Every variable is taken, as
  * the SDK does, so LOG_LEVEL and the like in `.env` apply too. Returns `env`.
  */
-export function applyDotenv(env: NodeJS.ProcessEnv, values: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+export function applyDotenv(
+  env: NodeJS.ProcessEnv,
+  values: Readonly<Record<string, string>>,
+): NodeJS.ProcessEnv {
   for (const [k, v] of Object.entries(values)) if (env[k] === undefined) env[k] = v
   return env
 }
@@ -141,7 +144,8 @@ function coerce(spec: SettingSpec, raw: unknown): Coerced {
     }
     case 'boolean':
       if (typeof raw === 'boolean') return { ok: true, value: raw }
-      if (typeof raw === 'string' && /^(true|false)$/i.test(raw.trim())) return { ok: true, value: raw.trim().toLowerCase() === 'true' }
+      if (typeof raw === 'string' && /^(true|false)$/i.test(raw.trim()))
+        return { ok: true, value: raw.trim().toLowerCase() === 'true' }
       return { ok: false, problem: 'must be a boolean (true/false)' }
     case 'integer':
     case 'number': {
@@ -150,20 +154,26 @@ function coerce(spec: SettingSpec, raw: unknown): Coerced {
       else if (typeof raw === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(raw)) n = Number(raw)
       const what = spec.kind === 'integer' ? 'an integer' : 'a number'
       if (n === undefined || !Number.isFinite(n)) return { ok: false, problem: `must be ${what}` }
-      if (spec.kind === 'integer' && !Number.isSafeInteger(n)) return { ok: false, problem: `must be ${what}` }
-      if (spec.minimum !== undefined && n < spec.minimum) return { ok: false, problem: `must be at least ${spec.minimum}` }
-      if (spec.maximum !== undefined && n > spec.maximum) return { ok: false, problem: `must be at most ${spec.maximum}` }
+      if (spec.kind === 'integer' && !Number.isSafeInteger(n))
+        return { ok: false, problem: `must be ${what}` }
+      if (spec.minimum !== undefined && n < spec.minimum)
+        return { ok: false, problem: `must be at least ${spec.minimum}` }
+      if (spec.maximum !== undefined && n > spec.maximum)
+        return { ok: false, problem: `must be at most ${spec.maximum}` }
       return { ok: true, value: n }
     }
     case 'string-list': {
-      const items = typeof raw === 'string' ? jsonArray(raw) ?? raw.split(',') : Array.isArray(raw) ? raw : undefined
-      if (!items || !items.every((x) => typeof x === 'string')) return { ok: false, problem: 'must be a comma-separated string or an array of strings' }
+      const items =
+        typeof raw === 'string' ? (jsonArray(raw) ?? raw.split(',')) : Array.isArray(raw) ? raw : undefined
+      if (!items?.every((x) => typeof x === 'string'))
+        return { ok: false, problem: 'must be a comma-separated string or an array of strings' }
       const cleaned = (items as string[]).map((x) => x.trim()).filter((x) => x !== '')
       return { ok: true, value: cleaned }
     }
     case 'object': {
       const value = typeof raw === 'string' ? jsonObject(raw) : raw
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, problem: 'must be a JSON object (or its JSON text)' }
+      if (value === null || typeof value !== 'object' || Array.isArray(value))
+        return { ok: false, problem: 'must be a JSON object (or its JSON text)' }
       return { ok: true, value }
     }
   }
@@ -196,13 +206,18 @@ export function buildConfig(sources: readonly Record<string, unknown>[]): Loaded
     if (c.ok && check !== undefined) violations.push(...check(c.value as Record<string, unknown>))
   }
   if (out.use_secondary === true) {
-    if (out.secondary_host === undefined) violations.push(`config['secondary_host'] is required when use_secondary is true`)
-    if (out.secondary_port === undefined) violations.push(`config['secondary_port'] is required when use_secondary is true`)
+    if (out.secondary_host === undefined)
+      violations.push(`config['secondary_host'] is required when use_secondary is true`)
+    if (out.secondary_port === undefined)
+      violations.push(`config['secondary_port'] is required when use_secondary is true`)
   }
-  if (typeof out.host === 'string' && out.host.trim() === '') violations.push(`config['host'] must not be empty`)
-  if (typeof out.dbname === 'string' && out.dbname.trim() === '') violations.push(`config['dbname'] must not be empty`)
+  if (typeof out.host === 'string' && out.host.trim() === '')
+    violations.push(`config['host'] must not be empty`)
+  if (typeof out.dbname === 'string' && out.dbname.trim() === '')
+    violations.push(`config['dbname'] must not be empty`)
   if (violations.length > 0) {
-    const summary = violations.length === 1 ? violations[0] : `${violations.length} problems: ${violations.join('; ')}`
+    const summary =
+      violations.length === 1 ? violations[0] : `${violations.length} problems: ${violations.join('; ')}`
     throw new ConfigError(`invalid config: ${summary}`, violations)
   }
   return { config: Object.freeze(out) as unknown as TapConfig, warnings }
@@ -213,7 +228,11 @@ export function buildConfig(sources: readonly Record<string, unknown>[]): Loaded
  * `args`, the `.env` file of `cwd` first fills the variables `env` lacks (`env` is changed: it is
  * process.env in the CLI, so the file acts as if its variables had been exported).
  */
-export function loadConfig(args: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): LoadedConfig {
+export function loadConfig(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): LoadedConfig {
   const { files, env: fromEnv } = configSources(args)
   const sources = files.map(readConfigFile)
   let dotenvPath: string | undefined
@@ -237,8 +256,11 @@ export function loadConfig(args: readonly string[], env: NodeJS.ProcessEnv = pro
 
 /** Names the variables that would supply the missing settings (`config['host'] is required` → TAP_POSTGRES_HOST). */
 function envHint(violations: readonly string[], withFiles: boolean): string {
-  const missing = violations.map((v) => /^config\['([a-z0-9_]+)'\] is required/.exec(v)?.[1]).filter((k): k is string => k !== undefined)
+  const missing = violations
+    .map((v) => /^config\['([a-z0-9_]+)'\] is required/.exec(v)?.[1])
+    .filter((k): k is string => k !== undefined)
   const where = `in the environment or ./${DOTENV_FILE}`
-  if (missing.length === 0) return `--config ENV reads TAP_POSTGRES_<SETTING> variables ${where}${withFiles ? ' (they win over the files)' : ''}`
+  if (missing.length === 0)
+    return `--config ENV reads TAP_POSTGRES_<SETTING> variables ${where}${withFiles ? ' (they win over the files)' : ''}`
   return `set ${missing.map((k) => ENV_PREFIX + k.toUpperCase()).join(', ')} ${where}${withFiles ? ', or in a config file' : ''}`
 }

@@ -33,7 +33,8 @@ export function streamOptionsProblems(value: Record<string, unknown>): string[] 
       continue
     }
     for (const key of Object.keys(entry)) {
-      if (!(KNOWN_OPTIONS as readonly string[]).includes(key)) problems.push(`${at}.${key} is not a stream option (known: ${KNOWN_OPTIONS.join(', ')})`)
+      if (!(KNOWN_OPTIONS as readonly string[]).includes(key))
+        problems.push(`${at}.${key} is not a stream option (known: ${KNOWN_OPTIONS.join(', ')})`)
     }
     const clauses = entry.custom_where_clauses
     if (clauses === undefined || clauses === null) continue
@@ -56,6 +57,9 @@ export function streamOptionsProblems(value: Record<string, unknown>): string[] 
 
 /** The clauses of one stream (none when it has no options or an empty list). */
 export function whereClausesOf(options: StreamOptions | undefined, tapStreamId: string): readonly string[] {
-  const clauses = options !== undefined && Object.hasOwn(options, tapStreamId) ? options[tapStreamId].custom_where_clauses : undefined
+  const clauses =
+    options !== undefined && Object.hasOwn(options, tapStreamId)
+      ? options[tapStreamId].custom_where_clauses
+      : undefined
   return clauses ?? []
 }

@@ -7,13 +7,20 @@ import { CAPABILITIES } from '../about.js'
  */
 function meltanoKind(s: SettingSpec): string {
   switch (s.kind) {
-    case 'integer': return 'integer'
-    case 'number': return 'decimal'
-    case 'boolean': return 'boolean'
-    case 'enum': return 'options'
-    case 'string-list': return 'array'
-    case 'object': return 'object'
-    default: return 'string'
+    case 'integer':
+      return 'integer'
+    case 'number':
+      return 'decimal'
+    case 'boolean':
+      return 'boolean'
+    case 'enum':
+      return 'options'
+    case 'string-list':
+      return 'array'
+    case 'object':
+      return 'object'
+    default:
+      return 'string'
   }
 }
 

@@ -57,9 +57,15 @@ export class Logger {
     return LEVEL_RANK[level] >= LEVEL_RANK[this.#opts.level]
   }
 
-  debug(message: string, extra?: Record<string, unknown>): void { this.log('debug', message, extra) }
-  info(message: string, extra?: Record<string, unknown>): void { this.log('info', message, extra) }
-  warn(message: string, extra?: Record<string, unknown>): void { this.log('warning', message, extra) }
+  debug(message: string, extra?: Record<string, unknown>): void {
+    this.log('debug', message, extra)
+  }
+  info(message: string, extra?: Record<string, unknown>): void {
+    this.log('info', message, extra)
+  }
+  warn(message: string, extra?: Record<string, unknown>): void {
+    this.log('warning', message, extra)
+  }
 
   log(level: LogLevel, message: string, extra?: Record<string, unknown>): void {
     if (!this.isEnabled(level)) return
@@ -90,7 +96,11 @@ export class Logger {
       this.#sink(this.redact(line))
       return
     }
-    const exception = JSON.stringify({ type: errorType, module: this.#opts.name ?? 'tap-postgres', message: line.replace(/^error: /, '') })
+    const exception = JSON.stringify({
+      type: errorType,
+      module: this.#opts.name ?? 'tap-postgres',
+      message: line.replace(/^error: /, ''),
+    })
     this.#sink(this.redact(this.format('error', line, undefined, { exception })))
   }
 
@@ -100,13 +110,20 @@ export class Logger {
     for (const s of this.#opts.secrets) {
       if (s.length < 3) continue
       // As written, and as it appears inside a JSON string (JSON log lines).
-      for (const form of [s, JSON.stringify(s).slice(1, -1)]) if (out.includes(form)) out = out.split(form).join('***')
+      for (const form of [s, JSON.stringify(s).slice(1, -1)])
+        if (out.includes(form)) out = out.split(form).join('***')
     }
     return out
   }
 
   /** `raw`: extra top-level JSON fields, given as JSON text (JSON format only). */
-  private format(level: LogLevel, message: string, extra?: Record<string, unknown>, raw?: Record<string, string>, subLogger?: string): string {
+  private format(
+    level: LogLevel,
+    message: string,
+    extra?: Record<string, unknown>,
+    raw?: Record<string, string>,
+    subLogger?: string,
+  ): string {
     const ts = new Date()
     const oneLine = message.replace(/[\r\n]+/g, ' ')
     if (this.#opts.format === 'json') {
@@ -130,7 +147,9 @@ export class Logger {
     let line = `time=${ts.toISOString()} level=${level}`
     for (const [k, v] of Object.entries(this.#context)) if (v !== undefined) line += ` ${k}=${v}`
     line += ` message=${oneLine}`
-    if (extra) for (const [k, v] of Object.entries(extra)) line += ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v, bigintAsText)}`
+    if (extra)
+      for (const [k, v] of Object.entries(extra))
+        line += ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v, bigintAsText)}`
     return line
   }
 }
@@ -145,7 +164,9 @@ let sharedSink: ((line: string) => void) | undefined
 function defaultSink(): (line: string) => void {
   if (sharedSink === undefined) {
     const stream = sameFile(1, 2) ? process.stdout : process.stderr
-    sharedSink = (line) => { stream.write(line + '\n') }
+    sharedSink = (line) => {
+      stream.write(line + '\n')
+    }
   }
   return sharedSink
 }
@@ -168,7 +189,11 @@ function bigintAsText(_key: string, value: unknown): unknown {
  * The level: --debug, else the first of LOG_LEVEL, TAP_POSTGRES_LOGLEVEL, LOGLEVEL (the Singer SDK's
  * variables), else `fallback` (the level of a SINGER_SDK_LOG_CONFIG file, or info).
  */
-export function levelFromEnv(env: NodeJS.ProcessEnv, debugFlag = false, fallback: LogLevel = 'info'): LogLevel {
+export function levelFromEnv(
+  env: NodeJS.ProcessEnv,
+  debugFlag = false,
+  fallback: LogLevel = 'info',
+): LogLevel {
   if (debugFlag) return 'debug'
   return envLevel(env) ?? fallback
 }

@@ -39,12 +39,16 @@ export class SyncMetrics {
     this.#started.delete(stream)
     if (started === undefined) return
     const seconds = Math.round(performance.now() - started) / 1000
-    this.#metric(stream, `{"type":"timer","metric":"sync_duration","value":${seconds},"tags":{"stream":${jsonString(stream)},"status":"${status}"}}`)
+    this.#metric(
+      stream,
+      `{"type":"timer","metric":"sync_duration","value":${seconds},"tags":{"stream":${jsonString(stream)},"status":"${status}"}}`,
+    )
   }
 
   /** A record_count line for every stream in flight that wrote records since its last line. */
   flush(): void {
-    for (const stream of this.#pending.keys()) if ((this.#pending.get(stream) ?? 0) > 0) this.#emitCount(stream)
+    for (const stream of this.#pending.keys())
+      if ((this.#pending.get(stream) ?? 0) > 0) this.#emitCount(stream)
   }
 
   close(): void {
@@ -54,7 +58,10 @@ export class SyncMetrics {
   #emitCount(stream: string): void {
     const n = this.#pending.get(stream) ?? 0
     this.#pending.set(stream, 0)
-    this.#metric(stream, `{"type":"counter","metric":"record_count","value":${n},"tags":{"stream":${jsonString(stream)}}}`)
+    this.#metric(
+      stream,
+      `{"type":"counter","metric":"record_count","value":${n},"tags":{"stream":${jsonString(stream)}}}`,
+    )
   }
 
   #metric(stream: string, point: string): void {

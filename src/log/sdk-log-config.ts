@@ -49,10 +49,24 @@ function rootLevel(text: string): LogLevel | undefined {
 /** Python logging level names (and numbers) → ours; CRITICAL counts as error. */
 function pythonLevel(name: string): LogLevel | undefined {
   switch (name.trim().toUpperCase()) {
-    case 'DEBUG': case 'NOTSET': case '10': return 'debug'
-    case 'INFO': case '20': return 'info'
-    case 'WARNING': case 'WARN': case '30': return 'warning'
-    case 'ERROR': case 'CRITICAL': case 'FATAL': case '40': case '50': return 'error'
-    default: return undefined
+    case 'DEBUG':
+    case 'NOTSET':
+    case '10':
+      return 'debug'
+    case 'INFO':
+    case '20':
+      return 'info'
+    case 'WARNING':
+    case 'WARN':
+    case '30':
+      return 'warning'
+    case 'ERROR':
+    case 'CRITICAL':
+    case 'FATAL':
+    case '40':
+    case '50':
+      return 'error'
+    default:
+      return undefined
   }
 }

@@ -33,6 +33,7 @@ export interface ViewMode {
 export function viewMode(i: ViewModeInputs): ViewMode {
   if (i.verbose) return { view: false, level: i.askedLevel === 'debug' ? 'debug' : 'info' }
   const linesAsked = !i.progress || i.askedLevel === 'info' || i.askedLevel === 'debug'
-  if (!i.stderrIsTTY || i.stdoutIsStderr || i.format !== 'text' || linesAsked) return { view: false, level: undefined }
+  if (!i.stderrIsTTY || i.stdoutIsStderr || i.format !== 'text' || linesAsked)
+    return { view: false, level: undefined }
   return { view: true, level: i.askedLevel ?? 'warning' }
 }

@@ -44,7 +44,8 @@ export function clauseShapeProblem(clause: string): string | undefined {
       i = end
     } else if (c === '$' && !IDENT_CHAR.test(clause[i - 1] ?? ' ')) {
       // The tap's queries bind their own parameters: a `$1` would take the bookmark's value.
-      if (/[0-9]/.test(next ?? '')) return `contains a parameter ${/^\$[0-9]+/.exec(clause.slice(i))?.[0]} (a clause takes no parameters: write the value)`
+      if (/[0-9]/.test(next ?? ''))
+        return `contains a parameter ${/^\$[0-9]+/.exec(clause.slice(i))?.[0]} (a clause takes no parameters: write the value)`
       const tag = DOLLAR_TAG.exec(clause.slice(i))
       if (tag === null) {
         i++

@@ -25,7 +25,13 @@ function escapeOption(value: string): string {
 function sessionOptions(config: TapConfig): string {
   // bytea_output=hex: a server or database set to `escape` would otherwise reach wal2json, which
   // cuts two characters off the front of every bytea value on the assumption that they are `\x`.
-  const settings = ['TimeZone=UTC', 'DateStyle=ISO', 'IntervalStyle=iso_8601', 'extra_float_digits=3', 'bytea_output=hex']
+  const settings = [
+    'TimeZone=UTC',
+    'DateStyle=ISO',
+    'IntervalStyle=iso_8601',
+    'extra_float_digits=3',
+    'bytea_output=hex',
+  ]
   if (config.work_mem !== undefined) settings.push(`work_mem=${config.work_mem}`)
   return settings.map((s) => `-c ${escapeOption(s)}`).join(' ')
 }
@@ -103,7 +109,11 @@ export async function openClient(config: TapConfig, opts: ClientOptions): Promis
 }
 
 /** Runs `fn` on a short-lived connection that is always closed afterwards. */
-export async function withClient<T>(config: TapConfig, opts: ClientOptions, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  config: TapConfig,
+  opts: ClientOptions,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = await openClient(config, opts)
   // A socket error between queries must not crash the process; the next query reports it.
   client.on('error', () => undefined)

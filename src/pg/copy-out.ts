@@ -61,7 +61,10 @@ export class CopyOut {
   submit(connection: Connection): void {
     const socket = connection.stream
     const listeners = socket.listeners('data')
-    if (listeners.length !== 1) throw new Error(`COPY: expected the driver's one data listener on the socket, found ${listeners.length}`)
+    if (listeners.length !== 1)
+      throw new Error(
+        `COPY: expected the driver's one data listener on the socket, found ${listeners.length}`,
+      )
     this.#socket = socket
     this.#driverOnData = listeners[0]
     socket.removeListener('data', this.#driverOnData)

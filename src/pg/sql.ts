@@ -41,7 +41,8 @@ const FILTER_MARK = '\u0000'
  */
 export function rowFilterSql(clauses: readonly string[]): string | undefined {
   if (clauses.length === 0) return undefined
-  for (const c of clauses) if (c.includes(FILTER_MARK)) throw new Error('a row filter clause contains a NUL character')
+  for (const c of clauses)
+    if (c.includes(FILTER_MARK)) throw new Error('a row filter clause contains a NUL character')
   return clauses.map((c) => `(${c}\n)`).join(' AND ')
 }
 
@@ -109,7 +110,8 @@ export interface SnapshotXids {
 }
 
 function tid(page: number): string {
-  if (!Number.isSafeInteger(page) || page < 0 || page > 0xfffffffe) throw new RangeError(`not a page number: ${page}`)
+  if (!Number.isSafeInteger(page) || page < 0 || page > 0xfffffffe)
+    throw new RangeError(`not a page number: ${page}`)
   return `'(${page},0)'::tid`
 }
 
@@ -136,11 +138,20 @@ export function fullTableQuery(q: FullTableQuery): BoundQuery {
   const f = filter === undefined ? undefined : FILTER_MARK
   if (q.order === 'unordered') {
     const chunk = q.pages === undefined ? { conditions: [], values: [] } : chunkConditions(q.pages)
-    return bound(`SELECT ${selectList(q.columns)} FROM ${from}${where(f, ...chunk.conditions)}`, chunk.values, filter)
+    return bound(
+      `SELECT ${selectList(q.columns)} FROM ${from}${where(f, ...chunk.conditions)}`,
+      chunk.values,
+      filter,
+    )
   }
   const cols = selectList(q.columns, ['xmin::text'])
-  if (q.resumeXmin === undefined) return bound(`SELECT ${cols} FROM ${from}${where(f)} ORDER BY age(xmin) DESC`, [], filter)
-  return bound(`SELECT ${cols} FROM ${from}${where(f, 'age(xmin) <= age($1::xid)')} ORDER BY age(xmin) DESC`, [String(q.resumeXmin)], filter)
+  if (q.resumeXmin === undefined)
+    return bound(`SELECT ${cols} FROM ${from}${where(f)} ORDER BY age(xmin) DESC`, [], filter)
+  return bound(
+    `SELECT ${cols} FROM ${from}${where(f, 'age(xmin) <= age($1::xid)')} ORDER BY age(xmin) DESC`,
+    [String(q.resumeXmin)],
+    filter,
+  )
 }
 
 export interface IncrementalQuery {
@@ -191,11 +202,19 @@ export function incrementalQuery(q: IncrementalQuery): BoundQuery {
     // a range on the key cannot express; hence a LIMIT counted up to the end of K's tie group
     // (NULL, i.e. no limit, when K does not exist; K exists only with at least N rows, so never 0).
     const nth = `SELECT ${key} FROM ${from}${where(f, `${key} IS NOT NULL`)} ORDER BY ${key} ASC OFFSET $1::bigint LIMIT 1`
-    return bound(`${select}${where(f)}${order} LIMIT (SELECT NULLIF(count(*), 0) FROM ${from}${where(f, `${key} <= (${nth})`)})`, [skip], filter)
+    return bound(
+      `${select}${where(f)}${order} LIMIT (SELECT NULLIF(count(*), 0) FROM ${from}${where(f, `${key} <= (${nth})`)})`,
+      [skip],
+      filter,
+    )
   }
   const nth = `SELECT ${key} FROM ${from}${where(f, `${key} > $1`)} ORDER BY ${key} ASC OFFSET $2::bigint LIMIT 1`
   const greatest = `SELECT ${key} FROM ${from}${where(f, `${key} IS NOT NULL`)} ORDER BY ${key} DESC LIMIT 1`
-  return bound(`${select}${where(f, `${key} >= $1`, `${key} <= COALESCE((${nth}), (${greatest}))`)}${order}`, [q.from, skip], filter)
+  return bound(
+    `${select}${where(f, `${key} >= $1`, `${key} <= COALESCE((${nth}), (${greatest}))`)}${order}`,
+    [q.from, skip],
+    filter,
+  )
 }
 
 /**

@@ -128,5 +128,9 @@ export type TaskStatus = 'done' | 'stopped' | 'aborted'
 
 /** What a task resolves to; tasks never reject, so errors keep their code and message across threads. */
 export type TaskResult =
-  | { readonly status: TaskStatus; readonly rows: number; readonly clamped: ReadonlyArray<readonly [string, number]> }
+  | {
+      readonly status: TaskStatus
+      readonly rows: number
+      readonly clamped: ReadonlyArray<readonly [string, number]>
+    }
   | { readonly status: 'failed'; readonly rows: number; readonly error: SerializedTapError }

@@ -70,7 +70,8 @@ export class Acker {
    */
   keepalive(walEnd: Lsn, queued: boolean): void {
     if (queued) {
-      if (this.#pendingKeepalive === undefined || walEnd > this.#pendingKeepalive) this.#pendingKeepalive = walEnd
+      if (this.#pendingKeepalive === undefined || walEnd > this.#pendingKeepalive)
+        this.#pendingKeepalive = walEnd
       return
     }
     this.#pendingKeepalive = walEnd
@@ -106,7 +107,12 @@ export function bookmarkLsn(bookmark: Lsn | undefined, written: Lsn): Lsn {
  * where the next run streams from; it counts as it was read and as it is now (a load restarted in
  * this run has a new one), whichever is smaller.
  */
-export function slotFloor(input: SingerState, current: SingerState, streamed: readonly string[], held: readonly string[]): Lsn | undefined {
+export function slotFloor(
+  input: SingerState,
+  current: SingerState,
+  streamed: readonly string[],
+  held: readonly string[],
+): Lsn | undefined {
   return smallestLsn([
     ...streamed.map((id) => getBookmark(input, id).lsn),
     ...held.flatMap((id) => [getBookmark(input, id).lsn, getBookmark(current, id).lsn]),

@@ -40,7 +40,14 @@ import { activateVersionLine, recordPrefix, recordSuffix } from '../singer/messa
 import { streamSchemaLine } from '../sync/stream-schema.js'
 import { ClampCounter, compileRecordRenderer, type RecordColumn } from '../values/index.js'
 import type { ReplicatedStream, StreamReport, VersionSwitch } from './protocol.js'
-import { attachedDuringRunError, identityProblem, newPartitionRefusal, partitionTruncateRefusal, type RelationRoute, type TableName } from './replica-identity.js'
+import {
+  attachedDuringRunError,
+  identityProblem,
+  newPartitionRefusal,
+  partitionTruncateRefusal,
+  type RelationRoute,
+  type TableName,
+} from './replica-identity.js'
 import { byteaText, type Wal2JsonEvent, type Wal2JsonTuple } from './wal2json.js'
 
 type ChangeEvent = Extract<Wal2JsonEvent, { action: 'I' | 'U' | 'D' }>
@@ -140,7 +147,10 @@ class StreamState {
   readonly toastColumns = new Set<string>()
   skipped = 0
 
-  constructor(readonly spec: ReplicatedStream, readonly debugLsn: boolean) {
+  constructor(
+    readonly spec: ReplicatedStream,
+    readonly debugLsn: boolean,
+  ) {
     this.columns = spec.columns
     this.#known = new Set(spec.columns.map((c) => c.name))
     this.deselected = new Set(spec.deselected)
@@ -174,7 +184,7 @@ class StreamState {
 
   #compile(names: readonly string[], key: string): Layout {
     const at = new Map<string, number>()
-    names.forEach((n, i) => at.set(n, i))
+    for (const [i, n] of names.entries()) at.set(n, i)
     const emitted: RecordColumn[] = []
     const pick: number[] = []
     const bytea: number[] = []
@@ -242,7 +252,8 @@ export class ChangeRecords {
 
   constructor(opts: ChangeRecordsOptions) {
     this.#opts = opts
-    for (const s of opts.streams) this.#byTable.set(tableKey(s.schemaName, s.tableName), new StreamState(s, opts.debugLsn))
+    for (const s of opts.streams)
+      this.#byTable.set(tableKey(s.schemaName, s.tableName), new StreamState(s, opts.debugLsn))
     const routes = new Map<string, StreamState[]>()
     for (const [key, st] of this.#byTable) routes.set(key, [st])
     for (const st of this.#byTable.values()) {
@@ -283,7 +294,10 @@ export class ChangeRecords {
    * The streams a relation's messages go to: known at once, or after one lookup (a name seen for
    * the first time while a stream is partitioned); undefined for a table outside the run.
    */
-  #streamsOf(schemaName: string, tableName: string): readonly StreamState[] | Promise<readonly StreamState[]> | undefined {
+  #streamsOf(
+    schemaName: string,
+    tableName: string,
+  ): readonly StreamState[] | Promise<readonly StreamState[]> | undefined {
     const to = this.#routes.get(tableKey(schemaName, tableName))
     if (to !== undefined) return to
     // add-tables already filters when no stream is partitioned; a table outside the run is ignored.
@@ -311,16 +325,31 @@ export class ChangeRecords {
   async checkIgnored(): Promise<void> {
     if (this.#ignored.length === 0 || this.#opts.readRoutes === undefined) return
     const routes = await this.#opts.readRoutes(this.#ignored)
-    const found = this.#ignored.flatMap((partition, i) => this.#targets(routes[i]).map((st) => ({ tapStreamId: st.spec.tapStreamId, parent: st.spec as TableName, partition })))
+    const found = this.#ignored.flatMap((partition, i) =>
+      this.#targets(routes[i]).map((st) => ({
+        tapStreamId: st.spec.tapStreamId,
+        parent: st.spec as TableName,
+        partition,
+      })),
+    )
     if (found.length > 0) throw attachedDuringRunError(found)
   }
 
   /** The streams of a relation's selected ancestors. */
   #targets(route: RelationRoute | undefined): StreamState[] {
-    return (route?.ancestors ?? []).flatMap((a) => { const st = this.#byTable.get(tableKey(a.schemaName, a.tableName)); return st === undefined ? [] : [st] })
+    return (route?.ancestors ?? []).flatMap((a) => {
+      const st = this.#byTable.get(tableKey(a.schemaName, a.tableName))
+      return st === undefined ? [] : [st]
+    })
   }
 
-  #deliver(to: readonly StreamState[], from: number, lsn: bigint, ev: ChangeEvent, out: BatchBuilder): void | Promise<void> {
+  #deliver(
+    to: readonly StreamState[],
+    from: number,
+    lsn: bigint,
+    ev: ChangeEvent,
+    out: BatchBuilder,
+  ): void | Promise<void> {
     for (let i = from; i < to.length; i++) {
       const pending = this.#changeOf(to[i], lsn, ev, out)
       if (pending) return pending.then(() => this.#deliver(to, i + 1, lsn, ev, out))
@@ -354,25 +383,40 @@ export class ChangeRecords {
       // As for a change: the switch was written when the bookmark's transaction was.
       if (this.#covered(st)) continue
       if (st.spec.schemaName !== ev.schema || st.spec.tableName !== ev.table) {
-        throw partitionTruncateRefusal(st.spec.tapStreamId, st.spec, { schemaName: ev.schema, tableName: ev.table })
+        throw partitionTruncateRefusal(st.spec.tapStreamId, st.spec, {
+          schemaName: ev.schema,
+          tableName: ev.table,
+        })
       }
       st.version = nextVersion(st.version, (this.#opts.now?.() ?? new Date()).getTime())
-      out.addVersionSwitch({ tapStreamId: st.spec.tapStreamId, stream: st.spec.stream, table: `${ev.schema}.${ev.table}`, version: st.version })
+      out.addVersionSwitch({
+        tapStreamId: st.spec.tapStreamId,
+        stream: st.spec.stream,
+        table: `${ev.schema}.${ev.table}`,
+        version: st.version,
+      })
     }
   }
 
   /** The streams a relation the run did not know feeds: its selected partitioned ancestors. */
   async #route(schemaName: string, tableName: string): Promise<readonly StreamState[]> {
     const key = tableKey(schemaName, tableName)
-    const [route] = this.#opts.readRoutes === undefined ? [] : await this.#opts.readRoutes([{ schemaName, tableName }])
+    const [route] =
+      this.#opts.readRoutes === undefined ? [] : await this.#opts.readRoutes([{ schemaName, tableName }])
     const to = this.#targets(route)
     if (route === undefined) {
-      this.#opts.logger.warn(`Changes of ${schemaName}.${tableName} ignored: no such table any more, so whether it was a partition of a selected table cannot be told (it was not one when the run started)`)
+      this.#opts.logger.warn(
+        `Changes of ${schemaName}.${tableName} ignored: no such table any more, so whether it was a partition of a selected table cannot be told (it was not one when the run started)`,
+      )
     } else if (to.length > 0) {
       const why = identityProblem(route)
       const strict = to.find((st) => !st.spec.insertsOnly)
-      if (why !== undefined && strict !== undefined) throw newPartitionRefusal(strict.spec.tapStreamId, strict.spec, { schemaName, tableName }, why)
-      for (const st of to) this.#opts.logger.info(`New partition ${schemaName}.${tableName}: its changes go to stream ${st.spec.stream}`)
+      if (why !== undefined && strict !== undefined)
+        throw newPartitionRefusal(strict.spec.tapStreamId, strict.spec, { schemaName, tableName }, why)
+      for (const st of to)
+        this.#opts.logger.info(
+          `New partition ${schemaName}.${tableName}: its changes go to stream ${st.spec.stream}`,
+        )
     } else {
       this.#ignored.push({ schemaName, tableName })
     }
@@ -384,7 +428,14 @@ export class ChangeRecords {
     this.#emitWith(st, st.layout(tuple.names), lsn, ev, tuple, out)
   }
 
-  #emitWith(st: StreamState, layout: Layout, lsn: bigint, ev: ChangeEvent, tuple: Wal2JsonTuple, out: BatchBuilder): void {
+  #emitWith(
+    st: StreamState,
+    layout: Layout,
+    lsn: bigint,
+    ev: ChangeEvent,
+    tuple: Wal2JsonTuple,
+    out: BatchBuilder,
+  ): void {
     const pick = layout.pick
     const n = pick.length
     const values: Array<string | null> = new Array(n + (st.debugLsn ? 2 : 1))
@@ -409,7 +460,12 @@ export class ChangeRecords {
    * One read of the table's columns for what this change's layout needs: new columns (docs/behaviour.md#new-columns-mid-stream,
    * a SCHEMA before the record), and missing columns the table no longer has (dropped or renamed).
    */
-  async #reread(st: StreamState, names: readonly string[], action: 'I' | 'U' | 'D', out: BatchBuilder): Promise<void> {
+  async #reread(
+    st: StreamState,
+    names: readonly string[],
+    action: 'I' | 'U' | 'D',
+    out: BatchBuilder,
+  ): Promise<void> {
     const first = st.layout(names)
     const unknownKey = [...first.unknown].sort().join('\0')
     const newColumns = first.unknown.length > 0 && !st.rereads.has(unknownKey)
@@ -429,8 +485,10 @@ export class ChangeRecords {
     if (table === undefined) {
       if (action === 'I') st.checkedInserts.add(layout.key)
       else st.toastByLayout.set(layout.key, missing)
-      this.#opts.logger.warn(`${schemaName}.${tableName} no longer exists: whether the column${s(missing.length)} ${missing.join(', ')} its changes lack ` +
-        `${action === 'U' ? 'were unchanged TOAST values or ' : ''}were dropped or renamed cannot be told; records leave ${they(missing.length)} out`)
+      this.#opts.logger.warn(
+        `${schemaName}.${tableName} no longer exists: whether the column${s(missing.length)} ${missing.join(', ')} its changes lack ` +
+          `${action === 'U' ? 'were unchanged TOAST values or ' : ''}were dropped or renamed cannot be told; records leave ${they(missing.length)} out`,
+      )
       return
     }
     const liveNames = new Set(live.map((c) => c.name))
@@ -442,23 +500,34 @@ export class ChangeRecords {
     for (const c of newlyGone) st.gone.add(c)
     if (newlyGone.length > 0) {
       const n = newlyGone.length
-      this.#opts.logger.warn(`Column${s(n)} ${newlyGone.join(', ')} of ${schemaName}.${tableName} ${n > 1 ? 'are' : 'is'} no longer in the table (dropped or renamed): ` +
-        `changes made since come without ${they(n)}; stream ${st.spec.stream} keeps the column${s(n)} in its SCHEMA, its records leave ${they(n)} out`,
-        first.unknown.length > 0 ? { note: `new in the same change: ${first.unknown.join(', ')} (a rename shows as a new column)` } : undefined)
+      this.#opts.logger.warn(
+        `Column${s(n)} ${newlyGone.join(', ')} of ${schemaName}.${tableName} ${n > 1 ? 'are' : 'is'} no longer in the table (dropped or renamed): ` +
+          `changes made since come without ${they(n)}; stream ${st.spec.stream} keeps the column${s(n)} in its SCHEMA, its records leave ${they(n)} out`,
+        first.unknown.length > 0
+          ? { note: `new in the same change: ${first.unknown.join(', ')} (a rename shows as a new column)` }
+          : undefined,
+      )
     }
     if (action === 'I') {
       st.checkedInserts.add(layout.key)
       if (present.length > 0) {
         const n = present.length
-        this.#opts.logger.warn(`Inserts into ${schemaName}.${tableName} made before column${s(n)} ${present.join(', ')} existed under ${n > 1 ? 'those names' : 'that name'} ` +
-          `(added, or renamed, since) come without ${they(n)}; records leave ${they(n)} out`, stale.length > 0 ? { note: `they carry ${stale.join(', ')}, which the table no longer has` } : undefined)
+        this.#opts.logger.warn(
+          `Inserts into ${schemaName}.${tableName} made before column${s(n)} ${present.join(', ')} existed under ${n > 1 ? 'those names' : 'that name'} ` +
+            `(added, or renamed, since) come without ${they(n)}; records leave ${they(n)} out`,
+          stale.length > 0
+            ? { note: `they carry ${stale.join(', ')}, which the table no longer has` }
+            : undefined,
+        )
       }
       return
     }
     if (present.length > 0 && stale.length > 0) {
       const n = present.length
-      this.#opts.logger.warn(`Updates of ${schemaName}.${tableName} made before a column was renamed or dropped (they carry ${stale.join(', ')}, which the table no longer has) ` +
-        `come without ${present.join(', ')}: added or renamed since, or unchanged TOAST value${s(n)}; records leave ${they(n)} out`)
+      this.#opts.logger.warn(
+        `Updates of ${schemaName}.${tableName} made before a column was renamed or dropped (they carry ${stale.join(', ')}, which the table no longer has) ` +
+          `come without ${present.join(', ')}: added or renamed since, or unchanged TOAST value${s(n)}; records leave ${they(n)} out`,
+      )
       st.toastByLayout.set(layout.key, [])
       return
     }
@@ -466,16 +535,30 @@ export class ChangeRecords {
   }
 
   /** Spec §7.4: the stream's columns from the table's, re-read once per new column set, then a SCHEMA before the next record. */
-  #newColumns(st: StreamState, unknown: readonly string[], live: readonly ColumnInfo[], out: BatchBuilder): void {
+  #newColumns(
+    st: StreamState,
+    unknown: readonly string[],
+    live: readonly ColumnInfo[],
+    out: BatchBuilder,
+  ): void {
     const { schemaName, tableName } = st.spec
     const byName = new Map(live.map((c) => [c.name, c]))
-    const added: ColumnInfo[] = unknown.map((name, i) => byName.get(name) ?? { name, sqlType: 'text', type: UNKNOWN_TYPE, position: 100_000 + i })
+    const added: ColumnInfo[] = unknown.map(
+      (name, i) => byName.get(name) ?? { name, sqlType: 'text', type: UNKNOWN_TYPE, position: 100_000 + i },
+    )
     const columns = [...st.columns, ...added].sort((a, b) => a.position - b.position)
     st.setColumns(columns)
     const gone = added.filter((c) => !byName.has(c.name)).map((c) => c.name)
-    this.#opts.logger.info(`New column${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} in ${schemaName}.${tableName}: SCHEMA of ${st.spec.stream} updated`,
-      gone.length > 0 ? { note: `${gone.join(', ')} no longer in the table; sent as text` } : undefined)
-    out.addLine(streamSchemaLine({ stream: st.spec.stream, method: 'LOG_BASED', columns, keyProperties: st.spec.keyProperties }, st.debugLsn))
+    this.#opts.logger.info(
+      `New column${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} in ${schemaName}.${tableName}: SCHEMA of ${st.spec.stream} updated`,
+      gone.length > 0 ? { note: `${gone.join(', ')} no longer in the table; sent as text` } : undefined,
+    )
+    out.addLine(
+      streamSchemaLine(
+        { stream: st.spec.stream, method: 'LOG_BASED', columns, keyProperties: st.spec.keyProperties },
+        st.debugLsn,
+      ),
+    )
   }
 
   /** Now as timestamptz text, as the server prints it (`2026-11-25 13:42:46.827+00`). */

@@ -41,14 +41,21 @@ export interface LogBasedTableFacts extends RelationFacts {
 
 /** Why a relation's UPDATEs and DELETEs cannot be streamed; undefined when they can. */
 export function identityProblem(f: IdentityFacts): string | undefined {
-  if (f.relkind === 'f') return 'is a foreign table (its changes are not in this server\'s WAL)'
+  if (f.relkind === 'f') return "is a foreign table (its changes are not in this server's WAL)"
   if (f.relkind !== 'r') return undefined
   switch (f.replident) {
-    case 'f': return undefined
-    case 'd': return f.hasPrimaryKey ? undefined : 'has no primary key and REPLICA IDENTITY DEFAULT'
-    case 'i': return f.hasIdentityIndex ? undefined : 'has REPLICA IDENTITY USING INDEX on an index that no longer exists'
-    case 'n': return 'has REPLICA IDENTITY NOTHING'
-    default: return `has replica identity "${f.replident}", which the tap does not know`
+    case 'f':
+      return undefined
+    case 'd':
+      return f.hasPrimaryKey ? undefined : 'has no primary key and REPLICA IDENTITY DEFAULT'
+    case 'i':
+      return f.hasIdentityIndex
+        ? undefined
+        : 'has REPLICA IDENTITY USING INDEX on an index that no longer exists'
+    case 'n':
+      return 'has REPLICA IDENTITY NOTHING'
+    default:
+      return `has replica identity "${f.replident}", which the tap does not know`
   }
 }
 
@@ -104,16 +111,28 @@ const bool = (v: string | boolean): boolean => v === true || v === 't'
 
 function relationFacts(r: FactsRow): RelationFacts {
   return {
-    schemaName: r.schema_name, tableName: r.table_name, relkind: r.relkind, replident: r.replident,
-    hasPrimaryKey: bool(r.has_primary_key), hasIdentityIndex: bool(r.has_identity_index),
+    schemaName: r.schema_name,
+    tableName: r.table_name,
+    relkind: r.relkind,
+    replident: r.replident,
+    hasPrimaryKey: bool(r.has_primary_key),
+    hasIdentityIndex: bool(r.has_identity_index),
   }
 }
 
-export async function readLogBasedTables(client: pg.Client, tables: readonly TableName[]): Promise<LogBasedTableFacts[]> {
+export async function readLogBasedTables(
+  client: pg.Client,
+  tables: readonly TableName[],
+): Promise<LogBasedTableFacts[]> {
   if (tables.length === 0) return []
   let rows: FactsRow[]
   try {
-    rows = (await client.query<FactsRow>(LOG_BASED_TABLES_SQL, [tables.map((t) => t.schemaName), tables.map((t) => t.tableName)])).rows
+    rows = (
+      await client.query<FactsRow>(LOG_BASED_TABLES_SQL, [
+        tables.map((t) => t.schemaName),
+        tables.map((t) => t.tableName),
+      ])
+    ).rows
   } catch (e) {
     throw queryError(e, 'reading the replica identity and partitions of the LOG_BASED tables')
   }
@@ -161,26 +180,43 @@ const name = (t: TableName): string => `${t.schemaName}.${t.tableName}`
  * partition cannot be waived (not even its inserts are in the WAL). Streams without facts (their
  * table vanished since the plan) are left to the plan's warning.
  */
-export function decideReplicaIdentity(streams: readonly LogBasedTableStream[], facts: readonly LogBasedTableFacts[], insertsOnly: readonly string[] = []): IdentityDecision {
+export function decideReplicaIdentity(
+  streams: readonly LogBasedTableStream[],
+  facts: readonly LogBasedTableFacts[],
+  insertsOnly: readonly string[] = [],
+): IdentityDecision {
   const allowed = new Set(insertsOnly)
   const warnings: string[] = []
   const out = new Map<string, StreamTableFacts>()
   const refused: Array<{ stream: LogBasedTableStream; problems: Problem[]; waivable: boolean }> = []
   for (const id of allowed) {
-    if (!streams.some((s) => s.tapStreamId === id)) warnings.push(`log_based_inserts_only lists ${id}, which is not a selected LOG_BASED stream; ignored`)
+    if (!streams.some((s) => s.tapStreamId === id))
+      warnings.push(`log_based_inserts_only lists ${id}, which is not a selected LOG_BASED stream; ignored`)
   }
   for (const s of streams) {
     const f = facts.find((t) => t.schemaName === s.schemaName && t.tableName === s.tableName)
     if (f === undefined) continue
     const partitioned = f.relkind === 'p'
     const relations = partitioned ? f.partitions : [f]
-    const problems = relations.flatMap((r): Problem[] => { const why = identityProblem(r); return why === undefined ? [] : [{ relation: r, why }] })
-    const partitions = partitioned ? f.partitions.filter((p) => p.relkind === 'r').map((p) => ({ schemaName: p.schemaName, tableName: p.tableName })) : undefined
+    const problems = relations.flatMap((r): Problem[] => {
+      const why = identityProblem(r)
+      return why === undefined ? [] : [{ relation: r, why }]
+    })
+    const partitions = partitioned
+      ? f.partitions
+          .filter((p) => p.relkind === 'r')
+          .map((p) => ({ schemaName: p.schemaName, tableName: p.tableName }))
+      : undefined
     const waivable = problems.every((p) => p.relation.relkind !== 'f')
     if (problems.length === 0) {
-      if (allowed.has(s.tapStreamId)) warnings.push(`log_based_inserts_only lists ${s.tapStreamId}, whose changes all have a key: its UPDATEs and DELETEs are streamed too`)
+      if (allowed.has(s.tapStreamId))
+        warnings.push(
+          `log_based_inserts_only lists ${s.tapStreamId}, whose changes all have a key: its UPDATEs and DELETEs are streamed too`,
+        )
     } else if (waivable && allowed.has(s.tapStreamId)) {
-      warnings.push(`stream ${s.tapStreamId}: inserts only (log_based_inserts_only): ${describe(f, problems)}, so its UPDATEs and DELETEs are not streamed`)
+      warnings.push(
+        `stream ${s.tapStreamId}: inserts only (log_based_inserts_only): ${describe(f, problems)}, so its UPDATEs and DELETEs are not streamed`,
+      )
       out.set(s.tapStreamId, { partitions, insertsOnly: true })
       continue
     } else {
@@ -194,30 +230,59 @@ export function decideReplicaIdentity(streams: readonly LogBasedTableStream[], f
 
 function describe(table: TableName, problems: readonly Problem[]): string {
   const [first] = problems
-  if (problems.length === 1 && first.relation.schemaName === table.schemaName && first.relation.tableName === table.tableName) return `table ${name(table)} ${first.why}`
+  if (
+    problems.length === 1 &&
+    first.relation.schemaName === table.schemaName &&
+    first.relation.tableName === table.tableName
+  )
+    return `table ${name(table)} ${first.why}`
   if (problems.length === 1) return `partition ${name(first.relation)} of ${name(table)} ${first.why}`
   return `partitions of ${name(table)}: ${problems.map((p) => `${name(p.relation)} ${p.why}`).join(', ')}`
 }
 
-function refusal(refused: ReadonlyArray<{ stream: LogBasedTableStream; problems: Problem[]; waivable: boolean }>, facts: readonly LogBasedTableFacts[]): InputError {
+function refusal(
+  refused: ReadonlyArray<{ stream: LogBasedTableStream; problems: Problem[]; waivable: boolean }>,
+  facts: readonly LogBasedTableFacts[],
+): InputError {
   const described = refused.map(({ stream, problems }) => {
-    const table = facts.find((t) => t.schemaName === stream.schemaName && t.tableName === stream.tableName) as TableName
+    const table = facts.find(
+      (t) => t.schemaName === stream.schemaName && t.tableName === stream.tableName,
+    ) as TableName
     return `stream ${stream.tapStreamId}: ${describe(table, problems)}`
   })
   const anyForeign = refused.some((r) => !r.waivable)
   const what = anyForeign ? 'changes' : 'UPDATEs and DELETEs'
   const why = anyForeign ? '' : ' (logical decoding has no key to send for them)'
-  const message = described.length === 1 ? `${described[0]}; its ${what} cannot be streamed${why}` : `LOG_BASED streams whose ${what} cannot be streamed${why}: ${described.join('; ')}`
-  const keyless = refused.flatMap((r) => r.problems.filter((p) => p.relation.relkind !== 'f').map((p) => p.relation))
-  const foreign = refused.flatMap((r) => r.problems.filter((p) => p.relation.relkind === 'f').map((p) => p.relation))
+  const message =
+    described.length === 1
+      ? `${described[0]}; its ${what} cannot be streamed${why}`
+      : `LOG_BASED streams whose ${what} cannot be streamed${why}: ${described.join('; ')}`
+  const keyless = refused.flatMap((r) =>
+    r.problems.filter((p) => p.relation.relkind !== 'f').map((p) => p.relation),
+  )
+  const foreign = refused.flatMap((r) =>
+    r.problems.filter((p) => p.relation.relkind === 'f').map((p) => p.relation),
+  )
   const hints: string[] = []
   if (keyless.length > 0) {
     const example = qualifiedName(keyless[0].schemaName, keyless[0].tableName)
     const waivable = refused.filter((r) => r.waivable).map((r) => r.stream.tapStreamId)
-    hints.push(`give ${keyless.map(name).join(', ')} a usable replica identity: a primary key (with REPLICA IDENTITY DEFAULT), or ALTER TABLE ${example} REPLICA IDENTITY FULL (or REPLICA IDENTITY USING INDEX <a unique index on NOT NULL columns>)` +
-      (waivable.length > 0 ? `; to stream inserts alone, add ${waivable.join(', ')} to the log_based_inserts_only setting` : ''))
+    hints.push(
+      `give ${keyless.map(name).join(', ')} a usable replica identity: a primary key (with REPLICA IDENTITY DEFAULT), or ALTER TABLE ${example} REPLICA IDENTITY FULL (or REPLICA IDENTITY USING INDEX <a unique index on NOT NULL columns>)` +
+        (waivable.length > 0
+          ? `; to stream inserts alone, add ${waivable.join(', ')} to the log_based_inserts_only setting`
+          : ''),
+    )
   }
-  if (foreign.length > 0) hints.push(`replicate ${refused.filter((r) => !r.waivable).map((r) => r.stream.tapStreamId).join(', ')} with FULL_TABLE, or detach the foreign partition${foreign.length === 1 ? '' : 's'} ${foreign.map(name).join(', ')}`)
+  if (foreign.length > 0)
+    hints.push(
+      `replicate ${refused
+        .filter((r) => !r.waivable)
+        .map((r) => r.stream.tapStreamId)
+        .join(
+          ', ',
+        )} with FULL_TABLE, or detach the foreign partition${foreign.length === 1 ? '' : 's'} ${foreign.map(name).join(', ')}`,
+    )
   return new InputError('STREAM_INVALID', message, { hint: hints.join('; ') })
 }
 
@@ -271,38 +336,81 @@ interface RouteRow {
 }
 
 /** One query for any number of relations; undefined for a name no relation has any more. */
-export async function readRelationRoutes(client: pg.Client, relations: readonly TableName[]): Promise<Array<RelationRoute | undefined>> {
+export async function readRelationRoutes(
+  client: pg.Client,
+  relations: readonly TableName[],
+): Promise<Array<RelationRoute | undefined>> {
   const out: Array<RelationRoute | undefined> = relations.map(() => undefined)
   if (relations.length === 0) return out
   let rows: RouteRow[]
   try {
-    rows = (await client.query<RouteRow>(RELATION_ROUTES_SQL, [relations.map((r) => r.schemaName), relations.map((r) => r.tableName)])).rows
+    rows = (
+      await client.query<RouteRow>(RELATION_ROUTES_SQL, [
+        relations.map((r) => r.schemaName),
+        relations.map((r) => r.tableName),
+      ])
+    ).rows
   } catch (e) {
-    throw queryError(e, `looking up the partition parents of ${relations.length === 1 ? name(relations[0]) : `${relations.length} tables`}`)
+    throw queryError(
+      e,
+      `looking up the partition parents of ${relations.length === 1 ? name(relations[0]) : `${relations.length} tables`}`,
+    )
   }
   for (const row of rows) {
-    const ancestors = (JSON.parse(row.ancestors ?? '[]') as Array<[string, string]>).map(([s, t]) => ({ schemaName: s, tableName: t }))
-    out[Number(row.ord) - 1] = { relkind: row.relkind, replident: row.replident, hasPrimaryKey: bool(row.has_primary_key), hasIdentityIndex: bool(row.has_identity_index), ancestors }
+    const ancestors = (JSON.parse(row.ancestors ?? '[]') as Array<[string, string]>).map(([s, t]) => ({
+      schemaName: s,
+      tableName: t,
+    }))
+    out[Number(row.ord) - 1] = {
+      relkind: row.relkind,
+      replident: row.replident,
+      hasPrimaryKey: bool(row.has_primary_key),
+      hasIdentityIndex: bool(row.has_identity_index),
+      ancestors,
+    }
   }
   return out
 }
 
 /** A partition that appeared mid-run under a stream that must not lose its UPDATEs and DELETEs. */
-export function newPartitionRefusal(tapStreamId: string, parent: TableName, partition: TableName, why: string): InputError {
-  return new InputError('STREAM_INVALID',
+export function newPartitionRefusal(
+  tapStreamId: string,
+  parent: TableName,
+  partition: TableName,
+  why: string,
+): InputError {
+  return new InputError(
+    'STREAM_INVALID',
     `stream ${tapStreamId}: partition ${name(partition)} of ${name(parent)}, new since the run started, ${why}; its UPDATEs and DELETEs cannot be streamed`,
-    { hint: `give it a primary key or run ALTER TABLE ${qualifiedName(partition.schemaName, partition.tableName)} REPLICA IDENTITY FULL, then run again (the stream resumes from its last STATE); or add ${tapStreamId} to log_based_inserts_only` })
+    {
+      hint: `give it a primary key or run ALTER TABLE ${qualifiedName(partition.schemaName, partition.tableName)} REPLICA IDENTITY FULL, then run again (the stream resumes from its last STATE); or add ${tapStreamId} to log_based_inserts_only`,
+    },
+  )
 }
 
 /**
  * Tables whose changes this run took for another table's and that are now partitions of a
  * streamed table: attached during the run, their changes since the attach were not streamed.
  */
-export function attachedDuringRunError(found: ReadonlyArray<{ readonly tapStreamId: string; readonly parent: TableName; readonly partition: TableName }>): TapError {
-  const parts = found.map((f) => `stream ${f.tapStreamId}: ${name(f.partition)} became a partition of ${name(f.parent)} during the run, after changes of it were read as another table's`)
+export function attachedDuringRunError(
+  found: ReadonlyArray<{
+    readonly tapStreamId: string
+    readonly parent: TableName
+    readonly partition: TableName
+  }>,
+): TapError {
+  const parts = found.map(
+    (f) =>
+      `stream ${f.tapStreamId}: ${name(f.partition)} became a partition of ${name(f.parent)} during the run, after changes of it were read as another table's`,
+  )
   const ids = [...new Set(found.map((f) => f.tapStreamId))]
-  return new TapError('STREAM_INVALID', `${parts.join('; ')}; its changes since the attach (and the rows it held before) are missing from the stream`,
-    { hint: `re-read ${ids.join(', ')} from the start: remove ${ids.length === 1 ? 'its bookmark' : 'their bookmarks'} from the state (the next run loads the table again, under a new version)` })
+  return new TapError(
+    'STREAM_INVALID',
+    `${parts.join('; ')}; its changes since the attach (and the rows it held before) are missing from the stream`,
+    {
+      hint: `re-read ${ids.join(', ')} from the start: remove ${ids.length === 1 ? 'its bookmark' : 'their bookmarks'} from the state (the next run loads the table again, under a new version)`,
+    },
+  )
 }
 
 /**
@@ -310,8 +418,16 @@ export function attachedDuringRunError(found: ReadonlyArray<{ readonly tapStream
  * deleted downstream one by one (the WAL has no row for them), and a version switch of the parent's
  * stream would drop every other partition's rows too.
  */
-export function partitionTruncateRefusal(tapStreamId: string, parent: TableName, partition: TableName): TapError {
-  return new TapError('STREAM_INVALID',
+export function partitionTruncateRefusal(
+  tapStreamId: string,
+  parent: TableName,
+  partition: TableName,
+): TapError {
+  return new TapError(
+    'STREAM_INVALID',
     `stream ${tapStreamId}: partition ${name(partition)} of ${name(parent)} was truncated; the rows it removed cannot be streamed as deletes, and a new version of the whole stream would drop the other partitions' rows`,
-    { hint: `re-read ${tapStreamId} from the start: remove its bookmark from the state (the next run loads the table again, under a new version that replaces the truncated rows)` })
+    {
+      hint: `re-read ${tapStreamId} from the start: remove its bookmark from the state (the next run loads the table again, under a new version that replaces the truncated rows)`,
+    },
+  )
 }

@@ -9,7 +9,11 @@
  * - with flow control, keepalives are emitted at once while data messages wait in a queue;
  * - `stop()` waits for the socket to end, which a flow-control pause can prevent.
  */
-import { LogicalReplicationService, Wal2JsonPlugin, type LogicalReplicationConfig } from 'pg-logical-replication'
+import {
+  type LogicalReplicationService,
+  Wal2JsonPlugin,
+  type LogicalReplicationConfig,
+} from 'pg-logical-replication'
 import { formatLsn, type Lsn } from '../pg/lsn.js'
 
 /** No automatic acknowledgement of any kind; backpressure from the 'data' handler to the socket. */
@@ -61,7 +65,11 @@ export function resumeSocket(svc: LogicalReplicationService): void {
  * `position`. The library adds 1 to what it is given (it expects the last byte received), so it
  * gets `position − 1`. `ping` asks the server to answer with a keepalive at once.
  */
-export function sendStandbyStatus(svc: LogicalReplicationService, position: Lsn, ping: boolean): Promise<boolean> {
+export function sendStandbyStatus(
+  svc: LogicalReplicationService,
+  position: Lsn,
+  ping: boolean,
+): Promise<boolean> {
   if (position <= 0n) return Promise.resolve(false)
   return svc.acknowledge(formatLsn(position - 1n), ping)
 }

@@ -14,11 +14,23 @@ import { withClient } from '../pg/connect.js'
 import { formatLsn, smallestLsn, type Lsn } from '../pg/lsn.js'
 import { getBookmark } from '../singer/state.js'
 import type { LogBasedRunArgs, LogBasedRunner, LogBasedStream } from '../sync/log-based-seam.js'
-import { behindSlotContinueWarning, behindSlotError, positionsBehindSlot, streamPosition } from '../sync/behind-slot.js'
+import {
+  behindSlotContinueWarning,
+  behindSlotError,
+  positionsBehindSlot,
+  streamPosition,
+} from '../sync/behind-slot.js'
 import { NO_PROGRESS, type ProgressSink } from '../sync/progress.js'
 import { streamSchemaLine } from '../sync/stream-schema.js'
 import { bookmarkLsn, slotFloor } from './acker.js'
-import type { ReplicatedStream, ReplicationBatch, ReplicationWorkerApi, ReplicationWorkerData, StreamReport, WorkerToMain } from './protocol.js'
+import type {
+  ReplicatedStream,
+  ReplicationBatch,
+  ReplicationWorkerApi,
+  ReplicationWorkerData,
+  StreamReport,
+  WorkerToMain,
+} from './protocol.js'
 import { findSlot, prettyBytes } from './slot.js'
 import { describeStop, stopReason, type StopReason } from './stop-rule.js'
 
@@ -42,24 +54,40 @@ export const runLogBased: LogBasedRunner = async (args) => {
 
   const slot = await withClient(config, { target: 'primary' }, (client) => findSlot(client, config))
   const slotConfirmed = slot.confirmedFlushLsn ?? 0n
-  const bookmarks = new Map<string, Lsn | undefined>(streams.map((s) => [s.tapStreamId, getBookmark(emitter.state, s.tapStreamId).lsn]))
+  const bookmarks = new Map<string, Lsn | undefined>(
+    streams.map((s) => [s.tapStreamId, getBookmark(emitter.state, s.tapStreamId).lsn]),
+  )
   const startLsn = smallestLsn(bookmarks.values()) ?? args.endLsn
-  const inputFloor = slotFloor(args.inputState, emitter.state, streams.map((s) => s.tapStreamId), args.held ?? [])
-  if (slot.active) logger.warn(`replication slot ${slot.name} is in use by process ${slot.activePid ?? '?'}; starting will fail while it is`)
+  const inputFloor = slotFloor(
+    args.inputState,
+    emitter.state,
+    streams.map((s) => s.tapStreamId),
+    args.held ?? [],
+  )
+  if (slot.active)
+    logger.warn(
+      `replication slot ${slot.name} is in use by process ${slot.activePid ?? '?'}; starting will fail while it is`,
+    )
   // Settled before the pool phase (src/sync/behind-slot.ts); found here only under `continue`, or
   // when the slot moved since (another consumer): then it is too late to reload, so it is refused.
-  const behind = positionsBehindSlot(streams.map((s) => streamPosition(s.tapStreamId, getBookmark(emitter.state, s.tapStreamId))), slot.confirmedFlushLsn)
+  const behind = positionsBehindSlot(
+    streams.map((s) => streamPosition(s.tapStreamId, getBookmark(emitter.state, s.tapStreamId))),
+    slot.confirmedFlushLsn,
+  )
   if (behind.length > 0) {
     const at = { name: slot.name, confirmedFlushLsn: slotConfirmed }
     if (config.state_behind_slot !== 'continue') throw behindSlotError(at, behind)
     logger.warn(behindSlotContinueWarning(at, behind))
   }
-  logger.info(`LOG_BASED: ${streams.length} stream${streams.length === 1 ? '' : 's'} from ${formatLsn(startLsn)} to ${formatLsn(args.endLsn)} ` +
-    `(slot ${slot.name}, lag ${slot.lagBytes === null ? 'unknown' : prettyBytes(slot.lagBytes)})`)
+  logger.info(
+    `LOG_BASED: ${streams.length} stream${streams.length === 1 ? '' : 's'} from ${formatLsn(startLsn)} to ${formatLsn(args.endLsn)} ` +
+      `(slot ${slot.name}, lag ${slot.lagBytes === null ? 'unknown' : prettyBytes(slot.lagBytes)})`,
+  )
 
   // pipelinewise sends each LOG_BASED stream's SCHEMA before streaming; loaded streams already did.
   for (const s of streams) {
-    if (!s.schemaWritten) await emitter.write(streamSchemaLine({ ...s, method: 'LOG_BASED' }, config.debug_lsn))
+    if (!s.schemaWritten)
+      await emitter.write(streamSchemaLine({ ...s, method: 'LOG_BASED' }, config.debug_lsn))
   }
 
   const run = new ReplicationRun(args, logger, bookmarks, startLsn > slotConfirmed ? startLsn : slotConfirmed)
@@ -68,18 +96,32 @@ export const runLogBased: LogBasedRunner = async (args) => {
     startLsn,
     inputFloor,
     slotConfirmed,
-    streams: streams.map((s) => replicatedStream(s, bookmarks.get(s.tapStreamId), getBookmark(emitter.state, s.tapStreamId).version)),
+    streams: streams.map((s) =>
+      replicatedStream(s, bookmarks.get(s.tapStreamId), getBookmark(emitter.state, s.tapStreamId).version),
+    ),
     debugLsn: config.debug_lsn,
     pollIntervalMs: Math.max(100, Math.round(config.poll_interval * 1000)),
     maxInFlight: MAX_IN_FLIGHT,
   })
 }
 
-function replicatedStream(s: LogBasedStream, bookmark: Lsn | undefined, version: number | undefined): ReplicatedStream {
+function replicatedStream(
+  s: LogBasedStream,
+  bookmark: Lsn | undefined,
+  version: number | undefined,
+): ReplicatedStream {
   return {
-    tapStreamId: s.tapStreamId, stream: s.stream, schemaName: s.schemaName, tableName: s.tableName,
-    columns: s.columns, keyProperties: s.keyProperties, deselected: s.deselectedColumns, bookmark, version,
-    partitions: s.partitions, insertsOnly: s.insertsOnly ?? false,
+    tapStreamId: s.tapStreamId,
+    stream: s.stream,
+    schemaName: s.schemaName,
+    tableName: s.tableName,
+    columns: s.columns,
+    keyProperties: s.keyProperties,
+    deselected: s.deselectedColumns,
+    bookmark,
+    version,
+    partitions: s.partitions,
+    insertsOnly: s.insertsOnly ?? false,
   }
 }
 
@@ -124,7 +166,12 @@ class ReplicationRun {
   #recordsAtLastMetrics = 0
   #lastMetricsAt = Date.now()
 
-  constructor(args: LogBasedRunArgs, logger: Logger, bookmarks: ReadonlyMap<string, Lsn | undefined>, start: Lsn) {
+  constructor(
+    args: LogBasedRunArgs,
+    logger: Logger,
+    bookmarks: ReadonlyMap<string, Lsn | undefined>,
+    start: Lsn,
+  ) {
     this.#args = args
     this.#logger = logger
     this.#bookmarks = bookmarks
@@ -141,11 +188,20 @@ class ReplicationRun {
 
   async execute(options: Parameters<ReplicationWorkerApi['start']>[0]): Promise<void> {
     const workerData: ReplicationWorkerData = { config: this.#args.config, logger: this.#args.logger.options }
-    const worker = new Worker(REPLICATION_WORKER_URL, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 64 } })
+    const worker = new Worker(REPLICATION_WORKER_URL, {
+      workerData,
+      resourceLimits: { maxYoungGenerationSizeMb: 64 },
+    })
     const inbox = new Inbox()
     let ended = false
     const died = (why: string) => {
-      if (!ended) inbox.push({ type: 'end', position: this.#written, reports: [], error: { code: 'REPLICATION_FAILED', message: `the replication worker ${why}`, exitCode: 1 } })
+      if (!ended)
+        inbox.push({
+          type: 'end',
+          position: this.#written,
+          reports: [],
+          error: { code: 'REPLICATION_FAILED', message: `the replication worker ${why}`, exitCode: 1 },
+        })
     }
     this.#onStopTimeout = () => died(`did not stop within ${STOP_TIMEOUT_MS / 1000} s`)
     worker.on('error', (e) => died(`failed: ${e.message}`))
@@ -160,7 +216,9 @@ class ReplicationRun {
     signal.addEventListener('abort', onAbort)
     const stopTimer = setInterval(() => this.#checkStop(), STOP_CHECK_MS)
     const metricsTimer = setInterval(() => this.#logMetrics(), METRICS_INTERVAL_MS)
-    const walEndTimer = this.#progress.live ? setInterval(() => this.#sampleWalEnd(), WAL_END_SAMPLE_MS) : undefined
+    const walEndTimer = this.#progress.live
+      ? setInterval(() => this.#sampleWalEnd(), WAL_END_SAMPLE_MS)
+      : undefined
     let failure: TapError | undefined
     let reports: readonly StreamReport[] = []
     // Not awaited: a worker that dies while connecting never answers the call, but its exit does
@@ -169,7 +227,17 @@ class ReplicationRun {
       () => this.#checkStop(),
       (e: unknown) => {
         const err = startError(e)
-        inbox.push({ type: 'end', position: this.#written, reports: [], error: { code: err.code, message: err.message, exitCode: err.exitCode, ...(err.hint ? { hint: err.hint } : {}) } })
+        inbox.push({
+          type: 'end',
+          position: this.#written,
+          reports: [],
+          error: {
+            code: err.code,
+            message: err.message,
+            exitCode: err.exitCode,
+            ...(err.hint ? { hint: err.hint } : {}),
+          },
+        })
       },
     )
     try {
@@ -185,7 +253,12 @@ class ReplicationRun {
             await this.#onBatch(m)
           } catch (e) {
             // stdout closed, most likely: stop the worker, and keep granting credits until its end.
-            failure = e instanceof TapError ? e : new TapError('REPLICATION_FAILED', `LOG_BASED streaming failed: ${(e as Error).message}`, { cause: e })
+            failure =
+              e instanceof TapError
+                ? e
+                : new TapError('REPLICATION_FAILED', `LOG_BASED streaming failed: ${(e as Error).message}`, {
+                    cause: e,
+                  })
             this.#requestStop('error')
           }
         }
@@ -212,8 +285,12 @@ class ReplicationRun {
     // A TRUNCATE's new version goes into the bookmark only now that its ACTIVATE_VERSION is written.
     for (const sw of b.versions) {
       this.#args.emitter.commit(sw.tapStreamId, { version: sw.version })
-      this.#logger.child({ stream: sw.stream }).warn(`TRUNCATE of ${sw.table}: ACTIVATE_VERSION ${sw.version} written; the stream's records go on under version ${sw.version}. ` +
-        'A target that honours ACTIVATE_VERSION drops the truncated rows; a target that ignores it keeps them')
+      this.#logger
+        .child({ stream: sw.stream })
+        .warn(
+          `TRUNCATE of ${sw.table}: ACTIVATE_VERSION ${sw.version} written; the stream's records go on under version ${sw.version}. ` +
+            'A target that honours ACTIVATE_VERSION drops the truncated rows; a target that ignores it keeps them',
+        )
     }
     if (b.messages > 0) this.#lastDataAt = Date.now()
     for (const [stream, n] of b.counts) {
@@ -225,7 +302,9 @@ class ReplicationRun {
     this.#recordsSinceState += b.records
     if (b.position > this.#written) this.#written = b.position
     this.#progress.walPosition(this.#written)
-    const due = this.#recordsSinceState >= STATE_EVERY_RECORDS || Date.now() - this.#lastStateAt >= this.#args.config.poll_interval * 1000
+    const due =
+      this.#recordsSinceState >= STATE_EVERY_RECORDS ||
+      Date.now() - this.#lastStateAt >= this.#args.config.poll_interval * 1000
     if (due) await this.#writeState(false)
     this.#checkStop()
   }
@@ -234,7 +313,8 @@ class ReplicationRun {
   async #writeState(final: boolean): Promise<void> {
     if (!final && this.#stateWritten === this.#written) return
     const { emitter } = this.#args
-    for (const s of this.#args.streams) emitter.commit(s.tapStreamId, { lsn: bookmarkLsn(this.#bookmarks.get(s.tapStreamId), this.#written) })
+    for (const s of this.#args.streams)
+      emitter.commit(s.tapStreamId, { lsn: bookmarkLsn(this.#bookmarks.get(s.tapStreamId), this.#written) })
     await (final ? emitter.writeFinalState() : emitter.writeState())
     this.#stateWritten = this.#written
     this.#recordsSinceState = 0
@@ -245,8 +325,15 @@ class ReplicationRun {
     if (this.#stopping !== undefined || this.#api === undefined) return
     const { config, endLsn, signal } = this.#args
     const inputs = {
-      aborted: signal.aborted, breakAtEndLsn: config.break_at_end_lsn, endLsn, written: this.#written, now: Date.now(),
-      startedAt: this.#startedAt, lastDataAt: this.#lastDataAt, maxRunSeconds: config.max_run_seconds, idleSeconds: config.logical_poll_total_seconds,
+      aborted: signal.aborted,
+      breakAtEndLsn: config.break_at_end_lsn,
+      endLsn,
+      written: this.#written,
+      now: Date.now(),
+      startedAt: this.#startedAt,
+      lastDataAt: this.#lastDataAt,
+      maxRunSeconds: config.max_run_seconds,
+      idleSeconds: config.logical_poll_total_seconds,
     }
     const reason = stopReason(inputs)
     if (reason === undefined) return
@@ -271,40 +358,64 @@ class ReplicationRun {
   #sampleWalEnd(): void {
     if (this.#api === undefined || this.#stopping !== undefined || this.#walEndSampling) return
     this.#walEndSampling = true
-    Promise.resolve(this.#api.status()).then(
-      (st) => this.#progress.walPosition(this.#written, st.keepaliveLsn),
-      () => undefined,
-    ).finally(() => { this.#walEndSampling = false })
+    Promise.resolve(this.#api.status())
+      .then(
+        (st) => this.#progress.walPosition(this.#written, st.keepaliveLsn),
+        () => undefined,
+      )
+      .finally(() => {
+        this.#walEndSampling = false
+      })
   }
 
   #logMetrics(): void {
     const now = Date.now()
-    const rate = (this.#records - this.#recordsAtLastMetrics) / Math.max(0.001, (now - this.#lastMetricsAt) / 1000)
+    const rate =
+      (this.#records - this.#recordsAtLastMetrics) / Math.max(0.001, (now - this.#lastMetricsAt) / 1000)
     this.#recordsAtLastMetrics = this.#records
     this.#lastMetricsAt = now
-    this.#logger.info(`Replication metrics: ${this.#records} messages processed (${rate.toFixed(1)} msg/sec), streams: ${JSON.stringify(Object.fromEntries(this.#perStream))}`)
+    this.#logger.info(
+      `Replication metrics: ${this.#records} messages processed (${rate.toFixed(1)} msg/sec), streams: ${JSON.stringify(Object.fromEntries(this.#perStream))}`,
+    )
     if (this.#logger.isEnabled('debug') && this.#api !== undefined && this.#stopping === undefined) {
-      Promise.resolve(this.#api.status()).then((st) => this.#logger.debug(
-        `Replication status: read up to ${formatLsn(st.position)}, written up to ${formatLsn(this.#written)}, slot confirmed at ${formatLsn(st.confirm)}, ` +
-        `${st.messages} WAL messages, ${st.statusUpdates} standby status updates${st.inTransaction ? ', inside a transaction' : ''}`,
-      ), () => undefined)
+      Promise.resolve(this.#api.status()).then(
+        (st) =>
+          this.#logger.debug(
+            `Replication status: read up to ${formatLsn(st.position)}, written up to ${formatLsn(this.#written)}, slot confirmed at ${formatLsn(st.confirm)}, ` +
+              `${st.messages} WAL messages, ${st.statusUpdates} standby status updates${st.inTransaction ? ', inside a transaction' : ''}`,
+          ),
+        () => undefined,
+      )
     }
   }
 
   #summary(reports: readonly StreamReport[], failed: boolean): void {
     const seconds = (Date.now() - this.#startedAt) / 1000
-    this.#logger.info(`Replication completed: ${this.#records} messages in ${seconds.toFixed(1)} seconds (${(this.#records / Math.max(0.001, seconds)).toFixed(1)} msg/sec)`)
+    this.#logger.info(
+      `Replication completed: ${this.#records} messages in ${seconds.toFixed(1)} seconds (${(this.#records / Math.max(0.001, seconds)).toFixed(1)} msg/sec)`,
+    )
     this.#logger.info(`Messages per stream: ${JSON.stringify(Object.fromEntries(this.#perStream))}`)
-    this.#logger.info(`Streams written up to ${formatLsn(this.#written)} (lsn ${this.#written}); end_lsn was ${formatLsn(this.#args.endLsn)}`)
+    this.#logger.info(
+      `Streams written up to ${formatLsn(this.#written)} (lsn ${this.#written}); end_lsn was ${formatLsn(this.#args.endLsn)}`,
+    )
     const status = failed ? 'failed' : this.#stopping === 'signal' ? 'interrupted' : 'succeeded'
     for (const s of this.#args.streams) this.#metrics.streamEnded(s.stream, status)
     this.#progress.replicationEnded(status)
     this.#metrics.close()
     for (const r of reports) {
       const log = this.#logger.child({ stream: r.stream })
-      if (r.toastRecords > 0) log.warn(`${r.toastRecords} update${r.toastRecords === 1 ? '' : 's'} written without unchanged TOAST column${r.toastColumns.length === 1 ? '' : 's'} ${r.toastColumns.join(', ')} (wal2json does not send them; set REPLICA IDENTITY FULL to get them)`)
-      if (r.skipped > 0) log.info(`${r.skipped} change${r.skipped === 1 ? '' : 's'} skipped: already covered by the stream's bookmark`)
-      for (const [column, n] of r.clamped) log.warn(`${n} value${n === 1 ? '' : 's'} of column ${column} clamped to the date-time range (infinity, BC or after 9999)`)
+      if (r.toastRecords > 0)
+        log.warn(
+          `${r.toastRecords} update${r.toastRecords === 1 ? '' : 's'} written without unchanged TOAST column${r.toastColumns.length === 1 ? '' : 's'} ${r.toastColumns.join(', ')} (wal2json does not send them; set REPLICA IDENTITY FULL to get them)`,
+        )
+      if (r.skipped > 0)
+        log.info(
+          `${r.skipped} change${r.skipped === 1 ? '' : 's'} skipped: already covered by the stream's bookmark`,
+        )
+      for (const [column, n] of r.clamped)
+        log.warn(
+          `${n} value${n === 1 ? '' : 's'} of column ${column} clamped to the date-time range (infinity, BC or after 9999)`,
+        )
     }
   }
 }
@@ -320,4 +431,3 @@ function startError(e: unknown): TapError {
   }
   return new TapError('REPLICATION_FAILED', `starting the replication worker: ${message}`)
 }
-

@@ -17,8 +17,14 @@ function formatSlot(slot: SlotInfo, format: SlotReportFormat): string {
   if (format === 'json') {
     const bytes = (v: bigint | null) => (v === null ? 'null' : v.toString())
     const fields = {
-      slot_name: slot.name, plugin: slot.plugin, database: slot.database, active: slot.active, active_pid: slot.activePid,
-      confirmed_flush_lsn: lsn(slot.confirmedFlushLsn), restart_lsn: lsn(slot.restartLsn), wal_status: slot.walStatus,
+      slot_name: slot.name,
+      plugin: slot.plugin,
+      database: slot.database,
+      active: slot.active,
+      active_pid: slot.activePid,
+      confirmed_flush_lsn: lsn(slot.confirmedFlushLsn),
+      restart_lsn: lsn(slot.restartLsn),
+      wal_status: slot.walStatus,
     }
     const json = JSON.stringify(fields)
     // Byte counts can pass 2^53 in theory: written as raw integers, not through a JS number.
@@ -39,21 +45,35 @@ function formatSlot(slot: SlotInfo, format: SlotReportFormat): string {
   ].join('\n')
 }
 
-export async function runSlotStatus(config: TapConfig, logger: Logger, format: SlotReportFormat, out: (text: string) => void): Promise<void> {
+export async function runSlotStatus(
+  config: TapConfig,
+  logger: Logger,
+  format: SlotReportFormat,
+  out: (text: string) => void,
+): Promise<void> {
   const slot = await withClient(config, { target: 'primary' }, (client) => findSlot(client, config))
   out(formatSlot(slot, format) + '\n')
   const unreserved = unreservedSlotWarning(slot)
   if (unreserved !== undefined) logger.warn(`replication slot "${slot.name}" ${unreserved}`)
 }
 
-export async function runSlotCreate(config: TapConfig, logger: Logger, format: SlotReportFormat, out: (text: string) => void): Promise<void> {
+export async function runSlotCreate(
+  config: TapConfig,
+  logger: Logger,
+  format: SlotReportFormat,
+  out: (text: string) => void,
+): Promise<void> {
   const result = await withClient(config, { target: 'primary' }, (client) => createSlot(client, config))
   if (result.created) logger.info(`Created replication slot ${result.slot.name} (wal2json)`)
   else logger.warn(`Replication slot ${result.slot.name} already exists (wal2json); kept as it is`)
   out(formatSlot(result.slot, format) + '\n')
 }
 
-export async function runSlotDrop(config: TapConfig, logger: Logger, out: (text: string) => void): Promise<void> {
+export async function runSlotDrop(
+  config: TapConfig,
+  logger: Logger,
+  out: (text: string) => void,
+): Promise<void> {
   const slot = await withClient(config, { target: 'primary' }, (client) => dropSlot(client, config))
   logger.info(`Dropped replication slot ${slot.name}`)
   out(`dropped: ${slot.name}\n`)

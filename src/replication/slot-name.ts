@@ -18,10 +18,12 @@ export function sanitizeSlotName(name: string): string {
  * by pipelinewise-tap-postgres keep working.
  */
 export function defaultSlotNames(config: SlotConfig): string[] {
-  if (config.replication_slot_name !== undefined && config.replication_slot_name !== '') return [config.replication_slot_name]
+  if (config.replication_slot_name !== undefined && config.replication_slot_name !== '')
+    return [config.replication_slot_name]
   const base = `pipelinewise_${config.dbname}`
   const names = [sanitizeSlotName(base)]
-  if (config.tap_id !== undefined && config.tap_id !== '') names.push(sanitizeSlotName(`${base}_${config.tap_id}`))
+  if (config.tap_id !== undefined && config.tap_id !== '')
+    names.push(sanitizeSlotName(`${base}_${config.tap_id}`))
   return names
 }
 
@@ -36,7 +38,10 @@ export function slotNameToCreate(config: SlotConfig): string {
 }
 
 /** The first of `candidates` found among `existing`, or undefined. */
-export function pickExistingSlot(candidates: readonly string[], existing: Iterable<string>): string | undefined {
+export function pickExistingSlot(
+  candidates: readonly string[],
+  existing: Iterable<string>,
+): string | undefined {
   const have = new Set(existing)
   return candidates.find((n) => have.has(n))
 }

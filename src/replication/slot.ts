@@ -13,7 +13,8 @@ import { defaultSlotNames, pickExistingSlot, slotNameToCreate } from './slot-nam
 
 const OUTPUT_PLUGIN = 'wal2json'
 
-const CREATE_HINT = 'create it with `tap-postgres slot create --config <config>` (needs the REPLICATION attribute)'
+const CREATE_HINT =
+  'create it with `tap-postgres slot create --config <config>` (needs the REPLICATION attribute)'
 
 export interface SlotInfo {
   readonly name: string
@@ -78,7 +79,10 @@ async function readSlots(client: pg.Client, names: readonly string[]): Promise<M
  * The slot a LOG_BASED run reads: the first of the configured names that exists (docs/behaviour.md#the-replication-slot),
  * checked to be usable by this tap. Throws SlotError naming the command that creates it.
  */
-export async function findSlot(client: pg.Client, config: Pick<TapConfig, 'dbname' | 'tap_id' | 'replication_slot_name'>): Promise<SlotInfo> {
+export async function findSlot(
+  client: pg.Client,
+  config: Pick<TapConfig, 'dbname' | 'tap_id' | 'replication_slot_name'>,
+): Promise<SlotInfo> {
   const names = defaultSlotNames(config)
   const slots = await readSlots(client, names)
   const name = pickExistingSlot(names, slots.keys())
@@ -96,15 +100,29 @@ export async function findSlot(client: pg.Client, config: Pick<TapConfig, 'dbnam
 /** A slot we can stream from: ours (wal2json, this database) and not lost. */
 export function assertUsable(slot: SlotInfo, dbname: string): void {
   if (slot.plugin !== OUTPUT_PLUGIN) {
-    throw new SlotError(slot.name, `replication slot "${slot.name}" uses ${slot.plugin === null ? 'physical replication' : `the ${slot.plugin} plugin`}, not ${OUTPUT_PLUGIN}`,
-      { hint: 'set replication_slot_name to a wal2json slot, or drop this one and run `tap-postgres slot create`' })
+    throw new SlotError(
+      slot.name,
+      `replication slot "${slot.name}" uses ${slot.plugin === null ? 'physical replication' : `the ${slot.plugin} plugin`}, not ${OUTPUT_PLUGIN}`,
+      {
+        hint: 'set replication_slot_name to a wal2json slot, or drop this one and run `tap-postgres slot create`',
+      },
+    )
   }
   if (slot.database !== null && slot.database !== dbname) {
-    throw new SlotError(slot.name, `replication slot "${slot.name}" belongs to database "${slot.database}", not "${dbname}"`, { hint: 'slots are per database: set replication_slot_name' })
+    throw new SlotError(
+      slot.name,
+      `replication slot "${slot.name}" belongs to database "${slot.database}", not "${dbname}"`,
+      { hint: 'slots are per database: set replication_slot_name' },
+    )
   }
   if (slot.walStatus === 'lost') {
-    throw new SlotError(slot.name, `replication slot "${slot.name}" is lost: the server removed WAL it still needed (max_slot_wal_keep_size)`,
-      { hint: 'drop and recreate the slot (`tap-postgres slot drop`, `tap-postgres slot create`), then resync the LOG_BASED streams from scratch (remove their bookmarks)' })
+    throw new SlotError(
+      slot.name,
+      `replication slot "${slot.name}" is lost: the server removed WAL it still needed (max_slot_wal_keep_size)`,
+      {
+        hint: 'drop and recreate the slot (`tap-postgres slot drop`, `tap-postgres slot create`), then resync the LOG_BASED streams from scratch (remove their bookmarks)',
+      },
+    )
   }
 }
 
@@ -114,18 +132,30 @@ export function assertUsable(slot: SlotInfo, dbname: string): void {
  * LOG_BASED stream must be loaded again). It can still recover if it is consumed before that.
  * What `check` and `slot status` warn after the slot's name, or undefined for any other status.
  */
-export function unreservedSlotWarning(slot: Pick<SlotInfo, 'walStatus' | 'retainedBytes' | 'safeWalSize'>): string | undefined {
+export function unreservedSlotWarning(
+  slot: Pick<SlotInfo, 'walStatus' | 'retainedBytes' | 'safeWalSize'>,
+): string | undefined {
   if (slot.walStatus !== 'unreserved') return undefined
-  const retained = slot.retainedBytes === null ? '' : ` it retains ${prettyBytes(slot.retainedBytes)} of WAL (pg_current_wal_lsn() - restart_lsn: ${slot.retainedBytes} bytes),`
+  const retained =
+    slot.retainedBytes === null
+      ? ''
+      : ` it retains ${prettyBytes(slot.retainedBytes)} of WAL (pg_current_wal_lsn() - restart_lsn: ${slot.retainedBytes} bytes),`
   const safe = slot.safeWalSize === null ? '' : ` (safe_wal_size ${slot.safeWalSize} bytes)`
-  return `is unreserved:${retained} more than max_slot_wal_keep_size allows${safe}, ` +
+  return (
+    `is unreserved:${retained} more than max_slot_wal_keep_size allows${safe}, ` +
     'and the next checkpoint may remove WAL it needs, which loses the slot; run a LOG_BASED sync now so it catches up, or raise max_slot_wal_keep_size'
+  )
 }
 
-export type CreateResult = { readonly created: true; readonly slot: SlotInfo } | { readonly created: false; readonly slot: SlotInfo }
+export type CreateResult =
+  | { readonly created: true; readonly slot: SlotInfo }
+  | { readonly created: false; readonly slot: SlotInfo }
 
 /** Creates the configured slot with wal2json; an existing wal2json slot of that name is kept. */
-export async function createSlot(client: pg.Client, config: Pick<TapConfig, 'dbname' | 'tap_id' | 'replication_slot_name'>): Promise<CreateResult> {
+export async function createSlot(
+  client: pg.Client,
+  config: Pick<TapConfig, 'dbname' | 'tap_id' | 'replication_slot_name'>,
+): Promise<CreateResult> {
   const name = slotNameToCreate(config)
   const existing = (await readSlots(client, [name])).get(name)
   if (existing !== undefined) {
@@ -139,19 +169,32 @@ export async function createSlot(client: pg.Client, config: Pick<TapConfig, 'dbn
     throw replicationError(e, name, `creating replication slot "${name}"`)
   }
   const slot = (await readSlots(client, [name])).get(name)
-  if (slot === undefined) throw new SlotError(name, `replication slot "${name}" was created but is not listed in pg_replication_slots`)
+  if (slot === undefined)
+    throw new SlotError(
+      name,
+      `replication slot "${name}" was created but is not listed in pg_replication_slots`,
+    )
   return { created: true, slot }
 }
 
 /** Drops the slot the run would use (the first configured name that exists). */
-export async function dropSlot(client: pg.Client, config: Pick<TapConfig, 'dbname' | 'tap_id' | 'replication_slot_name'>): Promise<SlotInfo> {
+export async function dropSlot(
+  client: pg.Client,
+  config: Pick<TapConfig, 'dbname' | 'tap_id' | 'replication_slot_name'>,
+): Promise<SlotInfo> {
   const names = defaultSlotNames(config)
   const slots = await readSlots(client, names)
   const name = pickExistingSlot(names, slots.keys())
-  if (name === undefined) throw new SlotError(names[0], `replication slot ${names.map((n) => `"${n}"`).join(' or ')} does not exist`)
+  if (name === undefined)
+    throw new SlotError(
+      names[0],
+      `replication slot ${names.map((n) => `"${n}"`).join(' or ')} does not exist`,
+    )
   const slot = slots.get(name) as SlotInfo
   if (slot.active) {
-    throw new SlotError(name, `replication slot "${name}" is in use by process ${slot.activePid ?? '?'}`, { hint: 'stop the running sync first' })
+    throw new SlotError(name, `replication slot "${name}" is in use by process ${slot.activePid ?? '?'}`, {
+      hint: 'stop the running sync first',
+    })
   }
   try {
     await client.query('SELECT pg_catalog.pg_drop_replication_slot($1)', [name])
@@ -170,8 +213,13 @@ async function assertLogicalWal(client: pg.Client): Promise<void> {
     throw queryError(e, 'reading wal_level')
   }
   if (level !== 'logical') {
-    throw new TapError('REPLICATION_UNAVAILABLE', `LOG_BASED replication needs wal_level = logical; the server has wal_level = ${level}`,
-      { hint: 'set wal_level = logical in postgresql.conf (or the provider\'s parameter group) and restart the server' })
+    throw new TapError(
+      'REPLICATION_UNAVAILABLE',
+      `LOG_BASED replication needs wal_level = logical; the server has wal_level = ${level}`,
+      {
+        hint: "set wal_level = logical in postgresql.conf (or the provider's parameter group) and restart the server",
+      },
+    )
   }
 }
 
@@ -186,24 +234,51 @@ export function replicationError(e: unknown, slotName: string, what: string): Ta
   const code = err.code ?? ''
   // 58P01 undefined_file: `could not access file "wal2json": No such file or directory`.
   if (code === '58P01' || /could not access file "?wal2json/i.test(message)) {
-    return new TapError('REPLICATION_UNAVAILABLE', `${what}: the wal2json output plugin is not installed on the server (${message})`,
-      { hint: 'install wal2json on the server (Debian/Ubuntu: postgresql-<major>-wal2json); managed services: enable it in the provider settings' })
+    return new TapError(
+      'REPLICATION_UNAVAILABLE',
+      `${what}: the wal2json output plugin is not installed on the server (${message})`,
+      {
+        hint: 'install wal2json on the server (Debian/Ubuntu: postgresql-<major>-wal2json); managed services: enable it in the provider settings',
+      },
+    )
   }
   if (/may not be used as an output plugin/i.test(message)) {
-    return new TapError('REPLICATION_UNAVAILABLE', `${what}: the server does not allow wal2json as an output plugin (${message})`,
-      { hint: 'add wal2json to output_plugin_libraries in postgresql.conf' })
+    return new TapError(
+      'REPLICATION_UNAVAILABLE',
+      `${what}: the server does not allow wal2json as an output plugin (${message})`,
+      { hint: 'add wal2json to output_plugin_libraries in postgresql.conf' },
+    )
   }
   // 55000 object_not_in_prerequisite_state: `logical decoding requires wal_level >= logical`.
   if (/wal_level/i.test(message)) {
-    return new TapError('REPLICATION_UNAVAILABLE', `${what}: ${message}`, { hint: 'set wal_level = logical and restart the server' })
+    return new TapError('REPLICATION_UNAVAILABLE', `${what}: ${message}`, {
+      hint: 'set wal_level = logical and restart the server',
+    })
   }
   // 42710 duplicate_object, 42704 undefined_object, 55006 object_in_use, 53400 all slots in use.
-  if (code === '42704') return new SlotError(slotName, `${what}: replication slot "${slotName}" does not exist`, { hint: CREATE_HINT, cause: e })
-  if (code === '55006') return new SlotError(slotName, `${what}: replication slot "${slotName}" is in use by another process`, { hint: 'another sync may be running on this slot', cause: e })
-  if (code === '42710') return new SlotError(slotName, `${what}: replication slot "${slotName}" already exists`, { cause: e })
-  if (code === '53400') return new SlotError(slotName, `${what}: ${message}`, { hint: 'raise max_replication_slots or drop unused slots', cause: e })
+  if (code === '42704')
+    return new SlotError(slotName, `${what}: replication slot "${slotName}" does not exist`, {
+      hint: CREATE_HINT,
+      cause: e,
+    })
+  if (code === '55006')
+    return new SlotError(slotName, `${what}: replication slot "${slotName}" is in use by another process`, {
+      hint: 'another sync may be running on this slot',
+      cause: e,
+    })
+  if (code === '42710')
+    return new SlotError(slotName, `${what}: replication slot "${slotName}" already exists`, { cause: e })
+  if (code === '53400')
+    return new SlotError(slotName, `${what}: ${message}`, {
+      hint: 'raise max_replication_slots or drop unused slots',
+      cause: e,
+    })
   // 42501 insufficient_privilege: `must be superuser or replication role to use replication slots`.
-  if (code === '42501') return new TapError('REPLICATION_UNAVAILABLE', `${what}: ${message}`, { hint: 'ALTER ROLE <user> REPLICATION', cause: e })
+  if (code === '42501')
+    return new TapError('REPLICATION_UNAVAILABLE', `${what}: ${message}`, {
+      hint: 'ALTER ROLE <user> REPLICATION',
+      cause: e,
+    })
   return queryError(e, what, 'REPLICATION_FAILED')
 }
 

@@ -33,11 +33,19 @@ export function stopReason(s: StopInputs): StopReason | undefined {
   return undefined
 }
 
-export function describeStop(reason: StopReason, s: Pick<StopInputs, 'endLsn' | 'maxRunSeconds' | 'idleSeconds'>, endText: string): string {
+export function describeStop(
+  reason: StopReason,
+  s: Pick<StopInputs, 'endLsn' | 'maxRunSeconds' | 'idleSeconds'>,
+  endText: string,
+): string {
   switch (reason) {
-    case 'signal': return 'stopped by a signal'
-    case 'caught-up': return `caught up with ${endText}, the WAL position at the start of the run (break_at_end_lsn)`
-    case 'max-run': return `max_run_seconds (${s.maxRunSeconds} s) reached`
-    case 'idle': return `no new data for logical_poll_total_seconds (${s.idleSeconds} s)`
+    case 'signal':
+      return 'stopped by a signal'
+    case 'caught-up':
+      return `caught up with ${endText}, the WAL position at the start of the run (break_at_end_lsn)`
+    case 'max-run':
+      return `max_run_seconds (${s.maxRunSeconds} s) reached`
+    case 'idle':
+      return `no new data for logical_poll_total_seconds (${s.idleSeconds} s)`
   }
 }

@@ -55,7 +55,12 @@ export type Wal2JsonEvent =
       readonly identity: Wal2JsonTuple
     }
   /** TRUNCATE of one table (a multi-table TRUNCATE sends one per table, in the same transaction). */
-  | { readonly action: 'T'; readonly schema: string; readonly table: string; readonly timestamp: string | undefined }
+  | {
+      readonly action: 'T'
+      readonly schema: string
+      readonly table: string
+      readonly timestamp: string | undefined
+    }
   /** M (message) and any action a later wal2json adds: passed on, never guessed at. */
   | { readonly action: 'other'; readonly kind: string }
 
@@ -118,7 +123,10 @@ class Scanner {
       this.#backslash = b < 0 ? t.length : b
     }
     let close = t.indexOf('"', open + 1)
-    if (close < 0) { this.i = t.length; this.fail('unterminated string') }
+    if (close < 0) {
+      this.i = t.length
+      this.fail('unterminated string')
+    }
     if (close < this.#backslash) {
       this.i = close + 1
       return t.slice(open + 1, close)
@@ -130,7 +138,10 @@ class Scanner {
       for (let b = close - 1; b > open && t.charCodeAt(b) === BACKSLASH; b--) run++
       if (run % 2 === 0) break
       close = t.indexOf('"', close + 1)
-      if (close < 0) { this.i = t.length; this.fail('unterminated string') }
+      if (close < 0) {
+        this.i = t.length
+        this.fail('unterminated string')
+      }
     }
     this.i = close + 1
     try {
@@ -148,9 +159,18 @@ class Scanner {
     const c = t.charCodeAt(this.i)
     if (c === QUOTE) return this.string()
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number()
-    if (t.startsWith('null', this.i)) { this.i += 4; return null }
-    if (t.startsWith('true', this.i)) { this.i += 4; return 't' }
-    if (t.startsWith('false', this.i)) { this.i += 5; return 'f' }
+    if (t.startsWith('null', this.i)) {
+      this.i += 4
+      return null
+    }
+    if (t.startsWith('true', this.i)) {
+      this.i += 4
+      return 't'
+    }
+    if (t.startsWith('false', this.i)) {
+      this.i += 5
+      return 'f'
+    }
     return this.fail(Number.isNaN(c) ? 'unexpected end' : 'expected a scalar value')
   }
 
@@ -163,10 +183,16 @@ class Scanner {
     const first = t.charCodeAt(i)
     if (first === 0x30) i++
     else if (first > 0x30 && first <= 0x39) i = digits(t, i)
-    else { this.i = i; this.fail('bad number') }
+    else {
+      this.i = i
+      this.fail('bad number')
+    }
     if (t.charCodeAt(i) === 0x2e) {
       const j = digits(t, i + 1)
-      if (j === i + 1) { this.i = j; this.fail('bad number') }
+      if (j === i + 1) {
+        this.i = j
+        this.fail('bad number')
+      }
       i = j
     }
     const e = t.charCodeAt(i)
@@ -175,7 +201,10 @@ class Scanner {
       const sign = t.charCodeAt(i)
       if (sign === 0x2b || sign === 0x2d) i++
       const j = digits(t, i)
-      if (j === i) { this.i = j; this.fail('bad number') }
+      if (j === i) {
+        this.i = j
+        this.fail('bad number')
+      }
       i = j
     }
     this.i = i
@@ -189,13 +218,24 @@ class Scanner {
     if (c === LBRACE) {
       this.i++
       this.ws()
-      if (this.text.charCodeAt(this.i) === RBRACE) { this.i++; return }
-      do { this.string(); this.expect(COLON, '":"'); this.skip() } while (this.more(RBRACE, '}'))
+      if (this.text.charCodeAt(this.i) === RBRACE) {
+        this.i++
+        return
+      }
+      do {
+        this.string()
+        this.expect(COLON, '":"')
+        this.skip()
+      } while (this.more(RBRACE, '}'))
     } else if (c === LBRACKET) {
       this.i++
       this.ws()
-      if (this.text.charCodeAt(this.i) === RBRACKET) { this.i++; return }
-      do this.skip(); while (this.more(RBRACKET, ']'))
+      if (this.text.charCodeAt(this.i) === RBRACKET) {
+        this.i++
+        return
+      }
+      do this.skip()
+      while (this.more(RBRACKET, ']'))
     } else {
       this.scalar()
     }
@@ -207,7 +247,10 @@ class Scanner {
     const values: Array<string | null> = []
     this.expect(LBRACKET, '"["')
     this.ws()
-    if (this.text.charCodeAt(this.i) === RBRACKET) { this.i++; return { names, values } }
+    if (this.text.charCodeAt(this.i) === RBRACKET) {
+      this.i++
+      return { names, values }
+    }
     do {
       this.expect(LBRACE, '"{"')
       let name: string | undefined
@@ -255,14 +298,29 @@ export function decodeWal2Json(text: string): Wal2JsonEvent {
     const key = s.string()
     s.expect(COLON, '":"')
     switch (key) {
-      case 'action': action = s.string(); break
-      case 'timestamp': timestamp = s.string(); break
-      case 'nextlsn': nextLsn = s.string(); break
-      case 'schema': schema = s.string(); break
-      case 'table': table = s.string(); break
-      case 'columns': columns = s.tuple(); break
-      case 'identity': identity = s.tuple(); break
-      default: s.skip()
+      case 'action':
+        action = s.string()
+        break
+      case 'timestamp':
+        timestamp = s.string()
+        break
+      case 'nextlsn':
+        nextLsn = s.string()
+        break
+      case 'schema':
+        schema = s.string()
+        break
+      case 'table':
+        table = s.string()
+        break
+      case 'columns':
+        columns = s.tuple()
+        break
+      case 'identity':
+        identity = s.tuple()
+        break
+      default:
+        s.skip()
     }
   } while (s.more(RBRACE, '}'))
   s.ws()
@@ -273,10 +331,12 @@ export function decodeWal2Json(text: string): Wal2JsonEvent {
       return { action, timestamp, nextLsn }
     case 'I':
     case 'U':
-      if (schema === undefined || table === undefined || columns === undefined) return s.fail(`${action} without schema, table or columns`)
+      if (schema === undefined || table === undefined || columns === undefined)
+        return s.fail(`${action} without schema, table or columns`)
       return { action, schema, table, timestamp, columns, identity }
     case 'D':
-      if (schema === undefined || table === undefined || identity === undefined) return s.fail('D without schema, table or identity')
+      if (schema === undefined || table === undefined || identity === undefined)
+        return s.fail('D without schema, table or identity')
       return { action, schema, table, timestamp, identity }
     case 'T':
       if (schema === undefined || table === undefined) return s.fail('T without schema or table')
@@ -311,7 +371,12 @@ export function byteaText(text: string): string {
  * quotes (https://www.postgresql.org/docs/15/protocol-replication.html): pg-logical-replication
  * wraps the value in quotes without escaping it.
  */
-export function addTablesOption(tables: ReadonlyArray<{ readonly schemaName: string; readonly tableName: string }>): string {
+export function addTablesOption(
+  tables: ReadonlyArray<{ readonly schemaName: string; readonly tableName: string }>,
+): string {
   const esc = (name: string) => name.replace(/[\\ ',.*]/g, (c) => `\\${c}`)
-  return tables.map((t) => `${esc(t.schemaName)}.${esc(t.tableName)}`).join(',').replace(/'/g, "''")
+  return tables
+    .map((t) => `${esc(t.schemaName)}.${esc(t.tableName)}`)
+    .join(',')
+    .replace(/'/g, "''")
 }

@@ -30,7 +30,11 @@ export function hasLogBased(shard: Shard): boolean {
   return shard.streams.some((s) => s.method === 'LOG_BASED')
 }
 
-export function fleetBudget(config: Pick<TapConfig, 'max_workers'>, facts: ServerFacts, shards: readonly Shard[]): FleetBudget {
+export function fleetBudget(
+  config: Pick<TapConfig, 'max_workers'>,
+  facts: ServerFacts,
+  shards: readonly Shard[],
+): FleetBudget {
   const maxWorkers = config.max_workers
   const logBasedShards = shards.filter(hasLogBased).length
   const inPool = walsendersUseClientSlots(facts, true) ? logBasedShards : 0
@@ -44,7 +48,18 @@ export function fleetBudget(config: Pick<TapConfig, 'max_workers'>, facts: Serve
   } else if (logBasedShards > walSendersFree) {
     refusal = `${logBasedShards} shards stream LOG_BASED changes, one wal sender each, the server has ${Math.max(walSendersFree, 0)} free (max_wal_senders ${facts.maxWalSenders}, ${facts.walSenders} in use)`
   }
-  return { shards: n, maxWorkers, fleetMax: n * (maxWorkers + 2), clientNeed, free, why, logBasedShards, walSendersFree, maxWalSenders: facts.maxWalSenders, refusal }
+  return {
+    shards: n,
+    maxWorkers,
+    fleetMax: n * (maxWorkers + 2),
+    clientNeed,
+    free,
+    why,
+    logBasedShards,
+    walSendersFree,
+    maxWalSenders: facts.maxWalSenders,
+    refusal,
+  }
 }
 
 /** PostgreSQL truncates identifiers to 63 bytes; a slot name longer than that is refused. */
@@ -56,7 +71,10 @@ const MAX_SLOT_NAME = 63
  * must never share a slot: a run confirms the slot's position past the changes of every table,
  * so the other shard's changes before that point would be gone.
  */
-export function shardSlotName(config: Pick<TapConfig, 'dbname' | 'tap_id' | 'replication_slot_name'>, index: number): string {
+export function shardSlotName(
+  config: Pick<TapConfig, 'dbname' | 'tap_id' | 'replication_slot_name'>,
+  index: number,
+): string {
   const suffix = `_shard_${index}`
   return sanitizeSlotName(slotNameToCreate(config)).slice(0, MAX_SLOT_NAME - suffix.length) + suffix
 }

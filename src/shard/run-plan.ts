@@ -38,7 +38,10 @@ export async function runPlan(opts: PlanOptions): Promise<string[]> {
   const catalog = readCatalog(opts.catalogPath)
   const selected = selectStreams(catalog, config)
   // Refused before connecting when the shard count cannot work whatever the sizes.
-  splitStreams(selected.map((s) => ({ tapStreamId: s.tapStreamId, method: s.method, bytes: 0, rows: 0 })), opts.shards)
+  splitStreams(
+    selected.map((s) => ({ tapStreamId: s.tapStreamId, method: s.method, bytes: 0, rows: 0 })),
+    opts.shards,
+  )
 
   const { facts, sizes } = await withClient(config, { target: 'read' }, async (client) => {
     try {
@@ -50,26 +53,37 @@ export async function runPlan(opts: PlanOptions): Promise<string[]> {
     }
   })
   const byName = new Map(sizes.map((t) => [JSON.stringify([t.schemaName, t.tableName]), t]))
-  const sized: SizedStream[] = selected.map((s) => sizedStream(s.tapStreamId, s.method, byName.get(JSON.stringify([s.schemaName, s.tableName]))))
+  const sized: SizedStream[] = selected.map((s) =>
+    sizedStream(s.tapStreamId, s.method, byName.get(JSON.stringify([s.schemaName, s.tableName]))),
+  )
   const shards = splitStreams(sized, opts.shards)
   const budget = fleetBudget(config, facts, shards)
   if (budget.refusal !== undefined) {
-    throw new InputError('USAGE', `plan refused: ${budget.refusal}`, { hint: 'use fewer --shards or a lower max_workers, or raise the server\'s limit' })
+    throw new InputError('USAGE', `plan refused: ${budget.refusal}`, {
+      hint: "use fewer --shards or a lower max_workers, or raise the server's limit",
+    })
   }
 
   const files = writeShardCatalogs(catalog, shards, opts.outDir)
-  return formatPlan({
-    catalogPath: opts.catalogPath,
-    server: describeTarget(config, 'read'),
-    shards,
-    files: files.written,
-    budget,
-    unselected: catalog.streams.filter((e) => !isStreamSelected(e)).length,
-    removedFiles: files.removed,
-  }, config)
+  return formatPlan(
+    {
+      catalogPath: opts.catalogPath,
+      server: describeTarget(config, 'read'),
+      shards,
+      files: files.written,
+      budget,
+      unselected: catalog.streams.filter((e) => !isStreamSelected(e)).length,
+      removedFiles: files.removed,
+    },
+    config,
+  )
 }
 
-function sizedStream(tapStreamId: string, method: SizedStream['method'], size: TableSize | undefined): SizedStream {
+function sizedStream(
+  tapStreamId: string,
+  method: SizedStream['method'],
+  size: TableSize | undefined,
+): SizedStream {
   if (size === undefined) return { tapStreamId, method, bytes: 0, rows: 0, unsized: 'table not found' }
   if (size.relkind === 'v') return { tapStreamId, method, bytes: 0, rows: 0, unsized: 'a view' }
   return { tapStreamId, method, bytes: size.bytes, rows: size.rows }
@@ -81,12 +95,19 @@ function sizedStream(tapStreamId: string, method: SizedStream['method'], size: T
  * earlier plan with more shards are removed, so a fleet started from the directory's files never
  * runs a stream twice. Each file is written whole (temporary file, then rename).
  */
-function writeShardCatalogs(catalog: Catalog, shards: readonly Shard[], outDir: string): { written: string[]; removed: string[] } {
+function writeShardCatalogs(
+  catalog: Catalog,
+  shards: readonly Shard[],
+  outDir: string,
+): { written: string[]; removed: string[] } {
   const dir = resolve(outDir)
   try {
     mkdirSync(dir, { recursive: true })
   } catch (e) {
-    throw new InputError('USAGE', `--out ${outDir}: cannot create the directory (${(e as NodeJS.ErrnoException).code ?? 'error'})`)
+    throw new InputError(
+      'USAGE',
+      `--out ${outDir}: cannot create the directory (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+    )
   }
   const byId = new Map<string, CatalogEntry>(catalog.streams.map((e) => [e.tap_stream_id, e]))
   const written: string[] = []
@@ -98,7 +119,10 @@ function writeShardCatalogs(catalog: Catalog, shards: readonly Shard[], outDir: 
       writeFileSync(tmp, JSON.stringify(doc, null, 2) + '\n')
       renameSync(tmp, path)
     } catch (e) {
-      throw new InputError('USAGE', `--out ${outDir}: cannot write ${shardFileName(shard.index)} (${(e as NodeJS.ErrnoException).code ?? 'error'})`)
+      throw new InputError(
+        'USAGE',
+        `--out ${outDir}: cannot write ${shardFileName(shard.index)} (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      )
     }
     written.push(path)
   }

@@ -34,12 +34,25 @@ export interface Shard {
  * still be a process, a STATE and a slot to look after).
  */
 export function splitStreams(streams: readonly SizedStream[], shards: number): Shard[] {
-  if (!Number.isInteger(shards) || shards < 1) throw new InputError('USAGE', `--shards ${shards}: must be a whole number of at least 1`)
-  if (streams.length === 0) throw new InputError('CATALOG_INVALID', 'the catalog selects no stream: nothing to split', { hint: 'select streams first (metadata "selected": true)' })
+  if (!Number.isInteger(shards) || shards < 1)
+    throw new InputError('USAGE', `--shards ${shards}: must be a whole number of at least 1`)
+  if (streams.length === 0)
+    throw new InputError('CATALOG_INVALID', 'the catalog selects no stream: nothing to split', {
+      hint: 'select streams first (metadata "selected": true)',
+    })
   if (shards > streams.length) {
-    throw new InputError('USAGE', `--shards ${shards}: the catalog selects only ${streams.length} stream${streams.length === 1 ? '' : 's'}, and every shard needs at least one`, { hint: `use --shards ${streams.length} or fewer` })
+    throw new InputError(
+      'USAGE',
+      `--shards ${shards}: the catalog selects only ${streams.length} stream${streams.length === 1 ? '' : 's'}, and every shard needs at least one`,
+      { hint: `use --shards ${streams.length} or fewer` },
+    )
   }
-  const order = [...streams].sort((a, b) => b.bytes - a.bytes || b.rows - a.rows || (a.tapStreamId < b.tapStreamId ? -1 : a.tapStreamId > b.tapStreamId ? 1 : 0))
+  const order = [...streams].sort(
+    (a, b) =>
+      b.bytes - a.bytes ||
+      b.rows - a.rows ||
+      (a.tapStreamId < b.tapStreamId ? -1 : a.tapStreamId > b.tapStreamId ? 1 : 0),
+  )
   const bins = Array.from({ length: shards }, () => ({ bytes: 0, rows: 0, streams: [] as SizedStream[] }))
   for (const s of order) {
     let best = 0

@@ -21,7 +21,7 @@ export interface TableSize extends TableName {
 // Partitioned tables hold no rows themselves: the recursion walks pg_inherits down from them (only
 // from them: a plain inheritance child is a table of its own), and sizes are summed over the leaves.
 // Rows: the planner's estimate scaled to the relation's current pages (estimateRows, as sync does).
-const SIZES_SQL = String.raw`
+const SIZES_SQL = `
 WITH RECURSIVE wanted AS (
   SELECT * FROM unnest($1::text[], $2::text[]) AS w(schema_name, table_name)
 ), tree AS (
@@ -50,8 +50,14 @@ type Row = Record<string, string | null>
 /** One entry per wanted table that exists; tables that are gone are simply absent. */
 export async function readTableSizes(client: pg.Client, tables: readonly TableName[]): Promise<TableSize[]> {
   if (tables.length === 0) return []
-  const { rows } = await client.query<Row>(SIZES_SQL, [tables.map((t) => t.schemaName), tables.map((t) => t.tableName)])
-  const out = new Map<string, { schemaName: string; tableName: string; relkind: string; bytes: number; rows: number }>()
+  const { rows } = await client.query<Row>(SIZES_SQL, [
+    tables.map((t) => t.schemaName),
+    tables.map((t) => t.tableName),
+  ])
+  const out = new Map<
+    string,
+    { schemaName: string; tableName: string; relkind: string; bytes: number; rows: number }
+  >()
   for (const r of rows) {
     const schemaName = r.schema_name ?? ''
     const tableName = r.table_name ?? ''

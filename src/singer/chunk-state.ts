@@ -49,19 +49,41 @@ export function chunkStateOf(bookmark: Bookmark): ChunkState | 'invalid' | undef
   const snapshotXip = Array.isArray(xipValue) ? xipValue.map((x) => int(x, 0, 0xffffffff)) : [undefined]
   if (snapshotXip.some((x) => x === undefined)) return 'invalid'
   const lsnValue = v.snapshot_lsn
-  const snapshotLsn = typeof lsnValue === 'bigint' ? lsnValue : typeof lsnValue === 'number' && Number.isSafeInteger(lsnValue) && lsnValue >= 0 ? BigInt(lsnValue) : undefined
-  if (pages === undefined || size === undefined || relfilenode === undefined || snapshotXmax === undefined) return 'invalid'
+  const snapshotLsn =
+    typeof lsnValue === 'bigint'
+      ? lsnValue
+      : typeof lsnValue === 'number' && Number.isSafeInteger(lsnValue) && lsnValue >= 0
+        ? BigInt(lsnValue)
+        : undefined
+  if (pages === undefined || size === undefined || relfilenode === undefined || snapshotXmax === undefined)
+    return 'invalid'
   if (lsnValue !== undefined && lsnValue !== null && snapshotLsn === undefined) return 'invalid'
   if (!Array.isArray(v.done)) return 'invalid'
   let done: IndexRanges
   try {
-    done = normalizeRanges(v.done.map((r) => (Array.isArray(r) ? r.map((x) => int(x as StateValue, 0) ?? -1) : [-1, -1]) as unknown as readonly [number, number]))
+    done = normalizeRanges(
+      v.done.map(
+        (r) =>
+          (Array.isArray(r) ? r.map((x) => int(x as StateValue, 0) ?? -1) : [-1, -1]) as unknown as readonly [
+            number,
+            number,
+          ],
+      ),
+    )
   } catch {
     return 'invalid'
   }
   const count = Math.ceil(pages / size)
   if (done.some(([, end]) => end > count)) return 'invalid'
-  return { pages, size, relfilenode, done, snapshotXmax, snapshotXip: snapshotXip as number[], ...(snapshotLsn === undefined ? {} : { snapshotLsn }) }
+  return {
+    pages,
+    size,
+    relfilenode,
+    done,
+    snapshotXmax,
+    snapshotXip: snapshotXip as number[],
+    ...(snapshotLsn === undefined ? {} : { snapshotLsn }),
+  }
 }
 
 /** The bookmark value of a chunk state. */

@@ -14,7 +14,10 @@ import { closeSync, openSync, readSync } from 'node:fs'
 
 /** The document is not JSON as far as this reader can tell, or (`wrongShape`) it is not `{"<key>": [...]}`. */
 export class JsonShapeError extends Error {
-  constructor(message: string, readonly wrongShape = false) {
+  constructor(
+    message: string,
+    readonly wrongShape = false,
+  ) {
     super(message)
   }
 }
@@ -26,7 +29,6 @@ const CLOSE_ARRAY = 0x5d
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
 const COMMA = 0x2c
-const COLON = 0x3a
 
 function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09
@@ -40,14 +42,17 @@ function isSpace(b: number): boolean {
 export function* arrayElementsOfFile(path: string, key: string, chunkBytes = 1 << 20): Generator<string> {
   const fd = openSync(path, 'r')
   try {
-    yield* arrayElements(function* () {
-      for (;;) {
-        const buf = Buffer.allocUnsafe(chunkBytes)
-        const n = readSync(fd, buf, 0, chunkBytes, null)
-        if (n === 0) return
-        yield buf.subarray(0, n)
-      }
-    }(), key)
+    yield* arrayElements(
+      (function* () {
+        for (;;) {
+          const buf = Buffer.allocUnsafe(chunkBytes)
+          const n = readSync(fd, buf, 0, chunkBytes, null)
+          if (n === 0) return
+          yield buf.subarray(0, n)
+        }
+      })(),
+      key,
+    )
   } finally {
     closeSync(fd)
   }
@@ -130,7 +135,6 @@ export function* arrayElements(chunks: Iterable<Buffer>, key: string): Generator
           if (depth === 1) lastKey = undefined
           else if (elementStart >= 0 && depth === 2 && !bracketed) elementEnd = i
           break
-        case COLON:
         default:
           break
       }

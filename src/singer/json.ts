@@ -25,7 +25,11 @@ export function stringifyJsonAt(value: unknown, indent: number | undefined, line
 }
 
 function write(value: unknown, pad: string, nl: string): string | undefined {
-  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  ) {
     value = (value as { toJSON: () => unknown }).toJSON()
   }
   switch (typeof value) {

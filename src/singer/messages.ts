@@ -9,7 +9,12 @@ import { stringifyJson } from './json.js'
 import { stateJson, type SingerState } from './state.js'
 import type { JsonSchema } from '../catalog/catalog-types.js'
 
-export function schemaLine(stream: string, schema: JsonSchema, keyProperties: readonly string[], bookmarkProperties: readonly string[]): string {
+export function schemaLine(
+  stream: string,
+  schema: JsonSchema,
+  keyProperties: readonly string[],
+  bookmarkProperties: readonly string[],
+): string {
   // stringifyJson writes BigInt bounds (±2^63, 10^38) with every digit.
   return `{"type":"SCHEMA","stream":${jsonString(stream)},"schema":${stringifyJson(schema)},"key_properties":${stringifyJson(keyProperties)},"bookmark_properties":${stringifyJson(bookmarkProperties)}}\n`
 }

@@ -14,7 +14,10 @@ export class SingerOutput {
   constructor(stream: Writable = process.stdout) {
     this.#stream = stream
     stream.on('error', (e: NodeJS.ErrnoException) => {
-      this.#closed = new TapError('OUTPUT_CLOSED', e.code === 'EPIPE' ? 'stdout was closed by its reader' : `cannot write to stdout: ${e.message}`)
+      this.#closed = new TapError(
+        'OUTPUT_CLOSED',
+        e.code === 'EPIPE' ? 'stdout was closed by its reader' : `cannot write to stdout: ${e.message}`,
+      )
       this.#release()
     })
     stream.on('drain', () => this.#release())
@@ -26,7 +29,16 @@ export class SingerOutput {
    */
   async write(text: string | Uint8Array, onWritten?: () => void): Promise<void> {
     if (this.#closed) throw this.#closed
-    if (this.#stream.write(text, onWritten && ((err) => { if (!err) onWritten() }))) return
+    if (
+      this.#stream.write(
+        text,
+        onWritten &&
+          ((err) => {
+            if (!err) onWritten()
+          }),
+      )
+    )
+      return
     await new Promise<void>((resolve) => this.#waiters.push(resolve))
     if (this.#closed) throw this.#closed
   }

@@ -23,7 +23,15 @@ export function isRawJson(v: unknown): v is RawJson {
 }
 
 /** Any value a state may hold: JSON, with exact numbers as bigint or raw text. */
-export type StateValue = null | boolean | string | number | bigint | RawJson | readonly StateValue[] | { readonly [k: string]: StateValue }
+export type StateValue =
+  | null
+  | boolean
+  | string
+  | number
+  | bigint
+  | RawJson
+  | readonly StateValue[]
+  | { readonly [k: string]: StateValue }
 
 export interface Bookmark {
   readonly last_replication_method?: string
@@ -57,7 +65,10 @@ export function getBookmark(state: SingerState, tapStreamId: string): Bookmark {
 export type BookmarkPatch = { readonly [K in keyof Bookmark]?: Bookmark[K] | undefined }
 
 export function patchBookmark(state: SingerState, tapStreamId: string, patch: BookmarkPatch): SingerState {
-  return { ...state, bookmarks: { ...state.bookmarks, [tapStreamId]: patchedBookmark(getBookmark(state, tapStreamId), patch) } }
+  return {
+    ...state,
+    bookmarks: { ...state.bookmarks, [tapStreamId]: patchedBookmark(getBookmark(state, tapStreamId), patch) },
+  }
 }
 
 /** `bookmark` with `patch` applied (a new object). */
@@ -75,26 +86,40 @@ export function patchedBookmark(bookmark: Bookmark, patch: BookmarkPatch): Bookm
  * when the method changed, or an INCREMENTAL stream's key changed, the old bookmark means nothing
  * for the new method and resets to `{last_replication_method: <new>}`.
  */
-export function reconcileBookmark(bookmark: Bookmark, method: ReplicationMethodName, replicationKey: string | undefined): Bookmark {
+export function reconcileBookmark(
+  bookmark: Bookmark,
+  method: ReplicationMethodName,
+  replicationKey: string | undefined,
+): Bookmark {
   const last = bookmark.last_replication_method
   const methodChanged = last !== undefined && last !== method
-  const keyChanged = method === 'INCREMENTAL' && bookmark.replication_key !== undefined && bookmark.replication_key !== replicationKey
+  const keyChanged =
+    method === 'INCREMENTAL' &&
+    bookmark.replication_key !== undefined &&
+    bookmark.replication_key !== replicationKey
   if (methodChanged || keyChanged) return { last_replication_method: method }
   return { ...bookmark, last_replication_method: method }
 }
 
 /** The STATE value as one line of JSON text with every number exact. */
 export function stateJson(state: SingerState): string {
-  return writeValue({ currently_syncing: state.currently_syncing, bookmarks: state.bookmarks } as unknown as StateValue)
+  return writeValue({
+    currently_syncing: state.currently_syncing,
+    bookmarks: state.bookmarks,
+  } as unknown as StateValue)
 }
 
 function writeValue(v: StateValue | undefined): string {
   if (v === null || v === undefined) return 'null'
   switch (typeof v) {
-    case 'string': return jsonString(v)
-    case 'number': return Number.isFinite(v) ? String(v) : 'null'
-    case 'bigint': return v.toString()
-    case 'boolean': return v ? 'true' : 'false'
+    case 'string':
+      return jsonString(v)
+    case 'number':
+      return Number.isFinite(v) ? String(v) : 'null'
+    case 'bigint':
+      return v.toString()
+    case 'boolean':
+      return v ? 'true' : 'false'
   }
   if (isRawJson(v)) return v.rawJson
   if (Array.isArray(v)) return `[${v.map(writeValue).join(',')}]`

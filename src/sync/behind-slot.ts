@@ -37,12 +37,16 @@ export interface SlotPosition {
 export function streamPosition(tapStreamId: string, bookmark: Bookmark): StreamPosition | undefined {
   if (bookmark.lsn !== undefined) return { tapStreamId, lsn: bookmark.lsn, source: 'lsn' }
   const chunks = chunkStateOf(bookmark)
-  if (chunks !== undefined && chunks !== 'invalid' && chunks.snapshotLsn !== undefined) return { tapStreamId, lsn: chunks.snapshotLsn, source: 'snapshot_lsn' }
+  if (chunks !== undefined && chunks !== 'invalid' && chunks.snapshotLsn !== undefined)
+    return { tapStreamId, lsn: chunks.snapshotLsn, source: 'snapshot_lsn' }
   return undefined
 }
 
 /** The positions strictly before the slot's confirmed_flush_lsn, in the given order. */
-export function positionsBehindSlot(positions: Iterable<StreamPosition | undefined>, confirmedFlushLsn: Lsn | null): StreamPosition[] {
+export function positionsBehindSlot(
+  positions: Iterable<StreamPosition | undefined>,
+  confirmedFlushLsn: Lsn | null,
+): StreamPosition[] {
   if (confirmedFlushLsn === null) return []
   const out: StreamPosition[] = []
   for (const p of positions) if (p !== undefined && p.lsn < confirmedFlushLsn) out.push(p)
@@ -50,7 +54,8 @@ export function positionsBehindSlot(positions: Iterable<StreamPosition | undefin
 }
 
 const lsnText = (lsn: Lsn) => `${formatLsn(lsn)} (${lsn})`
-const what = (p: StreamPosition) => `${p.source === 'lsn' ? 'bookmark lsn' : 'unfinished initial load\'s snapshot_lsn'} ${lsnText(p.lsn)}`
+const what = (p: StreamPosition) =>
+  `${p.source === 'lsn' ? 'bookmark lsn' : "unfinished initial load's snapshot_lsn"} ${lsnText(p.lsn)}`
 
 /** `stream a: bookmark lsn X (n)` or `streams a (bookmark lsn X (n)), b (...)`. */
 function describe(behind: readonly StreamPosition[]): string {
@@ -58,21 +63,32 @@ function describe(behind: readonly StreamPosition[]): string {
   return `streams ${behind.map((p) => `${p.tapStreamId} (${what(p)})`).join(', ')} are`
 }
 
-const WAY_OUT = 'give the tap the latest STATE the target committed; or set state_behind_slot to "reload" (load the table again under a new version, then stream) ' +
+const WAY_OUT =
+  'give the tap the latest STATE the target committed; or set state_behind_slot to "reload" (load the table again under a new version, then stream) ' +
   'or to "continue" (stream from the slot\'s position and accept the gap)'
 
 /** The refusal: one line naming the streams, their positions, the slot's and the way out. */
-export function behindSlotError(slot: SlotPosition & { confirmedFlushLsn: Lsn }, behind: readonly StreamPosition[]): InputError {
-  return new InputError('STATE_BEHIND_SLOT',
+export function behindSlotError(
+  slot: SlotPosition & { confirmedFlushLsn: Lsn },
+  behind: readonly StreamPosition[],
+): InputError {
+  return new InputError(
+    'STATE_BEHIND_SLOT',
     `${describe(behind)} behind replication slot "${slot.name}"'s confirmed_flush_lsn ${lsnText(slot.confirmedFlushLsn)}: ` +
-    'the changes in between were consumed by a run whose STATE is not this one (an older STATE, or a target restored from a backup), and the server does not send them again',
-    { hint: WAY_OUT })
+      'the changes in between were consumed by a run whose STATE is not this one (an older STATE, or a target restored from a backup), and the server does not send them again',
+    { hint: WAY_OUT },
+  )
 }
 
 /** The warning of `state_behind_slot: continue`. */
-export function behindSlotContinueWarning(slot: SlotPosition & { confirmedFlushLsn: Lsn }, behind: readonly StreamPosition[]): string {
-  return `${describe(behind)} behind replication slot "${slot.name}"'s confirmed_flush_lsn ${lsnText(slot.confirmedFlushLsn)}: ` +
-    'changes in between are missing from the target; streaming resumes at the slot\'s position (state_behind_slot = continue)'
+export function behindSlotContinueWarning(
+  slot: SlotPosition & { confirmedFlushLsn: Lsn },
+  behind: readonly StreamPosition[],
+): string {
+  return (
+    `${describe(behind)} behind replication slot "${slot.name}"'s confirmed_flush_lsn ${lsnText(slot.confirmedFlushLsn)}: ` +
+    "changes in between are missing from the target; streaming resumes at the slot's position (state_behind_slot = continue)"
+  )
 }
 
 export interface BehindSlotOutcome {
@@ -91,10 +107,18 @@ export interface BehindSlotOutcome {
  * a new lsn); `continue` changes nothing here: the replication run warns and streams from the
  * slot's position, as before this setting existed.
  */
-export function settleBehindSlot(policy: StateBehindSlot, slot: SlotPosition | undefined, tapStreamIds: readonly string[], state: SingerState): BehindSlotOutcome {
+export function settleBehindSlot(
+  policy: StateBehindSlot,
+  slot: SlotPosition | undefined,
+  tapStreamIds: readonly string[],
+  state: SingerState,
+): BehindSlotOutcome {
   const unchanged = { state, reloaded: [], warnings: [] }
   if (slot === undefined || slot.confirmedFlushLsn === null || policy === 'continue') return unchanged
-  const behind = positionsBehindSlot(tapStreamIds.map((id) => streamPosition(id, getBookmark(state, id))), slot.confirmedFlushLsn)
+  const behind = positionsBehindSlot(
+    tapStreamIds.map((id) => streamPosition(id, getBookmark(state, id))),
+    slot.confirmedFlushLsn,
+  )
   if (behind.length === 0) return unchanged
   const confirmed = { name: slot.name, confirmedFlushLsn: slot.confirmedFlushLsn }
   if (policy === 'fail') throw behindSlotError(confirmed, behind)
@@ -102,9 +126,17 @@ export function settleBehindSlot(policy: StateBehindSlot, slot: SlotPosition | u
   const warnings: string[] = []
   for (const p of behind) {
     const last = getBookmark(state, p.tapStreamId).last_replication_method
-    out = { ...out, bookmarks: { ...out.bookmarks, [p.tapStreamId]: last === undefined ? {} : { last_replication_method: last } } }
-    warnings.push(`${describe([p])} behind replication slot "${slot.name}"'s confirmed_flush_lsn ${lsnText(slot.confirmedFlushLsn)}: ` +
-      'the changes in between cannot be read again; loading the table again under a new version (state_behind_slot = reload)')
+    out = {
+      ...out,
+      bookmarks: {
+        ...out.bookmarks,
+        [p.tapStreamId]: last === undefined ? {} : { last_replication_method: last },
+      },
+    }
+    warnings.push(
+      `${describe([p])} behind replication slot "${slot.name}"'s confirmed_flush_lsn ${lsnText(slot.confirmedFlushLsn)}: ` +
+        'the changes in between cannot be read again; loading the table again under a new version (state_behind_slot = reload)',
+    )
   }
   return { state: out, reloaded: behind.map((p) => p.tapStreamId), warnings }
 }

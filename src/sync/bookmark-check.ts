@@ -62,7 +62,11 @@ export function checkReplicationKeyValue(tapStreamId: string, column: ColumnInfo
   const problem = keyValueProblem(column, value)
   if (problem === undefined) return
   const shown = value.rawJson.length > 60 ? `${value.rawJson.slice(0, 57)}...` : value.rawJson
-  throw new InputError('STATE_INVALID',
+  throw new InputError(
+    'STATE_INVALID',
     `invalid state: bookmarks["${tapStreamId}"]: replication_key_value ${shown} ${problem} (replication key "${column.name}" is ${column.sqlType})`,
-    { hint: 'fix or remove the stream\'s bookmark in the state; without it the stream is read from the start' })
+    {
+      hint: "fix or remove the stream's bookmark in the state; without it the stream is read from the start",
+    },
+  )
 }

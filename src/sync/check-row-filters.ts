@@ -29,7 +29,11 @@ export interface RowFilterStatement {
 }
 
 /** The check statement of one stream, and where each clause sits in it. */
-export function rowFilterCheckStatement(schemaName: string, tableName: string, clauses: readonly string[]): RowFilterStatement {
+export function rowFilterCheckStatement(
+  schemaName: string,
+  tableName: string,
+  clauses: readonly string[],
+): RowFilterStatement {
   const head = `EXPLAIN SELECT 1 FROM ${qualifiedName(schemaName, tableName)} WHERE `
   const text = head + (rowFilterSql(clauses) ?? 'true')
   const ranges: Array<readonly [number, number]> = []
@@ -52,7 +56,11 @@ export function clauseAt(statement: RowFilterStatement, position: number | undef
   return i < 0 ? undefined : i
 }
 
-export async function checkRowFilters(client: pg.Client, streams: readonly SelectedStream[], live: readonly TableInfo[]): Promise<void> {
+export async function checkRowFilters(
+  client: pg.Client,
+  streams: readonly SelectedStream[],
+  live: readonly TableInfo[],
+): Promise<void> {
   const liveTables = new Set(live.map((t) => JSON.stringify([t.schemaName, t.tableName])))
   for (const s of streams) {
     const clauses = s.rowFilter ?? []
@@ -68,20 +76,31 @@ export async function checkRowFilters(client: pg.Client, streams: readonly Selec
   }
 }
 
-function clauseError(e: unknown, s: SelectedStream, clauses: readonly string[], statement: RowFilterStatement): Error {
+function clauseError(
+  e: unknown,
+  s: SelectedStream,
+  clauses: readonly string[],
+  statement: RowFilterStatement,
+): Error {
   const d = (e ?? {}) as { code?: unknown; message?: unknown; position?: unknown }
   const code = typeof d.code === 'string' ? d.code : ''
   const table = `${s.schemaName}.${s.tableName}`
   // A `$1` the shape check missed parses (its type inferred) and fails at Bind, on a live session.
   const parameter = code === '08P01' && /^bind message supplies/.test(String(d.message))
-  if (!parameter && (isConnectionFailure(e) || !CLAUSE_ERROR.test(code))) return queryError(e, `stream ${s.tapStreamId}: checking its custom_where_clauses on ${table}`)
+  if (!parameter && (isConnectionFailure(e) || !CLAUSE_ERROR.test(code)))
+    return queryError(e, `stream ${s.tapStreamId}: checking its custom_where_clauses on ${table}`)
   const i = clauseAt(statement, typeof d.position === 'string' ? Number(d.position) : undefined)
-  const which = i === undefined
-    ? `custom_where_clauses ${JSON.stringify(clauses)}`
-    : `custom_where_clauses[${i}] ${JSON.stringify(clauses[i])}`
+  const which =
+    i === undefined
+      ? `custom_where_clauses ${JSON.stringify(clauses)}`
+      : `custom_where_clauses[${i}] ${JSON.stringify(clauses[i])}`
   const why = String(d.message ?? e).split('\n')[0]
-  return new InputError('STREAM_INVALID', `stream ${s.tapStreamId}: stream_options ${which} is not a valid filter of ${table}: ${why} (SQLSTATE ${code})`, {
-    hint: `each clause is one boolean SQL expression over the columns of ${table}; fix it in stream_options.${s.tapStreamId}.custom_where_clauses`,
-    cause: e,
-  })
+  return new InputError(
+    'STREAM_INVALID',
+    `stream ${s.tapStreamId}: stream_options ${which} is not a valid filter of ${table}: ${why} (SQLSTATE ${code})`,
+    {
+      hint: `each clause is one boolean SQL expression over the columns of ${table}; fix it in stream_options.${s.tapStreamId}.custom_where_clauses`,
+      cause: e,
+    },
+  )
 }

@@ -30,17 +30,32 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN unnest($1::text[], $2::text[]) AS w(schema_name, table_name) ON n.nspname = w.schema_name AND c.relname = w.table_name
 WHERE c.relkind = 'r'`
 
-export async function readChunkFacts(client: pg.Client, tables: ReadonlyArray<{ readonly schemaName: string; readonly tableName: string }>): Promise<ChunkFacts> {
+export async function readChunkFacts(
+  client: pg.Client,
+  tables: ReadonlyArray<{ readonly schemaName: string; readonly tableName: string }>,
+): Promise<ChunkFacts> {
   try {
     // One round trip; no row means no ordinary table to chunk, whatever the version.
     let serverVersion = 0
     const out = new Map<string, TableFacts>()
-    const r = await client.query<Record<string, string>>(SQL, [tables.map((t) => t.schemaName), tables.map((t) => t.tableName)])
+    const r = await client.query<Record<string, string>>(SQL, [
+      tables.map((t) => t.schemaName),
+      tables.map((t) => t.tableName),
+    ])
     for (const row of r.rows) {
       serverVersion = Number(row.server_version)
       const pages = Number(row.pages)
-      const estimatedRows = estimateRows({ pages, reltuples: Number(row.reltuples), relpages: Number(row.relpages), liveTuples: Number(row.live_tuples) })
-      out.set(tableFactsKey(row.schema_name, row.table_name), { pages, estimatedRows, relfilenode: Number(row.relfilenode) })
+      const estimatedRows = estimateRows({
+        pages,
+        reltuples: Number(row.reltuples),
+        relpages: Number(row.relpages),
+        liveTuples: Number(row.live_tuples),
+      })
+      out.set(tableFactsKey(row.schema_name, row.table_name), {
+        pages,
+        estimatedRows,
+        relfilenode: Number(row.relfilenode),
+      })
     }
     return { serverVersion, tables: out }
   } catch (e) {

@@ -24,7 +24,8 @@ export function chunkCount(plan: ChunkPlan): number {
 
 export function chunkPages(plan: ChunkPlan, index: number): PageRange {
   const n = chunkCount(plan)
-  if (!Number.isInteger(index) || index < 0 || index >= n) throw new RangeError(`chunk ${index} is not in 0..${n - 1}`)
+  if (!Number.isInteger(index) || index < 0 || index >= n)
+    throw new RangeError(`chunk ${index} is not in 0..${n - 1}`)
   const from = index * plan.size
   return index === n - 1 ? { from } : { from, to: from + plan.size }
 }
@@ -46,8 +47,14 @@ export function planChunks(pages: number, estimatedRows: number, chunkRows: numb
  * The rows a table holds now, from the planner's statistics scaled to its current size (as the
  * planner does), or the statistics collector's live-tuple count when it was never analysed.
  */
-export function estimateRows(facts: { readonly pages: number; readonly reltuples: number; readonly relpages: number; readonly liveTuples: number }): number {
-  if (facts.reltuples >= 0 && facts.relpages > 0) return Math.round((facts.reltuples / facts.relpages) * facts.pages)
+export function estimateRows(facts: {
+  readonly pages: number
+  readonly reltuples: number
+  readonly relpages: number
+  readonly liveTuples: number
+}): number {
+  if (facts.reltuples >= 0 && facts.relpages > 0)
+    return Math.round((facts.reltuples / facts.relpages) * facts.pages)
   if (facts.reltuples > 0) return facts.reltuples
   return Math.max(0, facts.liveTuples)
 }
@@ -60,7 +67,14 @@ export type IndexRanges = ReadonlyArray<readonly [number, number]>
 /** Sorted and merged; throws on a range that is not `[a, b)` with integers `0 <= a < b`. */
 export function normalizeRanges(ranges: IndexRanges): IndexRanges {
   for (const r of ranges) {
-    if (!Array.isArray(r) || r.length !== 2 || !Number.isSafeInteger(r[0]) || !Number.isSafeInteger(r[1]) || r[0] < 0 || r[0] >= r[1]) {
+    if (
+      !Array.isArray(r) ||
+      r.length !== 2 ||
+      !Number.isSafeInteger(r[0]) ||
+      !Number.isSafeInteger(r[1]) ||
+      r[0] < 0 ||
+      r[0] >= r[1]
+    ) {
       throw new RangeError(`not an index range: ${JSON.stringify(r)}`)
     }
   }
@@ -132,18 +146,22 @@ const TID_RANGE_SCAN_VERSION = 140000
 
 export function decideChunking(input: ChunkingInput): ChunkingDecision {
   const { chunkRows, serverVersion, table, saved } = input
-  const usable = input.eligible && chunkRows > 0 && serverVersion >= TID_RANGE_SCAN_VERSION && table !== undefined
+  const usable =
+    input.eligible && chunkRows > 0 && serverVersion >= TID_RANGE_SCAN_VERSION && table !== undefined
   // A saved plan is only worth keeping when it still describes where the rows are.
   let note: string | undefined
   if (saved !== undefined && usable) {
     if (saved !== 'invalid' && saved.relfilenode === table.relfilenode) return { mode: 'resume' }
-    note = saved === 'invalid'
-      ? 'the chunk state in the bookmark cannot be read; starting the load again'
-      : 'the table was rewritten since the chunked load started (VACUUM FULL, CLUSTER or TRUNCATE); starting the load again'
+    note =
+      saved === 'invalid'
+        ? 'the chunk state in the bookmark cannot be read; starting the load again'
+        : 'the table was rewritten since the chunked load started (VACUUM FULL, CLUSTER or TRUNCATE); starting the load again'
   } else if (saved !== undefined) {
-    note = 'chunked reads are not possible now (chunk_rows 0, PostgreSQL before 14, or not a plain table); starting the load again'
+    note =
+      'chunked reads are not possible now (chunk_rows 0, PostgreSQL before 14, or not a plain table); starting the load again'
   }
-  if (!usable || (input.xminResume && note === undefined)) return note === undefined ? { mode: 'single' } : { mode: 'single', note }
+  if (!usable || (input.xminResume && note === undefined))
+    return note === undefined ? { mode: 'single' } : { mode: 'single', note }
   const plan = planChunks(table.pages, table.estimatedRows, chunkRows)
   if (plan === undefined) return note === undefined ? { mode: 'single' } : { mode: 'single', note }
   return note === undefined ? { mode: 'fresh', plan } : { mode: 'fresh', plan, note }

@@ -14,7 +14,15 @@ import { CHUNKS_KEY, chunkStateOf, chunkStateValue, type ChunkState } from '../s
 import { activateVersionLine } from '../singer/messages.js'
 import { getBookmark, type SingerState } from '../singer/state.js'
 import { tableFactsKey, type ChunkFacts } from './chunk-facts.js'
-import { addIndex, chunkCount, chunkPages, countIndexes, decideChunking, indexesOf, type ChunkPlan } from './chunk-plan.js'
+import {
+  addIndex,
+  chunkCount,
+  chunkPages,
+  countIndexes,
+  decideChunking,
+  indexesOf,
+  type ChunkPlan,
+} from './chunk-plan.js'
 import { needsInitialLoad, type PlannedStream } from './plan.js'
 import type { TaskWithoutPort } from './pool.js'
 import type { Job, JobOutcome } from './scheduler.js'
@@ -78,19 +86,41 @@ export class ChunkedStreamRun {
       this.#firstRunOfVersion = false
     } else {
       const lsn = snapshot.info.lsn
-      if (stream.method === 'LOG_BASED' && lsn === undefined) throw new TapError('INTERNAL', `stream ${stream.tapStreamId}: the snapshot of a LOG_BASED chunked load has no WAL position`)
-      this.#state0 = { ...start.plan, relfilenode: start.relfilenode, done: [], snapshotXmax: snapshot.info.xmax, snapshotXip: snapshot.info.xip, ...(stream.method === 'LOG_BASED' ? { snapshotLsn: lsn } : {}) }
+      if (stream.method === 'LOG_BASED' && lsn === undefined)
+        throw new TapError(
+          'INTERNAL',
+          `stream ${stream.tapStreamId}: the snapshot of a LOG_BASED chunked load has no WAL position`,
+        )
+      this.#state0 = {
+        ...start.plan,
+        relfilenode: start.relfilenode,
+        done: [],
+        snapshotXmax: snapshot.info.xmax,
+        snapshotXip: snapshot.info.xip,
+        ...(stream.method === 'LOG_BASED' ? { snapshotLsn: lsn } : {}),
+      }
       this.#version = ctx.now()
       this.#firstRunOfVersion = true
     }
     // Both are the first snapshot's position when this tap wrote them; the smaller is the safe one.
-    this.#loadLsn = stream.method === 'LOG_BASED' ? smallestLsn([start.kind === 'resume' ? bookmark.lsn : undefined, this.#state0.snapshotLsn]) : undefined
-    if (stream.method === 'LOG_BASED' && this.#loadLsn === undefined) throw new TapError('INTERNAL', `stream ${stream.tapStreamId}: a LOG_BASED chunked load without a WAL position to stream from`)
+    this.#loadLsn =
+      stream.method === 'LOG_BASED'
+        ? smallestLsn([start.kind === 'resume' ? bookmark.lsn : undefined, this.#state0.snapshotLsn])
+        : undefined
+    if (stream.method === 'LOG_BASED' && this.#loadLsn === undefined)
+      throw new TapError(
+        'INTERNAL',
+        `stream ${stream.tapStreamId}: a LOG_BASED chunked load without a WAL position to stream from`,
+      )
     this.#state = this.#state0
     const count = chunkCount(this.#state0)
-    const work: ChunkWork[] = indexesOf(this.#state0.done, count, false).map((index) => ({ index, recheck: false }))
+    const work: ChunkWork[] = indexesOf(this.#state0.done, count, false).map((index) => ({
+      index,
+      recheck: false,
+    }))
     // LOG_BASED needs no recheck: streaming from snapshot_lsn replays whatever changed since.
-    if (stream.method !== 'LOG_BASED') work.push(...indexesOf(this.#state0.done, count, true).map((index) => ({ index, recheck: true })))
+    if (stream.method !== 'LOG_BASED')
+      work.push(...indexesOf(this.#state0.done, count, true).map((index) => ({ index, recheck: true })))
     this.#jobs = work.length === 0 ? [new ChunkJob(this, undefined)] : work.map((w) => new ChunkJob(this, w))
     for (const j of this.#jobs) if (j.work !== undefined) snapshot.expect(j.id)
   }
@@ -113,15 +143,24 @@ export class ChunkedStreamRun {
     const count = chunkCount(this.#state0)
     const doneBefore = countIndexes(this.#state0.done)
     // LOG_BASED: `lsn` from the start, as pipelinewise writes it; `chunks` says the load is not done.
-    emitter.commit(s.tapStreamId, { version: this.#version, xmin: undefined, [CHUNKS_KEY]: chunkStateValue(this.#state0), ...(this.#loadLsn === undefined ? {} : { lsn: this.#loadLsn }) })
+    emitter.commit(s.tapStreamId, {
+      version: this.#version,
+      xmin: undefined,
+      [CHUNKS_KEY]: chunkStateValue(this.#state0),
+      ...(this.#loadLsn === undefined ? {} : { lsn: this.#loadLsn }),
+    })
     const what = s.method === 'LOG_BASED' ? 'LOG_BASED initial load (full table)' : 'FULL_TABLE sync'
     const rowsEach = Math.round(this.#estimatedRows / count)
     if (this.#firstRunOfVersion) {
-      this.#logger.info(`Starting ${what} of ${s.schemaName}.${s.tableName} in ${plural(count, 'chunk')} of ${plural(this.#state0.size, 'page')} (~${plural(rowsEach, 'row')} each), on snapshot ${this.#snapshot.info.name}`)
+      this.#logger.info(
+        `Starting ${what} of ${s.schemaName}.${s.tableName} in ${plural(count, 'chunk')} of ${plural(this.#state0.size, 'page')} (~${plural(rowsEach, 'row')} each), on snapshot ${this.#snapshot.info.name}`,
+      )
     } else {
       const rechecks = this.#jobs.filter((j) => j.work?.recheck).length
-      this.#logger.info(`Resuming ${what} of ${s.schemaName}.${s.tableName}: ${doneBefore}/${count} chunks done by an earlier run, ${count - doneBefore} to read` +
-        `${rechecks > 0 ? `, ${rechecks} to recheck for rows written since` : ''}, on snapshot ${this.#snapshot.info.name}`)
+      this.#logger.info(
+        `Resuming ${what} of ${s.schemaName}.${s.tableName}: ${doneBefore}/${count} chunks done by an earlier run, ${count - doneBefore} to read` +
+          `${rechecks > 0 ? `, ${rechecks} to recheck for rows written since` : ''}, on snapshot ${this.#snapshot.info.name}`,
+      )
     }
     emitter.begin(s.tapStreamId)
     await emitter.write(streamSchemaLine(s, config.debug_lsn))
@@ -137,20 +176,34 @@ export class ChunkedStreamRun {
     const pages = chunkPages(this.#state0, work.index)
     const label = `${work.recheck ? 'recheck ' : ''}${work.index + 1}/${chunkCount(this.#state0)}`
     const task: Omit<FullTableTask, 'port'> = {
-      kind: 'fullTable', stream: s.stream, tapStreamId: s.tapStreamId, schemaName: s.schemaName, tableName: s.tableName,
-      columns: s.columns.map((c) => ({ name: c.name, type: c.type })), rowEstimate: this.#estimatedRows, maxInFlight: this.#ctx.maxInFlight,
-      rowFilter: s.rowFilter, version: this.#version, order: 'unordered',
+      kind: 'fullTable',
+      stream: s.stream,
+      tapStreamId: s.tapStreamId,
+      schemaName: s.schemaName,
+      tableName: s.tableName,
+      columns: s.columns.map((c) => ({ name: c.name, type: c.type })),
+      rowEstimate: this.#estimatedRows,
+      maxInFlight: this.#ctx.maxInFlight,
+      rowFilter: s.rowFilter,
+      version: this.#version,
+      order: 'unordered',
       chunk: {
-        label, fromPage: pages.from, snapshot: this.#snapshot.info.name,
+        label,
+        fromPage: pages.from,
+        snapshot: this.#snapshot.info.name,
         ...(pages.to === undefined ? {} : { toPage: pages.to }),
-        ...(work.recheck ? { changedSince: { xmax: this.#state0.snapshotXmax, xip: this.#state0.snapshotXip } } : {}),
+        ...(work.recheck
+          ? { changedSince: { xmax: this.#state0.snapshotXmax, xip: this.#state0.snapshotXip } }
+          : {}),
       },
     }
     return task
   }
 
   chunkLogger(work: ChunkWork): Logger {
-    return this.#logger.child({ chunk: `${work.recheck ? 'recheck ' : ''}${work.index + 1}/${chunkCount(this.#state0)}` })
+    return this.#logger.child({
+      chunk: `${work.recheck ? 'recheck ' : ''}${work.index + 1}/${chunkCount(this.#state0)}`,
+    })
   }
 
   snapshotSettled(job: ChunkJob): void {
@@ -174,8 +227,10 @@ export class ChunkedStreamRun {
         emitter.commit(s.tapStreamId, { [CHUNKS_KEY]: chunkStateValue(this.#state) })
         progress.chunkDone(s.stream)
         const doneNow = countIndexes(this.#state.done)
-        this.#logger.info(`Chunk ${job.work.index + 1}/${chunkCount(this.#state)} done (${pagesText(this.#state, job.work.index)}, ${plural(outcome.rows, 'row')}): ` +
-          `${doneNow}/${chunkCount(this.#state)} chunks, ${plural(this.#rows, 'row')} this run`)
+        this.#logger.info(
+          `Chunk ${job.work.index + 1}/${chunkCount(this.#state)} done (${pagesText(this.#state, job.work.index)}, ${plural(outcome.rows, 'row')}): ` +
+            `${doneNow}/${chunkCount(this.#state)} chunks, ${plural(this.#rows, 'row')} this run`,
+        )
         await emitter.writeState()
       }
       this.#ended++
@@ -206,11 +261,17 @@ export class ChunkedStreamRun {
     const { emitter } = this.#ctx
     const s = this.stream
     const lsn = this.#loadLsn
-    emitter.commit(s.tapStreamId, { xmin: null, [CHUNKS_KEY]: undefined, ...(lsn === undefined ? {} : { lsn }) })
+    emitter.commit(s.tapStreamId, {
+      xmin: null,
+      [CHUNKS_KEY]: undefined,
+      ...(lsn === undefined ? {} : { lsn }),
+    })
     await emitter.write(activateVersionLine(s.stream, this.#version))
     emitter.end(s.tapStreamId)
     await emitter.writeState()
-    this.#logger.info(`Finished ${s.schemaName}.${s.tableName}: ${plural(chunkCount(this.#state), 'chunk')}, ${plural(this.#rows, 'row')} this run`)
+    this.#logger.info(
+      `Finished ${s.schemaName}.${s.tableName}: ${plural(chunkCount(this.#state), 'chunk')}, ${plural(this.#rows, 'row')} this run`,
+    )
   }
 
   #endIfSettled(): void {
@@ -314,15 +375,25 @@ export function chunkedStarts(args: {
     const decision = decideChunking({
       chunkRows: args.chunkRows,
       serverVersion: args.facts?.serverVersion ?? 0,
-      eligible: (s.method === 'FULL_TABLE' || (s.method === 'LOG_BASED' && needsInitialLoad(bookmark))) && s.relkind === 'r',
+      eligible:
+        (s.method === 'FULL_TABLE' || (s.method === 'LOG_BASED' && needsInitialLoad(bookmark))) &&
+        s.relkind === 'r',
       table,
       xminResume: typeof bookmark.xmin === 'number' && bookmark.version !== undefined,
       saved,
     })
-    if (decision.mode !== 'resume' && decision.note !== undefined) args.logger.child({ stream: s.stream }).warn(decision.note)
+    if (decision.mode !== 'resume' && decision.note !== undefined)
+      args.logger.child({ stream: s.stream }).warn(decision.note)
     const estimatedRows = table?.estimatedRows ?? s.rowEstimate
-    if (decision.mode === 'fresh' && table !== undefined) out.set(s.tapStreamId, { kind: 'fresh', plan: decision.plan, relfilenode: table.relfilenode, estimatedRows })
-    else if (decision.mode === 'resume' && saved !== undefined && saved !== 'invalid') out.set(s.tapStreamId, { kind: 'resume', state: saved, estimatedRows })
+    if (decision.mode === 'fresh' && table !== undefined)
+      out.set(s.tapStreamId, {
+        kind: 'fresh',
+        plan: decision.plan,
+        relfilenode: table.relfilenode,
+        estimatedRows,
+      })
+    else if (decision.mode === 'resume' && saved !== undefined && saved !== 'invalid')
+      out.set(s.tapStreamId, { kind: 'resume', state: saved, estimatedRows })
   }
   return out
 }

@@ -36,12 +36,23 @@ function isCancelled(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === '57014'
 }
 
-export async function copyRows(conn: ReaderConnection, task: TableTask, query: BoundQuery, config: TapConfig, sender: BatchSender, clamps: ClampCounter, logger: Logger, progress: { rows: number }): Promise<void> {
+export async function copyRows(
+  conn: ReaderConnection,
+  task: TableTask,
+  query: BoundQuery,
+  config: TapConfig,
+  sender: BatchSender,
+  clamps: ClampCounter,
+  logger: Logger,
+  progress: { rows: number },
+): Promise<void> {
   const sql = copyStatement(query)
   logger.debug(`Running query: ${sql}`)
   // Where the bookmark comes from: xmin after the columns, the replication key column, or nowhere.
-  const keyColumn = task.kind === 'incremental' ? task.columns.findIndex((c) => c.name === task.replicationKey) : -1
-  if (task.kind === 'incremental' && keyColumn < 0) throw new Error(`replication key ${task.replicationKey} is not among the columns read`)
+  const keyColumn =
+    task.kind === 'incremental' ? task.columns.findIndex((c) => c.name === task.replicationKey) : -1
+  if (task.kind === 'incremental' && keyColumn < 0)
+    throw new Error(`replication key ${task.replicationKey} is not among the columns read`)
   const withXmin = task.kind === 'fullTable' && task.order === 'xmin'
   const renderer = new CopyRecordRenderer(task.columns, clamps, keyColumn)
   const prefix = Buffer.from(recordPrefix(task.stream), 'utf8')
@@ -87,8 +98,13 @@ export async function copyRows(conn: ReaderConnection, task: TableTask, query: B
     if (total - loggedRows >= itersize) {
       const t = performance.now()
       const n = total - loggedRows
-      logger.info(`Fetched ${total} rows total (${n} in ${seconds(t - lastLog)} sec, ${Math.round(n / Math.max((t - lastLog) / 1000, 1e-6))} rows/sec)`)
-      if (config.diagnostic_mode) logger.info(`Read timings: waited for the server ${seconds(waited)} sec of ${seconds(t - started)} sec`)
+      logger.info(
+        `Fetched ${total} rows total (${n} in ${seconds(t - lastLog)} sec, ${Math.round(n / Math.max((t - lastLog) / 1000, 1e-6))} rows/sec)`,
+      )
+      if (config.diagnostic_mode)
+        logger.info(
+          `Read timings: waited for the server ${seconds(waited)} sec of ${seconds(t - started)} sec`,
+        )
       loggedRows = total
       lastLog = t
     }

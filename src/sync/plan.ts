@@ -8,11 +8,23 @@ import type { TapConfig } from '../config/tap-config.js'
 import { InputError } from '../errors.js'
 import type { Catalog, CatalogEntry } from '../catalog/catalog-types.js'
 import {
-  isColumnDeselected, isStreamSelected, keyPropertiesOf, resolveReplication, schemaNameOf, tableNameOf,
+  isColumnDeselected,
+  isStreamSelected,
+  keyPropertiesOf,
+  resolveReplication,
+  schemaNameOf,
+  tableNameOf,
 } from '../catalog/metadata.js'
 import { isViewRelkind, type ColumnInfo, type TableInfo } from '../catalog/pg-type.js'
 import { CHUNKS_KEY, chunkStateOf } from '../singer/chunk-state.js'
-import { getBookmark, keyValueParameter, patchBookmark, reconcileBookmark, type Bookmark, type SingerState } from '../singer/state.js'
+import {
+  getBookmark,
+  keyValueParameter,
+  patchBookmark,
+  reconcileBookmark,
+  type Bookmark,
+  type SingerState,
+} from '../singer/state.js'
 import { checkReplicationKeyValue } from './bookmark-check.js'
 
 /** A selected catalog stream with its method resolved (no database needed yet). */
@@ -31,11 +43,15 @@ export interface SelectedStream {
   readonly rowFilter?: readonly string[]
 }
 
-export function selectStreams(catalog: Catalog, config: Pick<TapConfig, 'default_replication_method'>): SelectedStream[] {
+export function selectStreams(
+  catalog: Catalog,
+  config: Pick<TapConfig, 'default_replication_method'>,
+): SelectedStream[] {
   const seen = new Set<string>()
   const out: SelectedStream[] = []
   for (const entry of catalog.streams) {
-    if (seen.has(entry.tap_stream_id)) throw new InputError('CATALOG_INVALID', `invalid catalog: stream ${entry.tap_stream_id} appears twice`)
+    if (seen.has(entry.tap_stream_id))
+      throw new InputError('CATALOG_INVALID', `invalid catalog: stream ${entry.tap_stream_id} appears twice`)
     seen.add(entry.tap_stream_id)
     if (!isStreamSelected(entry)) continue
     const { method, replicationKey } = resolveReplication(entry, config.default_replication_method)
@@ -80,23 +96,45 @@ export function planStreams(selected: readonly SelectedStream[], live: readonly 
   for (const s of selected) {
     const table = byName.get(tableKey(s.schemaName, s.tableName))
     if (table === undefined) {
-      warnings.push(`stream ${s.tapStreamId}: table ${s.schemaName}.${s.tableName} no longer exists (or cannot be read); skipped`)
+      warnings.push(
+        `stream ${s.tapStreamId}: table ${s.schemaName}.${s.tableName} no longer exists (or cannot be read); skipped`,
+      )
       continue
     }
     const liveNames = new Set(table.columns.map((c) => c.name))
     const isView = isViewRelkind(table.relkind)
     if (s.method === 'LOG_BASED' && isView) {
-      throw new InputError('STREAM_INVALID', `stream ${s.tapStreamId}: LOG_BASED replication is not possible on a view`, { hint: 'use FULL_TABLE or INCREMENTAL for views' })
+      throw new InputError(
+        'STREAM_INVALID',
+        `stream ${s.tapStreamId}: LOG_BASED replication is not possible on a view`,
+        { hint: 'use FULL_TABLE or INCREMENTAL for views' },
+      )
     }
     if (s.replicationKey !== undefined && !liveNames.has(s.replicationKey)) {
-      throw new InputError('STREAM_INVALID', `stream ${s.tapStreamId}: replication key "${s.replicationKey}" is not a column of ${s.schemaName}.${s.tableName}`)
+      throw new InputError(
+        'STREAM_INVALID',
+        `stream ${s.tapStreamId}: replication key "${s.replicationKey}" is not a column of ${s.schemaName}.${s.tableName}`,
+      )
     }
     const gone = s.keyProperties.filter((k) => !liveNames.has(k))
-    if (gone.length > 0) warnings.push(`stream ${s.tapStreamId}: key column(s) ${gone.join(', ')} no longer exist; not used as keys`)
+    if (gone.length > 0)
+      warnings.push(
+        `stream ${s.tapStreamId}: key column(s) ${gone.join(', ')} no longer exist; not used as keys`,
+      )
     const keyProperties = s.keyProperties.filter((k) => liveNames.has(k))
-    const mustRead = new Set([...keyProperties, ...(s.replicationKey === undefined ? [] : [s.replicationKey])])
+    const mustRead = new Set([
+      ...keyProperties,
+      ...(s.replicationKey === undefined ? [] : [s.replicationKey]),
+    ])
     const columns = table.columns.filter((c) => mustRead.has(c.name) || !isColumnDeselected(s.entry, c.name))
-    streams.push({ ...s, keyProperties, relkind: table.relkind, isView, columns, rowEstimate: table.rowCount })
+    streams.push({
+      ...s,
+      keyProperties,
+      relkind: table.relkind,
+      isView,
+      columns,
+      rowEstimate: table.rowCount,
+    })
   }
   return { streams, warnings }
 }
@@ -107,8 +145,10 @@ export function reconcileState(state: SingerState, streams: readonly PlannedStre
   const bookmarks: { [tapStreamId: string]: Bookmark } = { ...state.bookmarks }
   for (const s of streams) {
     const after = reconcileBookmark(bookmarks[s.tapStreamId] ?? {}, s.method, s.replicationKey)
-    const keyColumn = s.method === 'INCREMENTAL' ? s.columns.find((c) => c.name === s.replicationKey) : undefined
-    if (keyColumn !== undefined && after.replication_key_value !== undefined) checkReplicationKeyValue(s.tapStreamId, keyColumn, after.replication_key_value)
+    const keyColumn =
+      s.method === 'INCREMENTAL' ? s.columns.find((c) => c.name === s.replicationKey) : undefined
+    if (keyColumn !== undefined && after.replication_key_value !== undefined)
+      checkReplicationKeyValue(s.tapStreamId, keyColumn, after.replication_key_value)
     bookmarks[s.tapStreamId] = after
   }
   return { ...state, bookmarks }
@@ -123,10 +163,21 @@ export interface FullTableStart {
   readonly firstRunOfVersion: boolean
 }
 
-export function fullTableStart(bookmark: Bookmark, isView: boolean, fastSync: boolean, now: number): FullTableStart {
+export function fullTableStart(
+  bookmark: Bookmark,
+  isView: boolean,
+  fastSync: boolean,
+  now: number,
+): FullTableStart {
   if (isView) return { version: now, order: 'unordered', firstRunOfVersion: true }
   const resumable = typeof bookmark.xmin === 'number' && bookmark.version !== undefined
-  if (resumable) return { version: bookmark.version as number, order: 'xmin', resumeXmin: bookmark.xmin as number, firstRunOfVersion: false }
+  if (resumable)
+    return {
+      version: bookmark.version as number,
+      order: 'xmin',
+      resumeXmin: bookmark.xmin as number,
+      firstRunOfVersion: false,
+    }
   return { version: now, order: fastSync ? 'unordered' : 'xmin', firstRunOfVersion: true }
 }
 
@@ -164,7 +215,10 @@ export function needsInitialLoad(bookmark: Bookmark): boolean {
  * again under a new version (docs/lsn-and-state.md, "Initial loads"), with a warning per stream. A
  * chunked load's `snapshot_lsn` is that position: it becomes the bookmark's `lsn`.
  */
-export function restartLoadsWithoutLsn(state: SingerState, streams: readonly PlannedStream[]): { state: SingerState; warnings: string[] } {
+export function restartLoadsWithoutLsn(
+  state: SingerState,
+  streams: readonly PlannedStream[],
+): { state: SingerState; warnings: string[] } {
   let out = state
   const warnings: string[] = []
   for (const s of streams) {
@@ -178,10 +232,15 @@ export function restartLoadsWithoutLsn(state: SingerState, streams: readonly Pla
     // An unreadable chunk state restarts anyway (chunkedStarts says so): nothing to add here.
     if (chunks === 'invalid') continue
     const progress = typeof b.xmin === 'number' ? `xmin ${b.xmin}` : 'a chunk plan'
-    warnings.push(`stream ${s.tapStreamId}: the state holds an unfinished LOG_BASED initial load (${progress}) without the WAL position it started at ("lsn"; ` +
-      'a state from an older tap-postgres, or edited); resuming it would miss the deletes made since, so the load starts again under a new version ' +
-      '(its ACTIVATE_VERSION lets a target that honours versions drop the rows deleted meanwhile)')
-    out = { ...out, bookmarks: { ...out.bookmarks, [s.tapStreamId]: { last_replication_method: 'LOG_BASED' } } }
+    warnings.push(
+      `stream ${s.tapStreamId}: the state holds an unfinished LOG_BASED initial load (${progress}) without the WAL position it started at ("lsn"; ` +
+        'a state from an older tap-postgres, or edited); resuming it would miss the deletes made since, so the load starts again under a new version ' +
+        '(its ACTIVATE_VERSION lets a target that honours versions drop the rows deleted meanwhile)',
+    )
+    out = {
+      ...out,
+      bookmarks: { ...out.bookmarks, [s.tapStreamId]: { last_replication_method: 'LOG_BASED' } },
+    }
   }
   return { state: out, warnings }
 }

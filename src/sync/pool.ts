@@ -15,13 +15,23 @@ import { randomBytes } from 'node:crypto'
 import { Piscina } from 'piscina'
 import type { TapConfig } from '../config/tap-config.js'
 import type { Logger } from '../log/logger.js'
-import type { ClosedMessage, CloseRequest, TableTask, TableWorkerData, TaskResult } from '../protocol/worker-messages.js'
+import type {
+  ClosedMessage,
+  CloseRequest,
+  TableTask,
+  TableWorkerData,
+  TaskResult,
+} from '../protocol/worker-messages.js'
 
 /** dist/workers/table-sync.worker.js, from dist/src/sync/pool.js. */
 const TABLE_WORKER_URL = new URL('../../workers/table-sync.worker.js', import.meta.url)
 
 /** The task as the caller gives it; the pool adds the port. */
-export type TaskWithoutPort = TableTask extends infer T ? (T extends TableTask ? Omit<T, 'port'> : never) : never
+export type TaskWithoutPort = TableTask extends infer T
+  ? T extends TableTask
+    ? Omit<T, 'port'>
+    : never
+  : never
 
 export interface RunningTask {
   /** The main thread's end of the task's port. */
@@ -52,10 +62,15 @@ export class TablePool {
   readonly #broken: Promise<never>
 
   constructor(opts: TablePoolOptions) {
-    if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError(`TablePool size must be a positive integer (got ${opts.size})`)
+    if (!Number.isInteger(opts.size) || opts.size < 1)
+      throw new RangeError(`TablePool size must be a positive integer (got ${opts.size})`)
     this.#logger = opts.logger
     this.#closeChannel = `tap-postgres-close-${process.pid}-${randomBytes(6).toString('hex')}`
-    const workerData: TableWorkerData = { config: opts.config, logger: opts.logger.options, closeChannel: this.#closeChannel }
+    const workerData: TableWorkerData = {
+      config: opts.config,
+      logger: opts.logger.options,
+      closeChannel: this.#closeChannel,
+    }
     this.#pool = new Piscina({
       filename: (opts.workerUrl ?? TABLE_WORKER_URL).href,
       minThreads: opts.size,
@@ -70,7 +85,9 @@ export class TablePool {
     // crash the process, nor leave tasks queued forever: Piscina stops replacing threads that fail
     // during startup, so every task still waiting is failed instead.
     let fail: (e: Error) => void = () => undefined
-    this.#broken = new Promise<never>((_, reject) => { fail = reject })
+    this.#broken = new Promise<never>((_, reject) => {
+      fail = reject
+    })
     this.#broken.catch(() => undefined)
     this.#pool.on('error', (e: Error) => {
       this.#logger.debug(`table pool: ${e.message}`)
@@ -78,11 +95,13 @@ export class TablePool {
     })
   }
 
-
   run(task: TaskWithoutPort): RunningTask {
     const { port1, port2 } = new MessageChannel()
     const full = { ...task, port: port1 } as TableTask
-    const result = Promise.race([this.#pool.run(full, { transferList: [port1] }) as Promise<TaskResult>, this.#broken])
+    const result = Promise.race([
+      this.#pool.run(full, { transferList: [port1] }) as Promise<TaskResult>,
+      this.#broken,
+    ])
     return { port: port2, result }
   }
 
@@ -110,7 +129,10 @@ export class TablePool {
       channel.postMessage(request)
     })
     channel.close()
-    if (closed.size < this.#pool.threads.length) this.#logger.debug(`table pool: ${this.#pool.threads.length - closed.size} thread(s) did not confirm closing their connection`)
+    if (closed.size < this.#pool.threads.length)
+      this.#logger.debug(
+        `table pool: ${this.#pool.threads.length - closed.size} thread(s) did not confirm closing their connection`,
+      )
     await this.#pool.destroy()
   }
 }

@@ -44,7 +44,10 @@ export class RateWindow {
   #samples: Array<{ t: number; n: number }> = []
 
   /** `windowMs`: the span the rate is taken over; samples closer than `stepMs` are merged. */
-  constructor(readonly windowMs = 5000, readonly stepMs = 250) {}
+  constructor(
+    readonly windowMs = 5000,
+    readonly stepMs = 250,
+  ) {}
 
   reset(t: number, n: number): void {
     this.#samples = [{ t, n }]
@@ -120,7 +123,11 @@ export class ProgressModel {
   }
 
   /** A load starts (a whole table, or the first chunk of a chunked one). */
-  started(stream: string, estimatedRows: number, chunks?: { readonly total: number; readonly done: number }): void {
+  started(
+    stream: string,
+    estimatedRows: number,
+    chunks?: { readonly total: number; readonly done: number },
+  ): void {
     const s = this.#get(stream)
     const now = this.#clock()
     s.phase = 'loading'
@@ -184,7 +191,8 @@ export class ProgressModel {
    */
   walPosition(written: bigint, serverLsn?: bigint): void {
     this.#written = written
-    if (serverLsn !== undefined && (this.#serverLsn === undefined || serverLsn > this.#serverLsn)) this.#serverLsn = serverLsn
+    if (serverLsn !== undefined && (this.#serverLsn === undefined || serverLsn > this.#serverLsn))
+      this.#serverLsn = serverLsn
   }
 
   replicationEnded(status: StreamStatus): void {
@@ -227,7 +235,9 @@ export class ProgressModel {
     const now = this.#finishedAt ?? this.#clock()
     const final = this.#finishedAt !== undefined
     const all = [...this.#streams.values()]
-    const inFlight = all.filter((s) => s.phase === 'loading' || s.phase === 'streaming').sort((a, b) => a.seq - b.seq)
+    const inFlight = all
+      .filter((s) => s.phase === 'loading' || s.phase === 'streaming')
+      .sort((a, b) => a.seq - b.seq)
     const finished = all.filter((s) => s.phase === 'done' || s.phase === 'loaded').sort(byFinish)
     const waiting = final ? all.filter((s) => s.phase === 'waiting') : []
     const budget = Math.max(3, final ? Math.max(FINAL_MAX_LINES, size.height - 1) : size.height - 1)
@@ -238,7 +248,8 @@ export class ProgressModel {
     const flightLines: string[] = []
     const flightFits = inFlight.length <= avail ? inFlight.length : Math.max(0, avail - 1)
     for (const s of inFlight.slice(0, flightFits)) flightLines.push(this.#flightLine(s, now, nameWidth))
-    if (flightFits < inFlight.length) flightLines.push(`▶ … ${group(inFlight.length - flightFits)} more in flight`)
+    if (flightFits < inFlight.length)
+      flightLines.push(`▶ … ${group(inFlight.length - flightFits)} more in flight`)
     avail -= flightLines.length
 
     const rest = [...finished, ...waiting]
@@ -251,15 +262,26 @@ export class ProgressModel {
     }
     const out = [...restLines, ...flightLines, final ? this.#finalLine(now) : this.#totalLine(now)]
     // The final frame is written once and scrolls like any output: it may wrap.
-    return final ? out : out.map((l) => fit(l, size.width))
+    return final ? out : out.map((l) => cutToWidth(l, size.width))
   }
 
   #get(stream: string): StreamProgress {
     let s = this.#streams.get(stream)
     if (s === undefined) {
       s = {
-        stream, method: undefined, phase: 'waiting', outcome: undefined, rows: 0, estimate: 0, chunks: undefined,
-        messages: 0, streamed: false, startedAt: undefined, endedAt: undefined, seq: 0, rate: new RateWindow(),
+        stream,
+        method: undefined,
+        phase: 'waiting',
+        outcome: undefined,
+        rows: 0,
+        estimate: 0,
+        chunks: undefined,
+        messages: 0,
+        streamed: false,
+        startedAt: undefined,
+        endedAt: undefined,
+        seq: 0,
+        rate: new RateWindow(),
       }
       this.#streams.set(stream, s)
     }
@@ -285,7 +307,8 @@ export class ProgressModel {
       // No rate before the first rows: the server is still planning, sorting or scanning.
       if (s.rows === 0) parts.push('waiting for the first rows')
       else if (rate !== undefined) parts.push(`${rateText(rate)} rows/s`)
-      if (rate !== undefined && rate > 0 && s.rows > 0 && s.estimate > s.rows) parts.push(`ETA ${clockText(((s.estimate - s.rows) / rate) * 1000, 'up')}`)
+      if (rate !== undefined && rate > 0 && s.rows > 0 && s.estimate > s.rows)
+        parts.push(`ETA ${clockText(((s.estimate - s.rows) / rate) * 1000, 'up')}`)
       if (s.chunks !== undefined) parts.push(`chunk ${s.chunks.done}/${s.chunks.total}`)
       if (s.method === 'LOG_BASED') parts.push('(initial load)')
     }
@@ -295,7 +318,8 @@ export class ProgressModel {
   #finishedLine(s: StreamProgress, nameWidth: number): string {
     const name = s.stream.padEnd(nameWidth)
     if (s.phase === 'waiting') return `· ${name}  not started`
-    const seconds = s.startedAt !== undefined && s.endedAt !== undefined ? (s.endedAt - s.startedAt) / 1000 : 0
+    const seconds =
+      s.startedAt !== undefined && s.endedAt !== undefined ? (s.endedAt - s.startedAt) / 1000 : 0
     const what: string[] = []
     if (s.method !== 'LOG_BASED') what.push(`${group(s.rows)} rows`)
     else {
@@ -303,11 +327,16 @@ export class ProgressModel {
       if (s.streamed) what.push(`${group(s.messages)} messages`)
     }
     const count = what.join(', ')
-    const chunks = s.chunks !== undefined && s.outcome !== 'succeeded' ? `, ${s.chunks.done}/${s.chunks.total} chunks done` : ''
+    const chunks =
+      s.chunks !== undefined && s.outcome !== 'succeeded'
+        ? `, ${s.chunks.done}/${s.chunks.total} chunks done`
+        : ''
     if (s.phase === 'loaded') return `✔ ${name}  ${count} in ${durationText(seconds)}; streaming next`
     switch (s.outcome) {
-      case 'failed': return `✖ ${name}  failed after ${count}${chunks} (${durationText(seconds)})`
-      case 'interrupted': return `■ ${name}  stopped after ${count}${chunks} (${durationText(seconds)})`
+      case 'failed':
+        return `✖ ${name}  failed after ${count}${chunks} (${durationText(seconds)})`
+      case 'interrupted':
+        return `■ ${name}  stopped after ${count}${chunks} (${durationText(seconds)})`
       default: {
         const rate = s.method !== 'LOG_BASED' && seconds > 0 ? ` (${rateText(s.rows / seconds)} rows/s)` : ''
         return `✔ ${name}  ${count} in ${durationText(seconds)}${rate}`
@@ -332,8 +361,10 @@ export class ProgressModel {
     const verb = this.#runEnd ?? 'finished'
     const seconds = (now - this.#startedAt) / 1000
     const ok = [...this.#streams.values()].filter((s) => s.outcome === 'succeeded').length
-    return `Sync ${verb}: ${ok}/${total} streams, ${group(this.#total)} records in ${durationText(seconds)}` +
+    return (
+      `Sync ${verb}: ${ok}/${total} streams, ${group(this.#total)} records in ${durationText(seconds)}` +
       `${seconds > 0 ? ` (${rateText(this.#total / seconds)} records/s)` : ''}`
+    )
   }
 }
 
@@ -346,7 +377,10 @@ function byFinish(a: StreamProgress, b: StreamProgress): number {
 function hiddenLine(hidden: readonly StreamProgress[]): string {
   const bad = hidden.filter((s) => s.outcome === 'failed' || s.outcome === 'interrupted').length
   const waiting = hidden.filter((s) => s.phase === 'waiting').length
-  const extra = [bad > 0 ? `${group(bad)} failed or stopped` : '', waiting > 0 ? `${group(waiting)} not started` : ''].filter((x) => x !== '')
+  const extra = [
+    bad > 0 ? `${group(bad)} failed or stopped` : '',
+    waiting > 0 ? `${group(waiting)} not started` : '',
+  ].filter((x) => x !== '')
   return `  … ${group(hidden.length)} more stream${hidden.length === 1 ? '' : 's'}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}`
 }
 
@@ -375,7 +409,7 @@ export function clockText(ms: number, round: 'up' | 'down'): string {
 }
 
 /** Cut to the terminal's width (a wrapped line would break the frame's line count). */
-function fit(line: string, width: number): string {
+function cutToWidth(line: string, width: number): string {
   const chars = [...line]
   const max = Math.max(10, width - 1)
   return chars.length <= max ? line : `${chars.slice(0, max - 1).join('')}…`

@@ -41,13 +41,19 @@ export class LiveView implements ProgressSink {
     this.#stream = stream
     this.#model = new ProgressModel(clock)
     const original = stream.write
-    const hadOwn = Object.prototype.hasOwnProperty.call(stream, 'write')
-    this.#write = (text) => { original.call(stream, text) }
+    const hadOwn = Object.hasOwn(stream, 'write')
+    this.#write = (text) => {
+      original.call(stream, text)
+    }
     // log-update writes through this, not through the wrapped write below.
     const screen = {
       isTTY: true,
-      get columns() { return screenSize(stream).width },
-      get rows() { return screenSize(stream).height },
+      get columns() {
+        return screenSize(stream).width
+      },
+      get rows() {
+        return screenSize(stream).height
+      },
       write: (text: string) => original.call(stream, text),
     }
     // showCursor: the cursor is hidden and shown here, not by cli-cursor (which writes to
@@ -73,15 +79,37 @@ export class LiveView implements ProgressSink {
     process.on('exit', this.#onExit)
   }
 
-  planned(streams: ReadonlyArray<{ readonly stream: string; readonly method: ReplicationMethod }>): void { this.#model.planned(streams) }
-  started(stream: string, estimatedRows: number, chunks?: { readonly total: number; readonly done: number }): void { this.#model.started(stream, estimatedRows, chunks) }
-  advanced(stream: string, rows: number): void { this.#model.advanced(stream, rows) }
-  chunkDone(stream: string): void { this.#model.chunkDone(stream) }
-  ended(stream: string, status: StreamStatus): void { this.#model.ended(stream, status) }
-  replicationStarted(streams: readonly string[]): void { this.#model.replicationStarted(streams) }
-  replicated(stream: string, messages: number): void { this.#model.replicated(stream, messages) }
-  walPosition(written: bigint, serverLsn?: bigint): void { this.#model.walPosition(written, serverLsn) }
-  replicationEnded(status: StreamStatus): void { this.#model.replicationEnded(status) }
+  planned(streams: ReadonlyArray<{ readonly stream: string; readonly method: ReplicationMethod }>): void {
+    this.#model.planned(streams)
+  }
+  started(
+    stream: string,
+    estimatedRows: number,
+    chunks?: { readonly total: number; readonly done: number },
+  ): void {
+    this.#model.started(stream, estimatedRows, chunks)
+  }
+  advanced(stream: string, rows: number): void {
+    this.#model.advanced(stream, rows)
+  }
+  chunkDone(stream: string): void {
+    this.#model.chunkDone(stream)
+  }
+  ended(stream: string, status: StreamStatus): void {
+    this.#model.ended(stream, status)
+  }
+  replicationStarted(streams: readonly string[]): void {
+    this.#model.replicationStarted(streams)
+  }
+  replicated(stream: string, messages: number): void {
+    this.#model.replicated(stream, messages)
+  }
+  walPosition(written: bigint, serverLsn?: bigint): void {
+    this.#model.walPosition(written, serverLsn)
+  }
+  replicationEnded(status: StreamStatus): void {
+    this.#model.replicationEnded(status)
+  }
 
   close(end: RunEnd): void {
     if (this.#closed) return
@@ -95,7 +123,6 @@ export class LiveView implements ProgressSink {
     const lines = this.#model.lines(screenSize(this.#stream))
     this.#write(`${this.#midLine ? '\n' : ''}${lines.join('\n')}\n${SHOW_CURSOR}`)
   }
-
 
   #draw(): void {
     if (this.#closed || this.#midLine) return

@@ -15,7 +15,11 @@ export interface ProgressSink {
   /** The run's streams, before any starts. */
   planned(streams: ReadonlyArray<{ readonly stream: string; readonly method: ReplicationMethod }>): void
   /** A load starts. `chunks`: a chunked load's chunk count, and how many an earlier run finished. */
-  started(stream: string, estimatedRows: number, chunks?: { readonly total: number; readonly done: number }): void
+  started(
+    stream: string,
+    estimatedRows: number,
+    chunks?: { readonly total: number; readonly done: number },
+  ): void
   advanced(stream: string, rows: number): void
   chunkDone(stream: string): void
   ended(stream: string, status: StreamStatus): void
@@ -34,8 +38,16 @@ export interface ProgressSink {
 
 export const NO_PROGRESS: ProgressSink = {
   live: false,
-  planned() {}, started() {}, advanced() {}, chunkDone() {}, ended() {},
-  replicationStarted() {}, replicated() {}, walPosition() {}, replicationEnded() {}, close() {},
+  planned() {},
+  started() {},
+  advanced() {},
+  chunkDone() {},
+  ended() {},
+  replicationStarted() {},
+  replicated() {},
+  walPosition() {},
+  replicationEnded() {},
+  close() {},
 }
 
 /**

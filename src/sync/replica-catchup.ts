@@ -42,13 +42,20 @@ export interface CatchupTarget {
  */
 export function catchupTarget(slotConfirmed: Lsn, inputLsns: Iterable<Lsn | undefined>): CatchupTarget {
   const floor = smallestLsn(inputLsns)
-  return floor !== undefined && floor > slotConfirmed ? { lsn: floor, source: 'state' } : { lsn: slotConfirmed, source: 'slot' }
+  return floor !== undefined && floor > slotConfirmed
+    ? { lsn: floor, source: 'state' }
+    : { lsn: slotConfirmed, source: 'slot' }
 }
 
 export type CatchupStep = 'ready' | 'wait' | 'timeout'
 
 /** After `elapsedMs` of waiting, with the replica at `replayed`. */
-export function catchupStep(replayed: Lsn, needed: Lsn, elapsedMs: number, limitSeconds: number): CatchupStep {
+export function catchupStep(
+  replayed: Lsn,
+  needed: Lsn,
+  elapsedMs: number,
+  limitSeconds: number,
+): CatchupStep {
   if (replayed >= needed) return 'ready'
   return elapsedMs >= limitSeconds * 1000 ? 'timeout' : 'wait'
 }
@@ -78,7 +85,10 @@ export async function replicaLoadLsn(args: ReplicaLoadArgs): Promise<Lsn | undef
   if (!config.use_secondary) return undefined
   const logBased = args.streams.filter((s) => s.method === 'LOG_BASED')
   if (!logBased.some((s) => needsInitialLoad(getBookmark(args.state, s.tapStreamId)))) return undefined
-  const target = catchupTarget(args.slot.confirmedFlushLsn ?? 0n, logBased.map((s) => getBookmark(args.inputState, s.tapStreamId).lsn))
+  const target = catchupTarget(
+    args.slot.confirmedFlushLsn ?? 0n,
+    logBased.map((s) => getBookmark(args.inputState, s.tapStreamId).lsn),
+  )
   return withClient(config, { target: 'read' }, (client) => waitForReplay(client, args, target))
 }
 
@@ -92,11 +102,17 @@ interface ReplayStatus {
 async function readReplay(client: pg.Client): Promise<ReplayStatus> {
   try {
     // pg_is_wal_replay_paused() raises outside recovery; CASE keeps it from running there.
-    const r = await client.query<{ recovery: string; replayed: string | null; received: string | null; paused: string }>(
+    const r = await client.query<{
+      recovery: string
+      replayed: string | null
+      received: string | null
+      paused: string
+    }>(
       `SELECT pg_catalog.pg_is_in_recovery()::text AS recovery,
               pg_catalog.pg_last_wal_replay_lsn()::text AS replayed,
               pg_catalog.pg_last_wal_receive_lsn()::text AS received,
-              (CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_is_wal_replay_paused() ELSE false END)::text AS paused`)
+              (CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_is_wal_replay_paused() ELSE false END)::text AS paused`,
+    )
     const row = r.rows[0]
     return {
       inRecovery: row.recovery === 'true',
@@ -105,16 +121,21 @@ async function readReplay(client: pg.Client): Promise<ReplayStatus> {
       paused: row.paused === 'true',
     }
   } catch (e) {
-    throw queryError(e, 'reading the replica\'s WAL replay position (pg_last_wal_replay_lsn)')
+    throw queryError(e, "reading the replica's WAL replay position (pg_last_wal_replay_lsn)")
   }
 }
 
-async function waitForReplay(client: pg.Client, args: ReplicaLoadArgs, target: CatchupTarget): Promise<Lsn | undefined> {
+async function waitForReplay(
+  client: pg.Client,
+  args: ReplicaLoadArgs,
+  target: CatchupTarget,
+): Promise<Lsn | undefined> {
   const { config, logger, signal, slot } = args
   const needed = target.lsn
-  const where = target.source === 'slot'
-    ? `where replication slot "${slot.name}" streams from`
-    : `the smallest LOG_BASED bookmark of the state, which this run confirms to replication slot "${slot.name}"`
+  const where =
+    target.source === 'slot'
+      ? `where replication slot "${slot.name}" streams from`
+      : `the smallest LOG_BASED bookmark of the state, which this run confirms to replication slot "${slot.name}"`
   const replica = `replica ${config.secondary_host}:${config.secondary_port}`
   const limit = config.secondary_catchup_seconds
   const started = Date.now()
@@ -122,29 +143,43 @@ async function waitForReplay(client: pg.Client, args: ReplicaLoadArgs, target: C
   for (;;) {
     const st = await readReplay(client)
     if (!st.inRecovery) {
-      logger.debug(`${config.secondary_host}:${config.secondary_port} is not in recovery (not a replica): LOG_BASED initial loads are bookmarked at the primary's WAL position`)
+      logger.debug(
+        `${config.secondary_host}:${config.secondary_port} is not in recovery (not a replica): LOG_BASED initial loads are bookmarked at the primary's WAL position`,
+      )
       return undefined
     }
     if (st.replayed === null) {
-      throw new TapError('REPLICA_BEHIND', `${replica} reports no WAL replay position (pg_last_wal_replay_lsn() is NULL): a LOG_BASED initial load read there cannot be matched with a position of replication slot "${slot.name}"`,
-        { hint: 'set use_secondary to false for the runs that make LOG_BASED initial loads' })
+      throw new TapError(
+        'REPLICA_BEHIND',
+        `${replica} reports no WAL replay position (pg_last_wal_replay_lsn() is NULL): a LOG_BASED initial load read there cannot be matched with a position of replication slot "${slot.name}"`,
+        { hint: 'set use_secondary to false for the runs that make LOG_BASED initial loads' },
+      )
     }
     const elapsed = Date.now() - started
     const step = catchupStep(st.replayed, needed, elapsed, limit)
     if (step === 'ready') {
-      if (loggedAt !== undefined) logger.info(`${replica} replayed up to ${formatLsn(st.replayed)} after ${Math.round(elapsed / 1000)} s`)
-      logger.info(`LOG_BASED initial loads read on ${replica}: bookmarked at its replay position ${formatLsn(st.replayed)}`)
+      if (loggedAt !== undefined)
+        logger.info(
+          `${replica} replayed up to ${formatLsn(st.replayed)} after ${Math.round(elapsed / 1000)} s`,
+        )
+      logger.info(
+        `LOG_BASED initial loads read on ${replica}: bookmarked at its replay position ${formatLsn(st.replayed)}`,
+      )
       return st.replayed
     }
     if (step === 'timeout') throw behindError(replica, st, needed, where, limit)
     const now = Date.now()
     if (loggedAt === undefined) {
       loggedAt = now
-      logger.info(`${replica} has replayed WAL up to ${formatLsn(st.replayed)}${describe(st)}, behind ${formatLsn(needed)}, ${where}: ` +
-        `a LOG_BASED initial load read there now would miss changes; waiting up to ${limit} s (secondary_catchup_seconds)`)
+      logger.info(
+        `${replica} has replayed WAL up to ${formatLsn(st.replayed)}${describe(st)}, behind ${formatLsn(needed)}, ${where}: ` +
+          `a LOG_BASED initial load read there now would miss changes; waiting up to ${limit} s (secondary_catchup_seconds)`,
+      )
     } else if (now - loggedAt >= LOG_EVERY_MS) {
       loggedAt = now
-      logger.info(`Waiting ${Math.round(elapsed / 1000)} s for ${replica} to replay up to ${formatLsn(needed)}: replayed ${formatLsn(st.replayed)}, ${prettyBytes(needed - st.replayed)} behind${describe(st)}`)
+      logger.info(
+        `Waiting ${Math.round(elapsed / 1000)} s for ${replica} to replay up to ${formatLsn(needed)}: replayed ${formatLsn(st.replayed)}, ${prettyBytes(needed - st.replayed)} behind${describe(st)}`,
+      )
     }
     await sleep(POLL_MS, signal)
     if (signal.aborted) return undefined
@@ -153,17 +188,22 @@ async function waitForReplay(client: pg.Client, args: ReplicaLoadArgs, target: C
 
 function describe(st: ReplayStatus): string {
   if (st.paused) return ' (replay is paused)'
-  if (st.received !== null && st.replayed !== null && st.received > st.replayed) return ` (received up to ${formatLsn(st.received)})`
+  if (st.received !== null && st.replayed !== null && st.received > st.replayed)
+    return ` (received up to ${formatLsn(st.received)})`
   return ''
 }
 
 function behindError(replica: string, st: ReplayStatus, needed: Lsn, where: string, limit: number): TapError {
   const replayed = st.replayed as Lsn
-  const what = st.paused ? 'resume replay on the replica (SELECT pg_wal_replay_resume())' : 'check that the replica streams from the primary and keeps up (pg_stat_wal_receiver, pg_stat_replication)'
-  return new TapError('REPLICA_BEHIND',
+  const what = st.paused
+    ? 'resume replay on the replica (SELECT pg_wal_replay_resume())'
+    : 'check that the replica streams from the primary and keeps up (pg_stat_wal_receiver, pg_stat_replication)'
+  return new TapError(
+    'REPLICA_BEHIND',
     `${replica} has replayed WAL only up to ${formatLsn(replayed)}${describe(st)}, and a LOG_BASED initial load read there needs at least ${formatLsn(needed)}, ` +
-    `${where} (${prettyBytes(needed - replayed)} more); waited ${limit} s (secondary_catchup_seconds)`,
-    { hint: `${what}, raise secondary_catchup_seconds, or set use_secondary to false for this run` })
+      `${where} (${prettyBytes(needed - replayed)} more); waited ${limit} s (secondary_catchup_seconds)`,
+    { hint: `${what}, raise secondary_catchup_seconds, or set use_secondary to false for this run` },
+  )
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

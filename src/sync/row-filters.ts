@@ -37,15 +37,20 @@ export type LogBasedFilterDecision =
   | { readonly kind: 'publication-row-filter'; readonly expression: string }
   | { readonly kind: 'refuse'; readonly message: string; readonly hint: string }
 
-export function logBasedFilterDecision(tapStreamId: string, clauses: readonly string[], support: ChangeFilterSupport): LogBasedFilterDecision {
+export function logBasedFilterDecision(
+  tapStreamId: string,
+  clauses: readonly string[],
+  support: ChangeFilterSupport,
+): LogBasedFilterDecision {
   const expression = rowFilterSql(clauses)
   if (expression === undefined) return { kind: 'none' }
   if (support.publicationRowFilter) return { kind: 'publication-row-filter', expression }
   return {
     kind: 'refuse',
     message: `stream ${tapStreamId}: LOG_BASED changes cannot be filtered by stream_options custom_where_clauses (${support.decoder} sends every change of the table)`,
-    hint: `remove stream_options.${tapStreamId}.custom_where_clauses, or replicate the stream with FULL_TABLE or INCREMENTAL; `
-      + 'filtered LOG_BASED streams are planned through pgoutput with a publication row filter (PostgreSQL 15+)',
+    hint:
+      `remove stream_options.${tapStreamId}.custom_where_clauses, or replicate the stream with FULL_TABLE or INCREMENTAL; ` +
+      'filtered LOG_BASED streams are planned through pgoutput with a publication row filter (PostgreSQL 15+)',
   }
 }
 
@@ -62,17 +67,29 @@ export interface RowFilterPlan {
  * run, a warning. A LOG_BASED stream with clauses is refused unless the decoder can filter.
  */
 /** `catalogIds`: every tap_stream_id of the catalog file, selected or not. */
-export function attachRowFilters(catalogIds: ReadonlySet<string>, selected: readonly SelectedStream[], options: StreamOptions | undefined, support: ChangeFilterSupport = WAL2JSON_CHANGES): RowFilterPlan {
+export function attachRowFilters(
+  catalogIds: ReadonlySet<string>,
+  selected: readonly SelectedStream[],
+  options: StreamOptions | undefined,
+  support: ChangeFilterSupport = WAL2JSON_CHANGES,
+): RowFilterPlan {
   const warnings: string[] = []
   if (options !== undefined) {
     const isSelected = new Set(selected.map((s) => s.tapStreamId))
     for (const id of Object.keys(options)) {
       if (!catalogIds.has(id)) {
-        throw new InputError('CONFIG_INVALID', `invalid config: stream_options names stream ${JSON.stringify(id)}, which is not in the catalog`, {
-          hint: 'stream_options keys are tap_stream_ids as the catalog spells them (<schema>-<table>)',
-        })
+        throw new InputError(
+          'CONFIG_INVALID',
+          `invalid config: stream_options names stream ${JSON.stringify(id)}, which is not in the catalog`,
+          {
+            hint: 'stream_options keys are tap_stream_ids as the catalog spells them (<schema>-<table>)',
+          },
+        )
       }
-      if (!isSelected.has(id) && whereClausesOf(options, id).length > 0) warnings.push(`stream_options.${id}: stream ${id} is not selected; its custom_where_clauses are not used`)
+      if (!isSelected.has(id) && whereClausesOf(options, id).length > 0)
+        warnings.push(
+          `stream_options.${id}: stream ${id} is not selected; its custom_where_clauses are not used`,
+        )
     }
   }
   const streams = selected.map((s): SelectedStream => {
@@ -80,7 +97,8 @@ export function attachRowFilters(catalogIds: ReadonlySet<string>, selected: read
     if (clauses.length === 0) return s
     if (s.method === 'LOG_BASED') {
       const decision = logBasedFilterDecision(s.tapStreamId, clauses, support)
-      if (decision.kind === 'refuse') throw new InputError('STREAM_INVALID', decision.message, { hint: decision.hint })
+      if (decision.kind === 'refuse')
+        throw new InputError('STREAM_INVALID', decision.message, { hint: decision.hint })
     }
     return { ...s, rowFilter: clauses }
   })

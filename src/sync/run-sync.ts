@@ -15,7 +15,12 @@ import { SyncMetrics } from '../log/metrics.js'
 import { withClient } from '../pg/connect.js'
 import { parseLsn } from '../pg/lsn.js'
 import { queryError } from '../pg/pg-errors.js'
-import { decideReplicaIdentity, readLogBasedTables, type LogBasedTableFacts, type StreamTableFacts } from '../replication/replica-identity.js'
+import {
+  decideReplicaIdentity,
+  readLogBasedTables,
+  type LogBasedTableFacts,
+  type StreamTableFacts,
+} from '../replication/replica-identity.js'
 import { findSlot, type SlotInfo } from '../replication/slot.js'
 import type { SingerOutput } from '../singer/output.js'
 import { readCatalog, readState } from '../singer/read-inputs.js'
@@ -25,7 +30,15 @@ import { OutputEmitter } from './emitter.js'
 import { readLiveTables } from './live-tables.js'
 import type { LogBasedStream } from './log-based-seam.js'
 import { runLogBased } from '../replication/run-log-based.js'
-import { needsInitialLoad, planStreams, reconcileState, restartLoadsWithoutLsn, selectStreams, type PlannedStream, type SelectedStream } from './plan.js'
+import {
+  needsInitialLoad,
+  planStreams,
+  reconcileState,
+  restartLoadsWithoutLsn,
+  selectStreams,
+  type PlannedStream,
+  type SelectedStream,
+} from './plan.js'
 import { checkRowFilters } from './check-row-filters.js'
 import { attachRowFilters } from './row-filters.js'
 import { TablePool } from './pool.js'
@@ -58,10 +71,18 @@ export async function runSync(args: SyncArgs): Promise<number> {
   // Only the selected entries are kept: a catalog of thousands of tables is not held whole.
   const catalog = readCatalog(args.catalogPath, { keep: isStreamSelected })
   const inputState = readState(args.statePath)
-  const filters = attachRowFilters(catalog.allStreamIds, selectStreams(catalog, config), config.stream_options)
+  const filters = attachRowFilters(
+    catalog.allStreamIds,
+    selectStreams(catalog, config),
+    config.stream_options,
+  )
   for (const w of filters.warnings) logger.warn(w)
   const selected = filters.streams
-  for (const s of selected) if (s.rowFilter !== undefined) logger.info(`stream ${s.tapStreamId}: reading only rows where custom_where_clauses ${JSON.stringify(s.rowFilter)} hold`)
+  for (const s of selected)
+    if (s.rowFilter !== undefined)
+      logger.info(
+        `stream ${s.tapStreamId}: reading only rows where custom_where_clauses ${JSON.stringify(s.rowFilter)} hold`,
+      )
   if (selected.length === 0) logger.warn('no stream is selected in the catalog: nothing to sync')
 
   const signals = new StopSignals(logger)
@@ -83,20 +104,49 @@ export async function runSync(args: SyncArgs): Promise<number> {
     const start = restartLoadsWithoutLsn(reconcileState(inputState, plan.streams), plan.streams)
     for (const w of start.warnings) logger.warn(w)
     // A bookmark behind the slot is refused (or reloaded) here, before any output (behind-slot.ts).
-    const behind = settleBehindSlot(config.state_behind_slot, slot, logStreams.map((s) => s.tapStreamId), start.state)
+    const behind = settleBehindSlot(
+      config.state_behind_slot,
+      slot,
+      logStreams.map((s) => s.tapStreamId),
+      start.state,
+    )
     for (const w of behind.warnings) logger.warn(w)
-    const emitter = new OutputEmitter(output, behind.state, { stateIntervalMs: config.state_interval_seconds * 1000 })
+    const emitter = new OutputEmitter(output, behind.state, {
+      stateIntervalMs: config.state_interval_seconds * 1000,
+    })
     if (signals.stopped) return ended(await finish(emitter, signals, logger))
     // LOG_BASED loads that read a replica are bookmarked at its replay position; streaming still ends at the primary's end_lsn.
-    const replicaLsn = slot === undefined ? undefined : await replicaLoadLsn({ config, logger, streams: plan.streams, state: emitter.state, inputState, slot, signal: signals.signal })
+    const replicaLsn =
+      slot === undefined
+        ? undefined
+        : await replicaLoadLsn({
+            config,
+            logger,
+            streams: plan.streams,
+            state: emitter.state,
+            inputState,
+            slot,
+            signal: signals.signal,
+          })
     if (signals.stopped) return ended(await finish(emitter, signals, logger))
     progress = await openProgress()
     progress.planned(plan.streams)
 
-    const poolStreams = plan.streams.filter((s) => s.method !== 'LOG_BASED' || needsInitialLoad(getBookmark(emitter.state, s.tapStreamId)))
+    const poolStreams = plan.streams.filter(
+      (s) => s.method !== 'LOG_BASED' || needsInitialLoad(getBookmark(emitter.state, s.tapStreamId)),
+    )
     const loaded = new Set<string>()
     if (poolStreams.length > 0) {
-      const outcome = await runPool(config, logger, emitter, poolStreams, signals, replicaLsn ?? endLsn, chunkFacts, progress)
+      const outcome = await runPool(
+        config,
+        logger,
+        emitter,
+        poolStreams,
+        signals,
+        replicaLsn ?? endLsn,
+        chunkFacts,
+        progress,
+      )
       for (const id of outcome.completed) loaded.add(id)
       if (outcome.outputClosed) return ended(quietOutputClosed(logger))
       if (outcome.failure !== undefined) {
@@ -106,7 +156,18 @@ export async function runSync(args: SyncArgs): Promise<number> {
     }
 
     if (logStreams.length > 0 && !signals.stopped && endLsn !== undefined) {
-      await runLogBasedStreams(config, logger, emitter, logStreams, loaded, inputState, endLsn, signals.signal, identity.streams, progress)
+      await runLogBasedStreams(
+        config,
+        logger,
+        emitter,
+        logStreams,
+        loaded,
+        inputState,
+        endLsn,
+        signals.signal,
+        identity.streams,
+        progress,
+      )
     }
     return ended(await finish(emitter, signals, logger))
   } catch (e) {
@@ -138,17 +199,29 @@ async function readServerFacts(config: TapConfig, selected: readonly SelectedStr
   const facts = await withClient(config, { target: 'read' }, async (client): Promise<ServerFacts> => {
     const lsn = lsnOnReadConnection ? await slotAndWalLsn(client, config) : undefined
     const chunkFacts = await chunkFactsFor(client, config, selected)
-    const logBasedTables = wantsLsn ? await readLogBasedTables(client, selected.filter((s) => s.method === 'LOG_BASED')) : undefined
+    const logBasedTables = wantsLsn
+      ? await readLogBasedTables(
+          client,
+          selected.filter((s) => s.method === 'LOG_BASED'),
+        )
+      : undefined
     const live = await readLiveTables(client, selected)
     await checkRowFilters(client, selected, live)
     return { live, endLsn: lsn?.endLsn, slot: lsn?.slot, chunkFacts, logBasedTables }
   })
-  if (wantsLsn && !lsnOnReadConnection) Object.assign(facts, await withClient(config, { target: 'primary' }, (client) => slotAndWalLsn(client, config)))
+  if (wantsLsn && !lsnOnReadConnection)
+    Object.assign(
+      facts,
+      await withClient(config, { target: 'primary' }, (client) => slotAndWalLsn(client, config)),
+    )
   return facts
 }
 
 /** A missing or unusable slot fails the run here, before any table is read (docs/behaviour.md#bad-input). */
-async function slotAndWalLsn(client: pg.Client, config: TapConfig): Promise<{ slot: SlotInfo; endLsn: bigint }> {
+async function slotAndWalLsn(
+  client: pg.Client,
+  config: TapConfig,
+): Promise<{ slot: SlotInfo; endLsn: bigint }> {
   const slot = await findSlot(client, config)
   return { slot, endLsn: await currentWalLsn(client) }
 }
@@ -169,7 +242,11 @@ interface PoolOutcome {
   outputClosed: boolean
 }
 
-async function chunkFactsFor(client: pg.Client, config: TapConfig, selected: readonly SelectedStream[]): Promise<ChunkFacts | undefined> {
+async function chunkFactsFor(
+  client: pg.Client,
+  config: TapConfig,
+  selected: readonly SelectedStream[],
+): Promise<ChunkFacts | undefined> {
   const candidates = selected.filter((s) => s.method === 'FULL_TABLE' || s.method === 'LOG_BASED')
   if (config.chunk_rows === 0 || candidates.length === 0) return undefined
   return readChunkFacts(client, candidates)
@@ -180,22 +257,50 @@ async function chunkFactsFor(client: pg.Client, config: TapConfig, selected: rea
  * min(max_workers, jobs) threads. When some load is chunked, the exported snapshot's connection is
  * the phase's main connection (snapshot.ts), released once every chunk has imported it.
  */
-async function runPool(config: TapConfig, logger: Logger, emitter: OutputEmitter, streams: readonly PlannedStream[], signals: StopSignals, endLsn: bigint | undefined, chunkFacts: ChunkFacts | undefined, progress: ProgressSink): Promise<PoolOutcome> {
-  const starts = chunkedStarts({ streams, state: emitter.state, chunkRows: config.chunk_rows, facts: chunkFacts, logger })
+async function runPool(
+  config: TapConfig,
+  logger: Logger,
+  emitter: OutputEmitter,
+  streams: readonly PlannedStream[],
+  signals: StopSignals,
+  endLsn: bigint | undefined,
+  chunkFacts: ChunkFacts | undefined,
+  progress: ProgressSink,
+): Promise<PoolOutcome> {
+  const starts = chunkedStarts({
+    streams,
+    state: emitter.state,
+    chunkRows: config.chunk_rows,
+    facts: chunkFacts,
+    logger,
+  })
   const withLsn = streams.some((s) => s.method === 'LOG_BASED' && starts.get(s.tapStreamId)?.kind === 'fresh')
-  const snapshot = starts.size > 0 ? await SnapshotExporter.open({ config, logger, withLsn, signal: signals.signal }) : undefined
+  const snapshot =
+    starts.size > 0
+      ? await SnapshotExporter.open({ config, logger, withLsn, signal: signals.signal })
+      : undefined
   let pool: TablePool | undefined
   const metrics = new SyncMetrics(logger)
   try {
     // The jobs decide the pool's size, and the pool is what they run on: it is set before any job runs.
     const ctx: StreamRunContext = {
-      get pool(): TablePool { return pool as TablePool },
-      emitter, metrics, progress, logger, config, maxInFlight: MAX_IN_FLIGHT, endLsn, now: Date.now,
+      get pool(): TablePool {
+        return pool as TablePool
+      },
+      emitter,
+      metrics,
+      progress,
+      logger,
+      config,
+      maxInFlight: MAX_IN_FLIGHT,
+      endLsn,
+      now: Date.now,
     }
     const jobs: Job[] = []
     for (const s of streamOrder(streams)) {
       const start = starts.get(s.tapStreamId)
-      if (start !== undefined && snapshot !== undefined) jobs.push(...new ChunkedStreamRun(ctx, s, start, snapshot).jobs)
+      if (start !== undefined && snapshot !== undefined)
+        jobs.push(...new ChunkedStreamRun(ctx, s, start, snapshot).jobs)
       else jobs.push(streamJob(new StreamRun(ctx, s)))
     }
     snapshot?.seal()
@@ -209,25 +314,56 @@ async function runPool(config: TapConfig, logger: Logger, emitter: OutputEmitter
   }
 }
 
-async function runLogBasedStreams(config: TapConfig, logger: Logger, emitter: OutputEmitter, planned: readonly PlannedStream[], loaded: ReadonlySet<string>, inputState: SingerState, endLsn: bigint, signal: AbortSignal, tables: ReadonlyMap<string, StreamTableFacts>, progress: ProgressSink): Promise<void> {
+async function runLogBasedStreams(
+  config: TapConfig,
+  logger: Logger,
+  emitter: OutputEmitter,
+  planned: readonly PlannedStream[],
+  loaded: ReadonlySet<string>,
+  inputState: SingerState,
+  endLsn: bigint,
+  signal: AbortSignal,
+  tables: ReadonlyMap<string, StreamTableFacts>,
+  progress: ProgressSink,
+): Promise<void> {
   // A stream whose initial load did not finish waits for the next run; its lsn (where the load began)
   // still holds the slot back, or that run could not replay from it.
   const unfinished = planned.filter((s) => needsInitialLoad(getBookmark(emitter.state, s.tapStreamId)))
   const streams: LogBasedStream[] = planned
     .filter((s) => !unfinished.includes(s))
     .map((s) => ({
-      tapStreamId: s.tapStreamId, stream: s.stream, schemaName: s.schemaName, tableName: s.tableName,
-      columns: s.columns, keyProperties: s.keyProperties, schemaWritten: loaded.has(s.tapStreamId),
-      deselectedColumns: catalogColumns(s).filter((c) => !s.columns.some((k) => k.name === c) && isColumnDeselected(s.entry, c)),
-      partitions: tables.get(s.tapStreamId)?.partitions, insertsOnly: tables.get(s.tapStreamId)?.insertsOnly ?? false,
+      tapStreamId: s.tapStreamId,
+      stream: s.stream,
+      schemaName: s.schemaName,
+      tableName: s.tableName,
+      columns: s.columns,
+      keyProperties: s.keyProperties,
+      schemaWritten: loaded.has(s.tapStreamId),
+      deselectedColumns: catalogColumns(s).filter(
+        (c) => !s.columns.some((k) => k.name === c) && isColumnDeselected(s.entry, c),
+      ),
+      partitions: tables.get(s.tapStreamId)?.partitions,
+      insertsOnly: tables.get(s.tapStreamId)?.insertsOnly ?? false,
     }))
   if (streams.length === 0) return
-  await runLogBased({ config, logger, streams, held: unfinished.map((s) => s.tapStreamId), inputState, emitter, endLsn, signal, progress })
+  await runLogBased({
+    config,
+    logger,
+    streams,
+    held: unfinished.map((s) => s.tapStreamId),
+    inputState,
+    emitter,
+    endLsn,
+    signal,
+    progress,
+  })
 }
 
 /** The columns the catalog entry has metadata for. */
 function catalogColumns(s: PlannedStream): string[] {
-  return s.entry.metadata.flatMap((m) => (m.breadcrumb[0] === 'properties' && typeof m.breadcrumb[1] === 'string' ? [m.breadcrumb[1]] : []))
+  return s.entry.metadata.flatMap((m) =>
+    m.breadcrumb[0] === 'properties' && typeof m.breadcrumb[1] === 'string' ? [m.breadcrumb[1]] : [],
+  )
 }
 
 /** The last STATE, the last line of stdout; exit 0, or 130/143 after a signal (its STATE is safe to resume from). */

@@ -11,7 +11,7 @@
  */
 import { TapError } from '../errors.js'
 import type { PlannedStream } from './plan.js'
-import { StreamRun, type StreamOutcome, type StreamStatus } from './stream-runner.js'
+import type { StreamRun, StreamOutcome, StreamStatus } from './stream-runner.js'
 
 export interface ScheduleOutcome {
   completed: string[]
@@ -21,7 +21,10 @@ export interface ScheduleOutcome {
 
 /** Largest estimated tables first; ties keep catalog order. */
 export function streamOrder<T extends Pick<PlannedStream, 'rowEstimate'>>(streams: readonly T[]): T[] {
-  return streams.map((s, i) => [s, i] as const).sort((a, b) => b[0].rowEstimate - a[0].rowEstimate || a[1] - b[1]).map(([s]) => s)
+  return streams
+    .map((s, i) => [s, i] as const)
+    .sort((a, b) => b[0].rowEstimate - a[0].rowEstimate || a[1] - b[1])
+    .map(([s]) => s)
 }
 
 export interface JobOutcome {
@@ -56,7 +59,12 @@ export function streamJob(run: StreamRun): Job {
   }
 }
 
-export async function runJobs(jobs: readonly Job[], size: number, logger: { info(message: string): void }, signal: AbortSignal): Promise<ScheduleOutcome> {
+export async function runJobs(
+  jobs: readonly Job[],
+  size: number,
+  logger: { info(message: string): void },
+  signal: AbortSignal,
+): Promise<ScheduleOutcome> {
   const queue = [...jobs]
   const running = new Set<Job>()
   const out: ScheduleOutcome = { completed: [], outputClosed: false }
@@ -79,7 +87,10 @@ export async function runJobs(jobs: readonly Job[], size: number, logger: { info
       return
     }
     // The failure itself is reported once, by the command; here only what happens next.
-    if (out.failure === undefined && running.size > 0) logger.info(`stream ${job.tapStreamId} failed: stopping the other streams after the rows they have read`)
+    if (out.failure === undefined && running.size > 0)
+      logger.info(
+        `stream ${job.tapStreamId} failed: stopping the other streams after the rows they have read`,
+      )
     out.failure ??= outcome.error
     stopAll()
   }
@@ -93,7 +104,10 @@ export async function runJobs(jobs: readonly Job[], size: number, logger: { info
       try {
         outcome = await job.run()
       } catch (e) {
-        const error = e instanceof TapError ? e : new TapError('INTERNAL', `stream ${job.tapStreamId}: ${(e as Error).message}`)
+        const error =
+          e instanceof TapError
+            ? e
+            : new TapError('INTERNAL', `stream ${job.tapStreamId}: ${(e as Error).message}`)
         outcome = { status: 'failed', error, streamCompleted: false }
       } finally {
         running.delete(job)

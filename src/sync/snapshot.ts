@@ -74,12 +74,20 @@ export class SnapshotExporter {
         `SELECT pg_catalog.pg_export_snapshot() AS name,
                 (pg_catalog.pg_snapshot_xmax(s)::text::bigint % 4294967296)::text AS xmax,
                 array(SELECT (x::text::bigint % 4294967296)::text FROM pg_catalog.pg_snapshot_xip(s) AS x)::text AS xip
-         FROM pg_catalog.pg_current_snapshot() AS s`)
+         FROM pg_catalog.pg_current_snapshot() AS s`,
+      )
       const row = r.rows[0]
       const xip = row.xip === '{}' ? [] : row.xip.slice(1, -1).split(',').map(Number)
-      const info: SnapshotInfo = { name: row.name, xmax: Number(row.xmax), xip, ...(lsn === undefined ? {} : { lsn }) }
+      const info: SnapshotInfo = {
+        name: row.name,
+        xmax: Number(row.xmax),
+        xip,
+        ...(lsn === undefined ? {} : { lsn }),
+      }
       importStatement(info.name)
-      opts.logger.info(`Exported snapshot ${info.name} for the chunked loads${lsn === undefined ? '' : ` at WAL position ${formatLsn(lsn)}`}`)
+      opts.logger.info(
+        `Exported snapshot ${info.name} for the chunked loads${lsn === undefined ? '' : ` at WAL position ${formatLsn(lsn)}`}`,
+      )
       return new SnapshotExporter(client, info, opts.logger)
     } catch (e) {
       await client.end().catch(() => undefined)
@@ -127,20 +135,30 @@ async function snapshotLsn(client: pg.Client, opts: ExportOptions): Promise<Lsn>
   }
   const r = await client.query<{ lsn: string }>('SELECT pg_catalog.pg_current_wal_lsn()::text AS lsn')
   const lsn = parseLsn(r.rows[0].lsn)
-  const running = await client.query<{ x: string }>('SELECT x::text FROM pg_catalog.pg_snapshot_xip(pg_catalog.pg_current_snapshot()) AS x')
+  const running = await client.query<{ x: string }>(
+    'SELECT x::text FROM pg_catalog.pg_snapshot_xip(pg_catalog.pg_current_snapshot()) AS x',
+  )
   let xids = running.rows.map((row) => row.x)
   const started = Date.now()
   let loggedAt = started
   while (xids.length > 0 && !opts.signal.aborted) {
     // Still in a fresh snapshot's running list (pg_xact_status may say committed a moment before the
     // transaction leaves the proc array, which is what makes it visible).
-    const r = await client.query<{ x: string }>('SELECT x::text FROM unnest($1::xid8[]) AS x WHERE NOT pg_catalog.pg_visible_in_snapshot(x, pg_catalog.pg_current_snapshot())', [xids])
+    const r = await client.query<{ x: string }>(
+      'SELECT x::text FROM unnest($1::xid8[]) AS x WHERE NOT pg_catalog.pg_visible_in_snapshot(x, pg_catalog.pg_current_snapshot())',
+      [xids],
+    )
     xids = r.rows.map((row) => row.x)
     if (xids.length === 0) break
     if (Date.now() - loggedAt >= WAIT_LOG_EVERY_MS) {
       loggedAt = Date.now()
-      const shown = xids.slice(0, 5).map((x) => String(BigInt(x) % 4294967296n)).join(', ')
-      opts.logger.info(`Waiting ${Math.round((loggedAt - started) / 1000)} s for ${xids.length} transaction${xids.length === 1 ? '' : 's'} running at WAL position ${formatLsn(lsn)} to end before taking the snapshot (pg_stat_activity.backend_xid ${shown}${xids.length > 5 ? ', ...' : ''})`)
+      const shown = xids
+        .slice(0, 5)
+        .map((x) => String(BigInt(x) % 4294967296n))
+        .join(', ')
+      opts.logger.info(
+        `Waiting ${Math.round((loggedAt - started) / 1000)} s for ${xids.length} transaction${xids.length === 1 ? '' : 's'} running at WAL position ${formatLsn(lsn)} to end before taking the snapshot (pg_stat_activity.backend_xid ${shown}${xids.length > 5 ? ', ...' : ''})`,
+      )
     }
     await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS))
   }

@@ -8,7 +8,13 @@ import type { TapConfig } from '../config/tap-config.js'
 import { deserializeError, TapError } from '../errors.js'
 import type { Logger } from '../log/logger.js'
 import type { SyncMetrics } from '../log/metrics.js'
-import type { BatchMark, BatchMessage, ControlMessage, TaskPortMessage, TaskResult } from '../protocol/worker-messages.js'
+import type {
+  BatchMark,
+  BatchMessage,
+  ControlMessage,
+  TaskPortMessage,
+  TaskResult,
+} from '../protocol/worker-messages.js'
 import { activateVersionLine } from '../singer/messages.js'
 import { getBookmark, rawJson, type BookmarkPatch } from '../singer/state.js'
 import type { OutputEmitter } from './emitter.js'
@@ -104,11 +110,14 @@ export class StreamRun {
     const { emitter, metrics, progress, config } = this.#ctx
     const s = this.stream
     const opening = this.#open()
-    this.#logger.info(`Starting ${s.method === 'LOG_BASED' ? 'LOG_BASED initial load (full table)' : s.method} sync of ${s.schemaName}.${s.tableName}${opening.task.kind === 'fullTable' && opening.task.resumeXmin !== undefined ? ` resuming after xmin ${opening.task.resumeXmin}` : ''}`)
+    this.#logger.info(
+      `Starting ${s.method === 'LOG_BASED' ? 'LOG_BASED initial load (full table)' : s.method} sync of ${s.schemaName}.${s.tableName}${opening.task.kind === 'fullTable' && opening.task.resumeXmin !== undefined ? ` resuming after xmin ${opening.task.resumeXmin}` : ''}`,
+    )
     emitter.begin(s.tapStreamId)
     await emitter.write(streamSchemaLine(s, config.debug_lsn))
     await emitter.writeState()
-    if (opening.firstRunOfVersion && opening.task.kind === 'fullTable') await emitter.write(activateVersionLine(s.stream, opening.task.version))
+    if (opening.firstRunOfVersion && opening.task.kind === 'fullTable')
+      await emitter.write(activateVersionLine(s.stream, opening.task.version))
     metrics.streamStarted(s.stream)
     progress.started(s.stream, s.rowEstimate)
     const outcome = await this.runTask(opening.task)
@@ -126,33 +135,59 @@ export class StreamRun {
     const bookmark = getBookmark(emitter.state, s.tapStreamId)
     const columns = s.columns.map((c) => ({ name: c.name, type: c.type }))
     const base = {
-      stream: s.stream, tapStreamId: s.tapStreamId, schemaName: s.schemaName, tableName: s.tableName,
-      columns, rowEstimate: s.rowEstimate, maxInFlight: this.#ctx.maxInFlight, rowFilter: s.rowFilter,
+      stream: s.stream,
+      tapStreamId: s.tapStreamId,
+      schemaName: s.schemaName,
+      tableName: s.tableName,
+      columns,
+      rowEstimate: s.rowEstimate,
+      maxInFlight: this.#ctx.maxInFlight,
+      rowFilter: s.rowFilter,
     }
     if (s.method === 'INCREMENTAL') {
       const start = incrementalStart(bookmark, this.#ctx.now())
       emitter.commit(s.tapStreamId, { version: start.version, replication_key: s.replicationKey })
       return {
-        task: { ...base, kind: 'incremental', version: start.version, replicationKey: s.replicationKey as string, from: start.from, limit: config.limit },
+        task: {
+          ...base,
+          kind: 'incremental',
+          version: start.version,
+          replicationKey: s.replicationKey as string,
+          from: start.from,
+          limit: config.limit,
+        },
         firstRunOfVersion: false,
       }
     }
     const start = fullTableStart(bookmark, s.isView, config.fast_sync, this.#ctx.now())
     // A fresh version starts without xmin: a stale one would make an interrupted run resume wrongly.
     // A chunk plan left by a chunked load belongs to an older version, whichever way this read starts.
-    const patch: BookmarkPatch = start.resumeXmin === undefined ? { version: start.version, xmin: undefined, [CHUNKS_KEY]: undefined } : { version: start.version, [CHUNKS_KEY]: undefined }
+    const patch: BookmarkPatch =
+      start.resumeXmin === undefined
+        ? { version: start.version, xmin: undefined, [CHUNKS_KEY]: undefined }
+        : { version: start.version, [CHUNKS_KEY]: undefined }
     if (s.method === 'LOG_BASED') {
       // A resumed load streams from where its first attempt started, so the changes made since (deletes
       // of rows already written above all) are replayed. A fresh one starts at this run's position, and
       // its bookmark gets no lsn before its first xmin: `lsn` without `xmin` would mean the load is done.
       this.#loadLsn = start.resumeXmin === undefined ? this.#ctx.endLsn : bookmark.lsn
-      if (this.#loadLsn === undefined) throw new TapError('INTERNAL', `stream ${s.tapStreamId}: a LOG_BASED initial load without a WAL position to stream from`)
+      if (this.#loadLsn === undefined)
+        throw new TapError(
+          'INTERNAL',
+          `stream ${s.tapStreamId}: a LOG_BASED initial load without a WAL position to stream from`,
+        )
       emitter.commit(s.tapStreamId, start.resumeXmin === undefined ? { ...patch, lsn: undefined } : patch)
     } else {
       emitter.commit(s.tapStreamId, patch)
     }
     return {
-      task: { ...base, kind: 'fullTable', version: start.version, order: start.order, resumeXmin: start.resumeXmin },
+      task: {
+        ...base,
+        kind: 'fullTable',
+        version: start.version,
+        order: start.order,
+        resumeXmin: start.resumeXmin,
+      },
       firstRunOfVersion: start.firstRunOfVersion,
     }
   }
@@ -173,21 +208,31 @@ export class StreamRun {
       result = await running.result
     } catch (e) {
       // Piscina rejects only when the thread itself died (the task never rejects).
-      result = { status: 'failed', rows: this.#rows, error: { code: 'SYNC_FAILED', message: `worker thread failed: ${(e as Error).message}`, exitCode: 1 } }
+      result = {
+        status: 'failed',
+        rows: this.#rows,
+        error: { code: 'SYNC_FAILED', message: `worker thread failed: ${(e as Error).message}`, exitCode: 1 },
+      }
     }
     await this.#chain
     port.close()
     if (this.#writeError) return { status: 'failed', rows: this.#rows, error: this.#writeError }
     if (result.status === 'failed') {
       const cause = deserializeError(result.error)
-      const error = new TapError(cause.code, `stream ${this.stream.tapStreamId}: ${cause.message}`, { hint: cause.hint, exitCode: cause.exitCode })
+      const error = new TapError(cause.code, `stream ${this.stream.tapStreamId}: ${cause.message}`, {
+        hint: cause.hint,
+        exitCode: cause.exitCode,
+      })
       return { status: 'failed', rows: this.#rows, error }
     }
     if (result.clamped.length > 0) {
       const parts = result.clamped.map(([column, n]) => `${column}: ${n}`)
-      this.#logger.warn(`Out-of-range date/time values clamped (infinity, BC or after 9999): ${parts.join(', ')}`)
+      this.#logger.warn(
+        `Out-of-range date/time values clamped (infinity, BC or after 9999): ${parts.join(', ')}`,
+      )
     }
-    if (this.#logEnd || result.status !== 'done') this.#logger.info(`${result.status === 'done' ? 'Finished' : 'Stopped'} after ${this.#rows} rows`)
+    if (this.#logEnd || result.status !== 'done')
+      this.#logger.info(`${result.status === 'done' ? 'Finished' : 'Stopped'} after ${this.#rows} rows`)
     return { status: result.status, rows: this.#rows }
   }
 
@@ -199,12 +244,22 @@ export class StreamRun {
       // Bytes go back to the worker once written, to be filled again (no allocation per batch).
       const lines = m.lines
       const port = this.#port
-      const giveBack = typeof lines === 'string' || port === undefined ? undefined : () => port.postMessage({ type: 'buffer', buffer: lines.buffer as ArrayBuffer }, [lines.buffer as ArrayBuffer])
+      const giveBack =
+        typeof lines === 'string' || port === undefined
+          ? undefined
+          : () =>
+              port.postMessage({ type: 'buffer', buffer: lines.buffer as ArrayBuffer }, [
+                lines.buffer as ArrayBuffer,
+              ])
       await emitter.writeRecords(lines, m.rows, giveBack)
       this.#rows += m.rows
       metrics.recordsWritten(s.stream, m.rows)
       progress.advanced(s.stream, m.rows)
-      if (m.mark !== undefined) emitter.commit(s.tapStreamId, this.#loadLsn === undefined ? markPatch(m.mark) : { ...markPatch(m.mark), lsn: this.#loadLsn })
+      if (m.mark !== undefined)
+        emitter.commit(
+          s.tapStreamId,
+          this.#loadLsn === undefined ? markPatch(m.mark) : { ...markPatch(m.mark), lsn: this.#loadLsn },
+        )
       this.#rowsSinceState += m.rows
       if (this.#rowsSinceState >= STATE_EVERY_ROWS && m.mark !== undefined) {
         this.#rowsSinceState = 0

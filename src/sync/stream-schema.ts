@@ -20,7 +20,10 @@ export interface SchemaSource {
 /** LOG_BASED records carry `_sdc_deleted_at` (and `_sdc_lsn` with debug_lsn), as pipelinewise's add_automatic_properties. */
 export function streamSchema(s: SchemaSource, debugLsn: boolean): JsonSchema {
   const keys = new Set(s.keyProperties)
-  const properties: Array<[string, JsonSchema]> = s.columns.map((c) => [c.name, jsonSchemaForType(c.type, !keys.has(c.name))])
+  const properties: Array<[string, JsonSchema]> = s.columns.map((c) => [
+    c.name,
+    jsonSchemaForType(c.type, !keys.has(c.name)),
+  ])
   if (s.method === 'LOG_BASED') {
     properties.push(['_sdc_deleted_at', { type: ['null', 'string'], format: 'date-time' }])
     if (debugLsn) properties.push(['_sdc_lsn', { type: ['null', 'string'] }])

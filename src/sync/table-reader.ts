@@ -34,23 +34,47 @@ export interface ReaderConnection {
 function taskQuery(task: TableTask): BoundQuery {
   const columns = task.columns.map((c) => c.name)
   if (task.kind === 'fullTable') {
-    return fullTableQuery({ schemaName: task.schemaName, tableName: task.tableName, columns, order: task.order, resumeXmin: task.resumeXmin, pages: chunkPagesOf(task), where: task.rowFilter })
+    return fullTableQuery({
+      schemaName: task.schemaName,
+      tableName: task.tableName,
+      columns,
+      order: task.order,
+      resumeXmin: task.resumeXmin,
+      pages: chunkPagesOf(task),
+      where: task.rowFilter,
+    })
   }
-  return incrementalQuery({ schemaName: task.schemaName, tableName: task.tableName, columns, replicationKey: task.replicationKey, from: task.from, limit: task.limit, where: task.rowFilter })
+  return incrementalQuery({
+    schemaName: task.schemaName,
+    tableName: task.tableName,
+    columns,
+    replicationKey: task.replicationKey,
+    from: task.from,
+    limit: task.limit,
+    where: task.rowFilter,
+  })
 }
 
-export async function runTableTask(conn: ReaderConnection, config: TapConfig, baseLogger: Logger, task: TableTask): Promise<TaskResult> {
+export async function runTableTask(
+  conn: ReaderConnection,
+  config: TapConfig,
+  baseLogger: Logger,
+  task: TableTask,
+): Promise<TaskResult> {
   const logger = baseLogger.child({ stream: task.stream, ...chunkLogContext(task) })
   const sender = new BatchSender(task.port, task.maxInFlight)
   const clamps = new ClampCounter()
   const progress = { rows: 0 }
   try {
     // One snapshot for the whole read: rows changed meanwhile are the next run's business.
-    await conn.client.query(task.kind === 'fullTable' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN READ ONLY')
+    await conn.client.query(
+      task.kind === 'fullTable' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN READ ONLY',
+    )
     try {
       await importChunkSnapshot(conn.client, task)
       if (config.diagnostic_mode) await logDiagnostics(conn.client, task, logger)
-      if (process.env.TAP_POSTGRES_READ_PATH === 'cursor') await streamRows(conn, task, config, sender, clamps, logger, progress)
+      if (process.env.TAP_POSTGRES_READ_PATH === 'cursor')
+        await streamRows(conn, task, config, sender, clamps, logger, progress)
       else await copyRows(conn, task, taskQuery(task), config, sender, clamps, logger, progress)
       await conn.client.query('COMMIT')
     } catch (e) {
@@ -58,7 +82,11 @@ export async function runTableTask(conn: ReaderConnection, config: TapConfig, ba
       throw e
     }
     await sender.drain()
-    return { status: sender.stopRequested ? 'stopped' : 'done', rows: progress.rows, clamped: clamps.entries() }
+    return {
+      status: sender.stopRequested ? 'stopped' : 'done',
+      rows: progress.rows,
+      clamped: clamps.entries(),
+    }
   } catch (e) {
     if (e instanceof TaskAborted) return { status: 'aborted', rows: progress.rows, clamped: clamps.entries() }
     const error = queryError(e, `reading ${task.schemaName}.${task.tableName}`, 'SYNC_FAILED')
@@ -72,15 +100,28 @@ function seconds(ms: number): string {
   return (ms / 1000).toFixed(3)
 }
 
-async function streamRows(conn: ReaderConnection, task: TableTask, config: TapConfig, sender: BatchSender, clamps: ClampCounter, logger: Logger, progress: { rows: number }): Promise<void> {
+async function streamRows(
+  conn: ReaderConnection,
+  task: TableTask,
+  config: TapConfig,
+  sender: BatchSender,
+  clamps: ClampCounter,
+  logger: Logger,
+  progress: { rows: number },
+): Promise<void> {
   const query = taskQuery(task)
   const itersize = config.itersize
-  logger.debug(`Running query: ${query.text}`, query.values.length > 0 ? { parameters: query.values } : undefined)
+  logger.debug(
+    `Running query: ${query.text}`,
+    query.values.length > 0 ? { parameters: query.values } : undefined,
+  )
   const render = compileRecordRenderer(task.columns, clamps)
   const prefix = recordPrefix(task.stream)
   const markOf = markReader(task)
   const started = performance.now()
-  const cursor = conn.client.query(new Cursor<(string | null)[]>(query.text, [...query.values], { rowMode: 'array' }))
+  const cursor = conn.client.query(
+    new Cursor<(string | null)[]>(query.text, [...query.values], { rowMode: 'array' }),
+  )
   let lines = ''
   let count = 0
   let mark: BatchMark | undefined
@@ -125,9 +166,13 @@ async function streamRows(conn: ReaderConnection, task: TableTask, config: TapCo
       }
       const now = performance.now()
       const total = progress.rows + count
-      logger.info(`Fetched ${total} rows total (batch of ${page.length} in ${seconds(now - last)} sec, ${Math.round(page.length / Math.max((now - last) / 1000, 1e-6))} rows/sec)`)
+      logger.info(
+        `Fetched ${total} rows total (batch of ${page.length} in ${seconds(now - last)} sec, ${Math.round(page.length / Math.max((now - last) / 1000, 1e-6))} rows/sec)`,
+      )
       if (config.diagnostic_mode) {
-        logger.info(`Batch timings: waited for rows ${seconds(fetched - fetchStart)} sec, render and send ${seconds(now - fetched)} sec`)
+        logger.info(
+          `Batch timings: waited for rows ${seconds(fetched - fetchStart)} sec, render and send ${seconds(now - fetched)} sec`,
+        )
       }
       last = now
     }
@@ -193,5 +238,7 @@ async function logDiagnostics(client: pg.Client, task: TableTask, logger: Logger
   })
   const d = r.rows[0] as Record<string, string> | undefined
   if (d === undefined) return
-  logger.info(`Diagnostics: work_mem=${d.work_mem} shared_buffers=${d.shared_buffers} effective_cache_size=${d.effective_cache_size} database_size=${d.database_size} table_size=${d.table_size} estimated_rows=${d.estimated_rows} (${seconds(performance.now() - started)} sec)`)
+  logger.info(
+    `Diagnostics: work_mem=${d.work_mem} shared_buffers=${d.shared_buffers} effective_cache_size=${d.effective_cache_size} database_size=${d.database_size} table_size=${d.table_size} estimated_rows=${d.estimated_rows} (${seconds(performance.now() - started)} sec)`,
+  )
 }

@@ -52,7 +52,8 @@ export function parseDelimited(text: string, delimiter: string, element: Element
   let pos = 0
   // `[1:2]={...}`: PG prints the bounds when a lower bound is not 1; they carry no values.
   if (text.charCodeAt(0) === 0x5b) pos = text.indexOf('=') + 1
-  if (text.charCodeAt(pos) !== LBRACE || text.charCodeAt(text.length - 1) !== RBRACE) throw new Error('not an array')
+  if (text.charCodeAt(pos) !== LBRACE || text.charCodeAt(text.length - 1) !== RBRACE)
+    throw new Error('not an array')
   const root: Nested = []
   const stack: Nested[] = []
   let current = root

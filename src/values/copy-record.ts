@@ -92,28 +92,49 @@ function hexValue(c: number): number {
  * Undoes the escape starting at the backslash `src[i]`: writes the byte into `esc.byte` and returns
  * the index after the escape.
  */
-function unescape(src: Uint8Array, i: number, end: number, esc: { byte: number }): number {
+function unescapeAt(src: Uint8Array, i: number, end: number, esc: { byte: number }): number {
   const d = i + 1 < end ? src[i + 1] : BACKSLASH
   switch (d) {
-    case 0x6e: esc.byte = LF; return i + 2 // n
-    case 0x74: esc.byte = TAB; return i + 2 // t
-    case 0x72: esc.byte = 0x0d; return i + 2 // r
-    case 0x62: esc.byte = 0x08; return i + 2 // b
-    case 0x66: esc.byte = 0x0c; return i + 2 // f
-    case 0x76: esc.byte = 0x0b; return i + 2 // v
-    case 0x78: { // x: one or two hex digits; without any, a plain 'x'
+    case 0x6e:
+      esc.byte = LF
+      return i + 2 // n
+    case 0x74:
+      esc.byte = TAB
+      return i + 2 // t
+    case 0x72:
+      esc.byte = 0x0d
+      return i + 2 // r
+    case 0x62:
+      esc.byte = 0x08
+      return i + 2 // b
+    case 0x66:
+      esc.byte = 0x0c
+      return i + 2 // f
+    case 0x76:
+      esc.byte = 0x0b
+      return i + 2 // v
+    case 0x78: {
+      // x: one or two hex digits; without any, a plain 'x'
       const h1 = i + 2 < end ? hexValue(src[i + 2]) : -1
-      if (h1 < 0) { esc.byte = 0x78; return i + 2 }
+      if (h1 < 0) {
+        esc.byte = 0x78
+        return i + 2
+      }
       const h2 = i + 3 < end ? hexValue(src[i + 3]) : -1
-      if (h2 < 0) { esc.byte = h1; return i + 3 }
+      if (h2 < 0) {
+        esc.byte = h1
+        return i + 3
+      }
       esc.byte = h1 * 16 + h2
       return i + 4
     }
     default:
-      if (d >= 0x30 && d <= 0x37) { // octal, one to three digits
+      if (d >= 0x30 && d <= 0x37) {
+        // octal, one to three digits
         let v = d - 0x30
         let j = i + 2
-        for (let k = 0; k < 2 && j < end && src[j] >= 0x30 && src[j] <= 0x37; k++, j++) v = v * 8 + (src[j] - 0x30)
+        for (let k = 0; k < 2 && j < end && src[j] >= 0x30 && src[j] <= 0x37; k++, j++)
+          v = v * 8 + (src[j] - 0x30)
         esc.byte = v & 0xff
         return j
       }
@@ -137,7 +158,7 @@ export function copyFieldText(src: Buffer, i: number, end: number): string {
   while (i < end) {
     const c = src[i]
     if (c === BACKSLASH) {
-      i = unescape(src, i, end, escaped)
+      i = unescapeAt(src, i, end, escaped)
       out[p++] = escaped.byte
     } else {
       out[p++] = c
@@ -168,7 +189,7 @@ function unescapeField(src: Buffer, i: number, end: number): void {
   while (i < end) {
     const c = src[i]
     if (c === BACKSLASH) {
-      i = unescape(src, i, end, escaped)
+      i = unescapeAt(src, i, end, escaped)
       out[p++] = escaped.byte
     } else {
       out[p++] = c
@@ -189,13 +210,27 @@ const HEX = Buffer.from('0123456789abcdef', 'latin1')
 function writeEscapedByte(out: Buffer, p: number, b: number): number {
   out[p++] = BACKSLASH
   switch (b) {
-    case QUOTE: out[p++] = QUOTE; return p
-    case BACKSLASH: out[p++] = BACKSLASH; return p
-    case 0x08: out[p++] = 0x62; return p
-    case TAB: out[p++] = 0x74; return p
-    case LF: out[p++] = 0x6e; return p
-    case 0x0c: out[p++] = 0x66; return p
-    case 0x0d: out[p++] = 0x72; return p
+    case QUOTE:
+      out[p++] = QUOTE
+      return p
+    case BACKSLASH:
+      out[p++] = BACKSLASH
+      return p
+    case 0x08:
+      out[p++] = 0x62
+      return p
+    case TAB:
+      out[p++] = 0x74
+      return p
+    case LF:
+      out[p++] = 0x6e
+      return p
+    case 0x0c:
+      out[p++] = 0x66
+      return p
+    case 0x0d:
+      out[p++] = 0x72
+      return p
     default:
       out[p++] = 0x75 // u00xx
       out[p++] = ZERO
@@ -235,7 +270,7 @@ function writeText(src: Buffer, i: number, rowEnd: number, sink: ByteSink): numb
       out = sink.buf
     }
     if (c === BACKSLASH) {
-      i = unescape(src, i, rowEnd, escaped)
+      i = unescapeAt(src, i, rowEnd, escaped)
       const b = escaped.byte
       if (b < 0x20 || b === QUOTE || b === BACKSLASH) p = writeEscapedByte(out, p, b)
       else out[p++] = b
@@ -268,9 +303,8 @@ function writeText(src: Buffer, i: number, rowEnd: number, sink: ByteSink): numb
 function writeVerbatim(src: Buffer, i: number, rowEnd: number, sink: ByteSink): number {
   const out = sink.buf
   let p = sink.pos
-  let c: number
-  while (i < rowEnd && (c = src[i]) !== TAB) {
-    out[p++] = c
+  while (i < rowEnd && src[i] !== TAB) {
+    out[p++] = src[i]
     i++
   }
   sink.pos = p
@@ -360,7 +394,14 @@ function writeTimestamp(src: Buffer, i: number, end: number, sink: ByteSink, wit
  * `backslashQuotes`: inside a quoted array element, where a backslash takes the next byte as it is.
  * The caller has made room for 6 bytes per input byte + 2.
  */
-function writeJsonString(buf: Buffer, i: number, end: number, out: Buffer, p: number, backslashQuotes: boolean): number {
+function writeJsonString(
+  buf: Buffer,
+  i: number,
+  end: number,
+  out: Buffer,
+  p: number,
+  backslashQuotes: boolean,
+): number {
   out[p++] = QUOTE
   while (i < end) {
     let c = buf[i]
@@ -420,7 +461,12 @@ function writeJson(src: Buffer, i: number, end: number, sink: ByteSink): void {
           i += 2
         } else if (d === QUOTE) {
           break
-        } else if (d === 0xe2 && buf[i + 1] === 0x80 && (buf[i + 2] === 0xa8 || buf[i + 2] === 0xa9) && i + 2 < end) {
+        } else if (
+          d === 0xe2 &&
+          buf[i + 1] === 0x80 &&
+          (buf[i + 2] === 0xa8 || buf[i + 2] === 0xa9) &&
+          i + 2 < end
+        ) {
           out[p++] = BACKSLASH
           out[p++] = 0x75
           out[p++] = 0x32
@@ -456,11 +502,15 @@ const E_TEXT = 2
 function elementCode(type: PgValueType): number {
   if (type.kind !== 'array' || type.delimiter !== ',') return -1
   switch (type.element.kind) {
-    case 'integer': return E_VERBATIM
+    case 'integer':
+      return E_VERBATIM
     case 'numeric':
-    case 'float': return E_NUMBER
-    case 'text': return E_TEXT
-    default: return -1
+    case 'float':
+      return E_NUMBER
+    case 'text':
+      return E_TEXT
+    default:
+      return -1
   }
 }
 
@@ -566,17 +616,27 @@ const K_STRING = 7
 
 function kindCode(type: PgValueType): number {
   switch (type.kind) {
-    case 'integer': return K_VERBATIM
+    case 'integer':
+      return K_VERBATIM
     case 'numeric':
-    case 'float': return K_NUMBER
-    case 'boolean': return K_BOOLEAN
-    case 'text': return K_TEXT
-    case 'date': return K_DATE
-    case 'timestamp': return K_TIMESTAMP
-    case 'timestamptz': return K_TIMESTAMPTZ
-    case 'json': return K_JSON
-    case 'array': return elementCode(type) >= 0 ? K_ARRAY : K_STRING
-    default: return K_STRING
+    case 'float':
+      return K_NUMBER
+    case 'boolean':
+      return K_BOOLEAN
+    case 'text':
+      return K_TEXT
+    case 'date':
+      return K_DATE
+    case 'timestamp':
+      return K_TIMESTAMP
+    case 'timestamptz':
+      return K_TIMESTAMPTZ
+    case 'json':
+      return K_JSON
+    case 'array':
+      return elementCode(type) >= 0 ? K_ARRAY : K_STRING
+    default:
+      return K_STRING
   }
 }
 
@@ -645,9 +705,15 @@ export class CopyRecordRenderer {
         if (k === this.#markColumn) this.markStart = this.markEnd = -1
       } else {
         switch (kinds[k]) {
-          case K_VERBATIM: end = writeVerbatim(src, i, rowEnd, sink); break
-          case K_NUMBER: end = writeNumber(src, i, rowEnd, sink); break
-          case K_TEXT: end = writeText(src, i, rowEnd, sink); break
+          case K_VERBATIM:
+            end = writeVerbatim(src, i, rowEnd, sink)
+            break
+          case K_NUMBER:
+            end = writeNumber(src, i, rowEnd, sink)
+            break
+          case K_TEXT:
+            end = writeText(src, i, rowEnd, sink)
+            break
           case K_BOOLEAN: {
             end = fieldEnd(src, i, rowEnd)
             const c = src[i]
@@ -663,7 +729,8 @@ export class CopyRecordRenderer {
           case K_TIMESTAMP:
           case K_TIMESTAMPTZ:
             end = fieldEnd(src, i, rowEnd)
-            if (!writeTimestamp(src, i, end, sink, kinds[k] === K_TIMESTAMPTZ)) this.#viaString(k, src, i, end, sink)
+            if (!writeTimestamp(src, i, end, sink, kinds[k] === K_TIMESTAMPTZ))
+              this.#viaString(k, src, i, end, sink)
             break
           case K_JSON:
             end = fieldEnd(src, i, rowEnd)

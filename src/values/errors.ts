@@ -8,5 +8,8 @@ import { TapError } from '../errors.js'
  */
 export function unexpectedText(what: string, text: string): TapError {
   const shown = text.length > 40 ? `${text.slice(0, 40)}...` : text
-  return new TapError('INTERNAL', `cannot render ${what} value from the server's text ${JSON.stringify(shown)}`)
+  return new TapError(
+    'INTERNAL',
+    `cannot render ${what} value from the server's text ${JSON.stringify(shown)}`,
+  )
 }

@@ -78,7 +78,8 @@ export function renderHstore(text: string): string {
   while (s.pos < n) {
     const key = s.token()
     s.skipSpace()
-    if (text.charCodeAt(s.pos) !== EQUALS || text.charCodeAt(s.pos + 1) !== GT) throw unexpectedText('hstore', text)
+    if (text.charCodeAt(s.pos) !== EQUALS || text.charCodeAt(s.pos + 1) !== GT)
+      throw unexpectedText('hstore', text)
     s.pos += 2
     s.skipSpace()
     const value = s.token()

@@ -9,6 +9,7 @@ const LINE_SEPARATORS = /[\u2028\u2029]/
 const LINE_SEPARATORS_ALL = /[\u2028\u2029]/g
 // Anything JSON.stringify would change (quote, backslash, control characters, surrogates, which it
 // checks for pairing) or we escape on top. Most text has none of these and is just wrapped in quotes.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what JSON must escape
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029\ud800-\udfff]/
 
 function escapeSeparator(c: string): string {

@@ -11,7 +11,15 @@ import type { PgValueType } from '../catalog/pg-type.js'
 import { renderArray } from './arrays.js'
 import { renderHstore } from './hstore.js'
 import { jsonString } from './json-text.js'
-import { renderBit1, renderBoolean, renderBytea, renderFloat, renderInteger, renderJson, renderNumeric } from './scalars.js'
+import {
+  renderBit1,
+  renderBoolean,
+  renderBytea,
+  renderFloat,
+  renderInteger,
+  renderJson,
+  renderNumeric,
+} from './scalars.js'
 import { renderDate, renderTime, renderTimestamp, renderTimestamptz, renderTimetz } from './temporal.js'
 
 /** Renders one non-NULL value's text; `onClamp` is called when a date/time value was clamped. */
@@ -117,7 +125,10 @@ export class ClampCounter {
  * once, each column's renderer is chosen once, and a row is one pass of string concatenation
  * (V8 ropes; no per-value objects).
  */
-export function compileRecordRenderer(columns: readonly RecordColumn[], clamps?: ClampCounter): (values: readonly (string | null)[]) => string {
+export function compileRecordRenderer(
+  columns: readonly RecordColumn[],
+  clamps?: ClampCounter,
+): (values: readonly (string | null)[]) => string {
   const n = columns.length
   if (n === 0) return () => '{}'
   const prefixes: string[] = []

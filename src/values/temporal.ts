@@ -63,7 +63,8 @@ export function renderTimestamp(text: string, onClamp?: () => void): string {
   // Common path: 4-digit year, AD (a BC value ends in 'C').
   if (text.charCodeAt(4) === DASH && text.charCodeAt(10) === 0x20 && text.charCodeAt(n - 1) !== 0x43) {
     if (n === 19) return `"${text.slice(0, 10)}T${text.slice(11)}+00:00"`
-    if (text.charCodeAt(19) === DOT) return `"${text.slice(0, 10)}T${text.slice(11, 19)}${padFraction(text.slice(19))}+00:00"`
+    if (text.charCodeAt(19) === DOT)
+      return `"${text.slice(0, 10)}T${text.slice(11, 19)}${padFraction(text.slice(19))}+00:00"`
   }
   if (endsWithBC(text)) return clamp(MIN_TIMESTAMP, onClamp)
   if (text.indexOf('-') > 4) return clamp(MAX_TIMESTAMP, onClamp)
@@ -77,7 +78,10 @@ export function renderTimestamp(text: string, onClamp?: () => void): string {
 function parseOffset(text: string, at: number, end: number, what: string, whole: string): number {
   const sign = text.charCodeAt(at) === DASH ? -1 : 1
   const parts = text.slice(at + 1, end).split(':')
-  if (parts.length > 3 || parts.some((p) => p.length !== 2 || !isDigit(p.charCodeAt(0)) || !isDigit(p.charCodeAt(1)))) {
+  if (
+    parts.length > 3 ||
+    parts.some((p) => p.length !== 2 || !isDigit(p.charCodeAt(0)) || !isDigit(p.charCodeAt(1)))
+  ) {
     throw unexpectedText(what, whole)
   }
   const [h, m = '0', s = '0'] = parts
@@ -116,7 +120,9 @@ function civilFromDays(z: number): [number, number, number] {
   z += 719468
   const era = Math.floor(z / 146097)
   const doe = z - era * 146097
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365)
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  )
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
   const mp = Math.floor((5 * doy + 2) / 153)
   const d = doy - Math.floor((153 * mp + 2) / 5) + 1
@@ -131,12 +137,19 @@ const TIMESTAMPTZ = /^(\d{4,})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(\.\d+)?([+-]\d
  * the offset is `+00`; any other offset (a session that is not UTC) is converted to UTC.
  */
 export function renderTimestamptz(text: string, onClamp?: () => void): string {
-  if (!isDigit(text.charCodeAt(0))) return infinity(text, MAX_TIMESTAMP, MIN_TIMESTAMP, onClamp, 'timestamptz')
+  if (!isDigit(text.charCodeAt(0)))
+    return infinity(text, MAX_TIMESTAMP, MIN_TIMESTAMP, onClamp, 'timestamptz')
   const n = text.length
   // Common path: 4-digit year, UTC, AD.
-  if (text.charCodeAt(4) === DASH && text.charCodeAt(n - 3) === PLUS && text.charCodeAt(n - 2) === 0x30 && text.charCodeAt(n - 1) === 0x30) {
+  if (
+    text.charCodeAt(4) === DASH &&
+    text.charCodeAt(n - 3) === PLUS &&
+    text.charCodeAt(n - 2) === 0x30 &&
+    text.charCodeAt(n - 1) === 0x30
+  ) {
     if (n === 22) return `"${text.slice(0, 10)}T${text.slice(11, 19)}+00:00"`
-    if (text.charCodeAt(19) === DOT) return `"${text.slice(0, 10)}T${text.slice(11, 19)}${padFraction(text.slice(19, n - 3))}+00:00"`
+    if (text.charCodeAt(19) === DOT)
+      return `"${text.slice(0, 10)}T${text.slice(11, 19)}${padFraction(text.slice(19, n - 3))}+00:00"`
   }
   const m = TIMESTAMPTZ.exec(text)
   if (!m) throw unexpectedText('timestamptz', text)
@@ -146,7 +159,10 @@ export function renderTimestamptz(text: string, onClamp?: () => void): string {
   const secondsOfDay = Number(m[4]) * 3600 + Number(m[5]) * 60 + Number(m[6]) - offset
   const dayShift = Math.floor(secondsOfDay / 86400)
   const sod = secondsOfDay - dayShift * 86400
-  const [y, mo, d] = dayShift === 0 ? [year, Number(m[2]), Number(m[3])] : civilFromDays(daysFromCivil(year, Number(m[2]), Number(m[3])) + dayShift)
+  const [y, mo, d] =
+    dayShift === 0
+      ? [year, Number(m[2]), Number(m[3])]
+      : civilFromDays(daysFromCivil(year, Number(m[2]), Number(m[3])) + dayShift)
   if (y > 9999) return clamp(MAX_TIMESTAMP, onClamp)
   if (y < 1) return clamp(MIN_TIMESTAMP, onClamp)
   const fraction = m[7] ? padFraction(m[7]) : ''
@@ -167,7 +183,8 @@ export function renderTime(text: string): string {
  */
 export function renderTimetz(text: string): string {
   const sign = findOffset(text, 8)
-  if (sign < 8 || text.charCodeAt(2) !== 0x3a || text.charCodeAt(5) !== 0x3a) throw unexpectedText('timetz', text)
+  if (sign < 8 || text.charCodeAt(2) !== 0x3a || text.charCodeAt(5) !== 0x3a)
+    throw unexpectedText('timetz', text)
   const offset = parseOffset(text, sign, text.length, 'timetz', text)
   const fraction = sign > 8 ? text.slice(8, sign) : ''
   if (fraction && fraction.charCodeAt(0) !== DOT) throw unexpectedText('timetz', text)

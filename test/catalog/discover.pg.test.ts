@@ -73,12 +73,17 @@ const role = `reader_${Math.random().toString(36).slice(2, 8)}`
 
 function tapConfig(extra: Record<string, unknown> = {}): TapConfig {
   const c = clusterInfo()
-  return buildConfig([{ host: c.host, port: c.port, user: c.user, password: c.password, dbname: db, ...extra }]).config
+  return buildConfig([
+    { host: c.host, port: c.port, user: c.user, password: c.password, dbname: db, ...extra },
+  ]).config
 }
 
 function table(tables: readonly TableInfo[], schema: string, name: string): TableInfo {
   const t = tables.find((x) => x.schemaName === schema && x.tableName === name)
-  if (!t) throw new Error(`${schema}.${name} not discovered; have ${tables.map((x) => `${x.schemaName}.${x.tableName}`).join(', ')}`)
+  if (!t)
+    throw new Error(
+      `${schema}.${name} not discovered; have ${tables.map((x) => `${x.schemaName}.${x.tableName}`).join(', ')}`,
+    )
   return t
 }
 
@@ -184,11 +189,22 @@ describe('discovery as the owner', () => {
   it('lists the relations of every non-system schema, with their kinds', () => {
     const names = tables.map((t) => `${t.schemaName}.${t.tableName}:${t.relkind}`).sort()
     expect(names).toEqual([
-      'Sales.MixedCase:r', 'Sales.we"ird table:r',
-      'other.t:r', 'private.t:r',
-      'public.all_types:r', 'public.composite_key:r', 'public.events:p', 'public.events_2024:r',
-      'public.mv_orders:m', 'public.no_key:r', 'public.nothing_readable:r', 'public.pk_hidden:r', 'public.secret:r',
-      'public.v_literal:v', 'public.v_orders:v', 'public.with_dropped:r',
+      'Sales.MixedCase:r',
+      'Sales.we"ird table:r',
+      'other.t:r',
+      'private.t:r',
+      'public.all_types:r',
+      'public.composite_key:r',
+      'public.events:p',
+      'public.events_2024:r',
+      'public.mv_orders:m',
+      'public.no_key:r',
+      'public.nothing_readable:r',
+      'public.pk_hidden:r',
+      'public.secret:r',
+      'public.v_literal:v',
+      'public.v_orders:v',
+      'public.with_dropped:r',
     ])
     expect(database).toBe(db)
     expect(warnings).toEqual([])
@@ -203,11 +219,19 @@ describe('discovery as the owner', () => {
   })
 
   it('writes the catalog entry of every column: schema, sql-datatype, inclusion', () => {
-    const entry = buildCatalog(tables, database).streams.find((s) => s.tap_stream_id === 'public-all_types') as CatalogEntry
+    const entry = buildCatalog(tables, database).streams.find(
+      (s) => s.tap_stream_id === 'public-all_types',
+    ) as CatalogEntry
     expect(entry.table_name).toBe('all_types')
     expect(entry.metadata[0]).toEqual({
       breadcrumb: [],
-      metadata: { 'table-key-properties': ['id'], 'schema-name': 'public', 'database-name': db, 'row-count': 3, 'is-view': false },
+      metadata: {
+        'table-key-properties': ['id'],
+        'schema-name': 'public',
+        'database-name': db,
+        'row-count': 3,
+        'is-view': false,
+      },
     })
     const props = entry.schema.properties ?? {}
     expect(Object.keys(props)).toEqual(ALL_TYPES.map(([name]) => name))
@@ -215,12 +239,25 @@ describe('discovery as the owner', () => {
       expect(props[name], name).toEqual(jsonSchemaForType(type, name !== 'id'))
       expect(entry.metadata[i + 1], name).toEqual({
         breadcrumb: ['properties', name],
-        metadata: { 'sql-datatype': sqlType, inclusion: name === 'id' ? 'automatic' : 'available', 'selected-by-default': true },
+        metadata: {
+          'sql-datatype': sqlType,
+          inclusion: name === 'id' ? 'automatic' : 'available',
+          'selected-by-default': true,
+        },
       })
     }
     // The shapes targets see, spelled out for a few columns.
-    expect(props.id).toEqual({ type: ['integer'], minimum: -9223372036854775808n, maximum: 9223372036854775807n })
-    expect(props.c_numeric_38_10).toMatchObject({ type: ['null', 'number'], multipleOf: 1e-10, maximum: 10n ** 28n, exclusiveMaximum: true })
+    expect(props.id).toEqual({
+      type: ['integer'],
+      minimum: -9223372036854775808n,
+      maximum: 9223372036854775807n,
+    })
+    expect(props.c_numeric_38_10).toMatchObject({
+      type: ['null', 'number'],
+      multipleOf: 1e-10,
+      maximum: 10n ** 28n,
+      exclusiveMaximum: true,
+    })
     expect(props.c_bit1).toEqual({ type: ['null', 'boolean'] })
     expect(props.c_varchar20).toEqual({ type: ['null', 'string'], maxLength: 20 })
     expect(props.c_jsonb).toEqual({ type: ['null', 'object', 'array'] })
@@ -232,22 +269,40 @@ describe('discovery as the owner', () => {
     expect(t.primaryKey).toEqual(['c', 'a'])
     const entry = buildCatalog([t], db).streams[0]
     expect(entry.metadata[0].metadata['table-key-properties']).toEqual(['a', 'c'])
-    expect(entry.metadata.slice(1).map((m) => [m.breadcrumb[1], (m.metadata as { inclusion: string }).inclusion]))
-      .toEqual([['a', 'automatic'], ['b', 'available'], ['c', 'automatic']])
-    expect(entry.schema.properties).toEqual({ a: { type: ['integer'], minimum: -2147483648, maximum: 2147483647 }, b: { type: ['null', 'string'] }, c: { type: ['integer'], minimum: -2147483648, maximum: 2147483647 } })
+    expect(
+      entry.metadata.slice(1).map((m) => [m.breadcrumb[1], (m.metadata as { inclusion: string }).inclusion]),
+    ).toEqual([
+      ['a', 'automatic'],
+      ['b', 'available'],
+      ['c', 'automatic'],
+    ])
+    expect(entry.schema.properties).toEqual({
+      a: { type: ['integer'], minimum: -2147483648, maximum: 2147483647 },
+      b: { type: ['null', 'string'] },
+      c: { type: ['integer'], minimum: -2147483648, maximum: 2147483647 },
+    })
   })
 
   it('lists keyless tables, views and materialized views without keys', () => {
     expect(table(tables, 'public', 'no_key').primaryKey).toEqual([])
     const catalog = buildCatalog(tables, db)
     const meta = (id: string) => catalog.streams.find((s) => s.tap_stream_id === id)?.metadata[0].metadata
-    expect(meta('public-no_key')).toMatchObject({ 'table-key-properties': [], 'is-view': false, 'row-count': 0 })
+    expect(meta('public-no_key')).toMatchObject({
+      'table-key-properties': [],
+      'is-view': false,
+      'row-count': 0,
+    })
     expect(meta('public-v_orders')).toMatchObject({ 'table-key-properties': [], 'is-view': true })
     expect(meta('public-mv_orders')).toMatchObject({ 'table-key-properties': [], 'is-view': true })
-    expect(table(tables, 'public', 'v_orders').columns.map((c) => [c.name, c.sqlType])).toEqual([['id', 'bigint'], ['c_numeric_38_10', 'numeric(38,10)']])
+    expect(table(tables, 'public', 'v_orders').columns.map((c) => [c.name, c.sqlType])).toEqual([
+      ['id', 'bigint'],
+      ['c_numeric_38_10', 'numeric(38,10)'],
+    ])
     // An unsized bit (a literal) holds any length: text, shown as `bit`.
-    expect(table(tables, 'public', 'v_literal').columns.map((c) => [c.name, c.sqlType, c.type]))
-      .toEqual([['bits', 'bit', TEXT], ['short', 'character varying(3)', { kind: 'text', maxLength: 3 }]])
+    expect(table(tables, 'public', 'v_literal').columns.map((c) => [c.name, c.sqlType, c.type])).toEqual([
+      ['bits', 'bit', TEXT],
+      ['short', 'character varying(3)', { kind: 'text', maxLength: 3 }],
+    ])
   })
 
   it('lists the partitioned parent and its partition, both with the key', () => {
@@ -261,11 +316,18 @@ describe('discovery as the owner', () => {
 
   it('skips dropped columns and keeps attnum positions', () => {
     const t = table(tables, 'public', 'with_dropped')
-    expect(t.columns.map((c) => [c.name, c.position])).toEqual([['id', 1], ['kept', 3]])
+    expect(t.columns.map((c) => [c.name, c.position])).toEqual([
+      ['id', 1],
+      ['kept', 3],
+    ])
   })
 
   it('keeps mixed-case and quoted names as they are', () => {
-    expect(table(tables, 'Sales', 'MixedCase').columns.map((c) => c.name)).toEqual(['CamelCol', 'quoted "col"', 'lower'])
+    expect(table(tables, 'Sales', 'MixedCase').columns.map((c) => c.name)).toEqual([
+      'CamelCol',
+      'quoted "col"',
+      'lower',
+    ])
     expect(table(tables, 'Sales', 'MixedCase').primaryKey).toEqual(['CamelCol'])
     const weird = table(tables, 'Sales', 'we"ird table')
     expect(weird.columns.map((c) => c.name)).toEqual(['a column', '__proto__'])
@@ -278,9 +340,22 @@ describe('discovery as the owner', () => {
     const catalog = buildCatalog(tables, database)
     const ids = catalog.streams.map((s) => s.tap_stream_id)
     expect(ids).toEqual([
-      'Sales-MixedCase', 'Sales-we"ird table', 'other-t', 'private-t',
-      'public-all_types', 'public-composite_key', 'public-events', 'public-events_2024', 'public-mv_orders',
-      'public-no_key', 'public-nothing_readable', 'public-pk_hidden', 'public-secret', 'public-v_literal', 'public-v_orders', 'public-with_dropped',
+      'Sales-MixedCase',
+      'Sales-we"ird table',
+      'other-t',
+      'private-t',
+      'public-all_types',
+      'public-composite_key',
+      'public-events',
+      'public-events_2024',
+      'public-mv_orders',
+      'public-no_key',
+      'public-nothing_readable',
+      'public-pk_hidden',
+      'public-secret',
+      'public-v_literal',
+      'public-v_orders',
+      'public-with_dropped',
     ])
     const again = await discoverTables(tapConfig())
     expect(stringifyJson(buildCatalog(again.tables, again.database), 2)).toBe(stringifyJson(catalog, 2))
@@ -288,7 +363,11 @@ describe('discovery as the owner', () => {
 
   it('discovers only filter_schemas when given', async () => {
     const { tables: only } = await discoverTables(tapConfig({ filter_schemas: 'Sales,other' }))
-    expect(only.map((t) => `${t.schemaName}.${t.tableName}`).sort()).toEqual(['Sales.MixedCase', 'Sales.we"ird table', 'other.t'])
+    expect(only.map((t) => `${t.schemaName}.${t.tableName}`).sort()).toEqual([
+      'Sales.MixedCase',
+      'Sales.we"ird table',
+      'other.t',
+    ])
   })
 })
 
@@ -298,7 +377,15 @@ describe('discovery as a role with column grants', () => {
     const names = tables.map((t) => `${t.schemaName}.${t.tableName}`).sort()
     // No USAGE on `private` (despite the table grant), nothing granted on `other.t`, `nothing_readable`,
     // the views or the partitions.
-    expect(names).toEqual(['Sales.MixedCase', 'Sales.we"ird table', 'public.all_types', 'public.composite_key', 'public.no_key', 'public.pk_hidden', 'public.secret'])
+    expect(names).toEqual([
+      'Sales.MixedCase',
+      'Sales.we"ird table',
+      'public.all_types',
+      'public.composite_key',
+      'public.no_key',
+      'public.pk_hidden',
+      'public.secret',
+    ])
     const secret = table(tables, 'public', 'secret')
     expect(secret.columns.map((c) => c.name)).toEqual(['id', 'visible'])
     expect(secret.primaryKey).toEqual(['id'])
@@ -306,6 +393,8 @@ describe('discovery as a role with column grants', () => {
     const pkHidden = table(tables, 'public', 'pk_hidden')
     expect(pkHidden.columns.map((c) => c.name)).toEqual(['a', 'note'])
     expect(pkHidden.primaryKey).toEqual([])
-    expect(warnings).toEqual(['public.pk_hidden: the primary key has columns the user cannot read; the stream gets no key properties'])
+    expect(warnings).toEqual([
+      'public.pk_hidden: the primary key has columns the user cannot read; the stream gets no key properties',
+    ])
   })
 })

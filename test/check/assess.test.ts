@@ -1,24 +1,60 @@
 import { describe, expect, it } from 'vitest'
-import { assessConnectionBudget, assessReplication, assessSchemas, assessServerVersion, formatBytes, listsWal2json, wal2jsonProbeBlocker } from '../../src/check/assess.js'
+import {
+  assessConnectionBudget,
+  assessReplication,
+  assessSchemas,
+  assessServerVersion,
+  formatBytes,
+  listsWal2json,
+  wal2jsonProbeBlocker,
+} from '../../src/check/assess.js'
 import { allPassed, formatFinding, type Finding } from '../../src/check/findings.js'
 import type { ServerFacts, SlotFacts } from '../../src/check/server-facts.js'
 import { classifyProbeError } from '../../src/check/wal2json-probe.js'
 import { buildConfig } from '../../src/config/load-config.js'
 
-const config = (extra: Record<string, unknown> = {}) => buildConfig([{ host: 'h', user: 'u', dbname: 'shop', ...extra }]).config
+const config = (extra: Record<string, unknown> = {}) =>
+  buildConfig([{ host: 'h', user: 'u', dbname: 'shop', ...extra }]).config
 const lines = (fs: readonly Finding[]) => fs.map(formatFinding)
 
 const FACTS: ServerFacts = {
-  serverVersion: '15.4', serverVersionNum: 150004, walLevel: 'logical', outputPluginLibraries: null, inRecovery: false,
-  user: 'u', database: 'shop', isSuperuser: false, canReplicate: true,
-  maxConnections: 100, reservedConnections: 3, clientBackends: 10, roleConnLimit: -1, roleBackends: 1,
-  databaseConnLimit: -1, databaseBackends: 5, maxWalSenders: 10, walSenders: 0,
+  serverVersion: '15.4',
+  serverVersionNum: 150004,
+  walLevel: 'logical',
+  outputPluginLibraries: null,
+  inRecovery: false,
+  user: 'u',
+  database: 'shop',
+  isSuperuser: false,
+  canReplicate: true,
+  maxConnections: 100,
+  reservedConnections: 3,
+  clientBackends: 10,
+  roleConnLimit: -1,
+  roleBackends: 1,
+  databaseConnLimit: -1,
+  databaseBackends: 5,
+  maxWalSenders: 10,
+  walSenders: 0,
 }
-const SLOT: SlotFacts = { name: 'pipelinewise_shop', plugin: 'wal2json', slotType: 'logical', database: 'shop', active: false, activePid: null, walStatus: 'reserved', lagBytes: 3 * 1024 * 1024, retainedBytes: 4n * 1024n * 1024n, safeWalSize: null }
+const SLOT: SlotFacts = {
+  name: 'pipelinewise_shop',
+  plugin: 'wal2json',
+  slotType: 'logical',
+  database: 'shop',
+  active: false,
+  activePid: null,
+  walStatus: 'reserved',
+  lagBytes: 3 * 1024 * 1024,
+  retainedBytes: 4n * 1024n * 1024n,
+  safeWalSize: null,
+}
 
 describe('findings', () => {
   it('prints a padded level, subject and detail on one line', () => {
-    expect(formatFinding({ level: 'fail', subject: 'wal_level', detail: 'replica\n(x)' })).toBe('FAIL  wal_level: replica (x)')
+    expect(formatFinding({ level: 'fail', subject: 'wal_level', detail: 'replica\n(x)' })).toBe(
+      'FAIL  wal_level: replica (x)',
+    )
     expect(formatFinding({ level: 'ok', subject: 'a', detail: 'b' })).toBe('ok    a: b')
     expect(formatFinding({ level: 'warn', subject: 'a', detail: 'b' })).toBe('warn  a: b')
     expect(allPassed([{ level: 'warn', subject: 'a', detail: 'b' }])).toBe(true)
@@ -29,15 +65,21 @@ describe('findings', () => {
 describe('assessServerVersion', () => {
   it('needs PostgreSQL 10', () => {
     expect(formatFinding(assessServerVersion(FACTS))).toBe('ok    server version: 15.4')
-    expect(formatFinding(assessServerVersion({ ...FACTS, serverVersion: '9.6.24', serverVersionNum: 90624 }))).toBe('FAIL  server version: 9.6.24: tap-postgres needs PostgreSQL 10 or later')
-    expect(formatFinding(assessServerVersion({ ...FACTS, inRecovery: true }))).toBe('ok    server version: 15.4 (a standby)')
+    expect(
+      formatFinding(assessServerVersion({ ...FACTS, serverVersion: '9.6.24', serverVersionNum: 90624 })),
+    ).toBe('FAIL  server version: 9.6.24: tap-postgres needs PostgreSQL 10 or later')
+    expect(formatFinding(assessServerVersion({ ...FACTS, inRecovery: true }))).toBe(
+      'ok    server version: 15.4 (a standby)',
+    )
   })
 })
 
 describe('assessSchemas', () => {
   const pub = { schema: 'public', exists: true, usage: true, relations: 3, readable: 3 }
   it('summarises readable relations', () => {
-    expect(lines(assessSchemas(config(), [pub]))).toEqual(['ok    privileges: 3 tables and views readable in 1 schema'])
+    expect(lines(assessSchemas(config(), [pub]))).toEqual([
+      'ok    privileges: 3 tables and views readable in 1 schema',
+    ])
   })
   it('warns about schemas without USAGE unless filter_schemas names them', () => {
     const other = { schema: 'other', exists: true, usage: false, relations: 1, readable: 0 }
@@ -45,7 +87,9 @@ describe('assessSchemas', () => {
       'warn  schema other: no USAGE privilege, its 1 table or view is left out (GRANT USAGE ON SCHEMA ... TO ...)',
       'ok    privileges: 3 tables and views readable in 1 schema',
     ])
-    expect(lines(assessSchemas(config({ filter_schemas: 'public,other' }), [pub, other]))[0]).toMatch(/^FAIL  schema other: no USAGE/)
+    expect(lines(assessSchemas(config({ filter_schemas: 'public,other' }), [pub, other]))[0]).toMatch(
+      /^FAIL {2}schema other: no USAGE/,
+    )
   })
   it('fails on a listed schema that does not exist and on nothing readable', () => {
     const gone = { schema: 'gone', exists: false, usage: false, relations: 0, readable: 0 }
@@ -59,11 +103,19 @@ describe('assessSchemas', () => {
 describe('assessConnectionBudget', () => {
   it('counts free connections against max_workers + 1, this session excluded', () => {
     // 100 - 3 reserved - 10 in use + 1 (this check) = 88
-    expect(formatFinding(assessConnectionBudget(config(), FACTS, true))).toBe('ok    connections: 88 free (max_connections 100, 10 in use, 3 reserved); a run opens up to 5 (max_workers 4 + 1 main)')
+    expect(formatFinding(assessConnectionBudget(config(), FACTS, true))).toBe(
+      'ok    connections: 88 free (max_connections 100, 10 in use, 3 reserved); a run opens up to 5 (max_workers 4 + 1 main)',
+    )
   })
   it('names the tightest limit', () => {
-    const f = assessConnectionBudget(config({ max_workers: 8 }), { ...FACTS, databaseConnLimit: 10, databaseBackends: 5 }, true)
-    expect(formatFinding(f)).toBe('FAIL  connections: 6 free (CONNECTION LIMIT 10 of database shop, 5 in use); a run opens up to 9 (max_workers 8 + 1 main): lower max_workers or raise the limit')
+    const f = assessConnectionBudget(
+      config({ max_workers: 8 }),
+      { ...FACTS, databaseConnLimit: 10, databaseBackends: 5 },
+      true,
+    )
+    expect(formatFinding(f)).toBe(
+      'FAIL  connections: 6 free (CONNECTION LIMIT 10 of database shop, 5 in use); a run opens up to 9 (max_workers 8 + 1 main): lower max_workers or raise the limit',
+    )
   })
   it('counts the walsender in max_connections before PostgreSQL 12', () => {
     const f = assessConnectionBudget(config(), { ...FACTS, serverVersionNum: 110000 }, true)
@@ -82,14 +134,31 @@ describe('wal2json helpers', () => {
     expect(wal2jsonProbeBlocker(FACTS)).toBeUndefined()
     expect(wal2jsonProbeBlocker({ ...FACTS, walLevel: 'replica' })).toBe('wal_level is not logical')
     expect(wal2jsonProbeBlocker({ ...FACTS, canReplicate: false })).toBe('the user lacks REPLICATION')
-    expect(wal2jsonProbeBlocker({ ...FACTS, outputPluginLibraries: 'pgoutput' })).toBe('output_plugin_libraries does not list it')
+    expect(wal2jsonProbeBlocker({ ...FACTS, outputPluginLibraries: 'pgoutput' })).toBe(
+      'output_plugin_libraries does not list it',
+    )
   })
   it('classifies the server errors of the probe', () => {
-    expect(classifyProbeError({ code: '58P01', message: 'could not access file "wal2json": No such file or directory' }).status).toBe('missing')
-    expect(classifyProbeError({ code: '42501', message: 'library "wal2json" may not be used as an output plugin' }).status).toBe('not-allowed')
-    expect(classifyProbeError({ code: '53400', message: 'all replication slots are in use' }).status).toBe('no-free-slot')
-    expect(classifyProbeError({ code: '57014', message: 'canceling statement due to statement timeout' }).status).toBe('timeout')
-    expect(classifyProbeError({ code: 'XX000', message: 'boom\ndetail' })).toEqual({ status: 'error', message: 'boom' })
+    expect(
+      classifyProbeError({
+        code: '58P01',
+        message: 'could not access file "wal2json": No such file or directory',
+      }).status,
+    ).toBe('missing')
+    expect(
+      classifyProbeError({ code: '42501', message: 'library "wal2json" may not be used as an output plugin' })
+        .status,
+    ).toBe('not-allowed')
+    expect(classifyProbeError({ code: '53400', message: 'all replication slots are in use' }).status).toBe(
+      'no-free-slot',
+    )
+    expect(
+      classifyProbeError({ code: '57014', message: 'canceling statement due to statement timeout' }).status,
+    ).toBe('timeout')
+    expect(classifyProbeError({ code: 'XX000', message: 'boom\ndetail' })).toEqual({
+      status: 'error',
+      message: 'boom',
+    })
   })
   it('formats WAL sizes', () => {
     expect(formatBytes(0)).toBe('0 bytes')
@@ -99,8 +168,12 @@ describe('wal2json helpers', () => {
 })
 
 describe('assessReplication', () => {
-  const run = (extra: Record<string, unknown>, facts: Partial<ServerFacts>, slots: SlotFacts[], probe: Parameters<typeof assessReplication>[1]['probe'] = { status: 'ok' }) =>
-    lines(assessReplication(config(extra), { facts: { ...FACTS, ...facts }, slots, probe }))
+  const run = (
+    extra: Record<string, unknown>,
+    facts: Partial<ServerFacts>,
+    slots: SlotFacts[],
+    probe: Parameters<typeof assessReplication>[1]['probe'] = { status: 'ok' },
+  ) => lines(assessReplication(config(extra), { facts: { ...FACTS, ...facts }, slots, probe }))
 
   it('reports everything ok with a healthy slot', () => {
     expect(run({}, {}, [SLOT])).toEqual([
@@ -117,42 +190,62 @@ describe('assessReplication', () => {
     const probe = { status: 'skipped' as const, reason: 'wal_level is not logical' }
     const soft = run({}, facts, [], probe)
     const hard = run({ default_replication_method: 'LOG_BASED' }, facts, [], probe)
-    expect(soft).toContain('warn  wal_level: replica (LOG_BASED needs logical: set wal_level = logical and restart the server)')
-    expect(hard).toContain('FAIL  wal_level: replica (LOG_BASED needs logical: set wal_level = logical and restart the server)')
-    expect(hard).toContain('FAIL  output_plugin_libraries: \'pgoutput\' does not list wal2json (add it and reload the server configuration)')
-    expect(hard).toContain('FAIL  replication slot: pipelinewise_shop does not exist; `tap-postgres slot create` creates pipelinewise_shop')
+    expect(soft).toContain(
+      'warn  wal_level: replica (LOG_BASED needs logical: set wal_level = logical and restart the server)',
+    )
+    expect(hard).toContain(
+      'FAIL  wal_level: replica (LOG_BASED needs logical: set wal_level = logical and restart the server)',
+    )
+    expect(hard).toContain(
+      "FAIL  output_plugin_libraries: 'pgoutput' does not list wal2json (add it and reload the server configuration)",
+    )
+    expect(hard).toContain(
+      'FAIL  replication slot: pipelinewise_shop does not exist; `tap-postgres slot create` creates pipelinewise_shop',
+    )
     expect(hard).toContain('warn  wal2json: not checked: wal_level is not logical')
     expect(soft.some((l) => l.startsWith('FAIL'))).toBe(false)
   })
 
   it('reports a missing wal2json with the package to install', () => {
-    expect(run({ default_replication_method: 'LOG_BASED' }, {}, [SLOT], { status: 'missing', message: 'x' }))
-      .toContain('FAIL  wal2json: not installed on the server (install wal2json for PostgreSQL 15, e.g. the postgresql-15-wal2json package)')
+    expect(
+      run({ default_replication_method: 'LOG_BASED' }, {}, [SLOT], { status: 'missing', message: 'x' }),
+    ).toContain(
+      'FAIL  wal2json: not installed on the server (install wal2json for PostgreSQL 15, e.g. the postgresql-15-wal2json package)',
+    )
   })
 
   it('uses the first default slot that exists, and explains unusable slots', () => {
     const withTap = { tap_id: 'etl', default_replication_method: 'LOG_BASED' }
     const second = { ...SLOT, name: 'pipelinewise_shop_etl', lagBytes: null }
     expect(run(withTap, {}, [second])).toContain('ok    replication slot: pipelinewise_shop_etl (wal2json)')
-    expect(run(withTap, {}, [second, { ...SLOT, plugin: 'pgoutput' }])).toContain('FAIL  replication slot: pipelinewise_shop uses the plugin pgoutput, not wal2json')
-    expect(run(withTap, {}, [{ ...SLOT, database: 'other', walStatus: 'lost' }]))
-      .toContain('FAIL  replication slot: pipelinewise_shop decodes database other, not shop; has lost WAL it needed (drop it, create it again and resync the LOG_BASED streams)')
-    expect(run(withTap, {}, [{ ...SLOT, active: true, activePid: 42 }]))
-      .toContain('FAIL  replication slot: pipelinewise_shop is in use by process 42 (another run?): a LOG_BASED run could not stream from it now')
-    expect(run({ default_replication_method: 'LOG_BASED' }, { walSenders: 10 }, [SLOT]))
-      .toContain('FAIL  wal senders: all 10 in use (max_wal_senders): a LOG_BASED run could not start streaming')
+    expect(run(withTap, {}, [second, { ...SLOT, plugin: 'pgoutput' }])).toContain(
+      'FAIL  replication slot: pipelinewise_shop uses the plugin pgoutput, not wal2json',
+    )
+    expect(run(withTap, {}, [{ ...SLOT, database: 'other', walStatus: 'lost' }])).toContain(
+      'FAIL  replication slot: pipelinewise_shop decodes database other, not shop; has lost WAL it needed (drop it, create it again and resync the LOG_BASED streams)',
+    )
+    expect(run(withTap, {}, [{ ...SLOT, active: true, activePid: 42 }])).toContain(
+      'FAIL  replication slot: pipelinewise_shop is in use by process 42 (another run?): a LOG_BASED run could not stream from it now',
+    )
+    expect(run({ default_replication_method: 'LOG_BASED' }, { walSenders: 10 }, [SLOT])).toContain(
+      'FAIL  wal senders: all 10 in use (max_wal_senders): a LOG_BASED run could not start streaming',
+    )
   })
 
   it('warns about an unreserved slot with the WAL it retains, without failing (the slot still works until the next checkpoint)', () => {
     const unreserved = { ...SLOT, walStatus: 'unreserved', retainedBytes: 50331648n, safeWalSize: -1024n }
     const out = run({ default_replication_method: 'LOG_BASED' }, {}, [unreserved])
-    expect(out).toContain('warn  replication slot: pipelinewise_shop is unreserved: it retains 48 MB of WAL (pg_current_wal_lsn() - restart_lsn: 50331648 bytes), ' +
-      'more than max_slot_wal_keep_size allows (safe_wal_size -1024 bytes), and the next checkpoint may remove WAL it needs, which loses the slot; ' +
-      'run a LOG_BASED sync now so it catches up, or raise max_slot_wal_keep_size')
+    expect(out).toContain(
+      'warn  replication slot: pipelinewise_shop is unreserved: it retains 48 MB of WAL (pg_current_wal_lsn() - restart_lsn: 50331648 bytes), ' +
+        'more than max_slot_wal_keep_size allows (safe_wal_size -1024 bytes), and the next checkpoint may remove WAL it needs, which loses the slot; ' +
+        'run a LOG_BASED sync now so it catches up, or raise max_slot_wal_keep_size',
+    )
     expect(out.some((l) => l.startsWith('FAIL'))).toBe(false)
-    const active = run({ default_replication_method: 'LOG_BASED' }, {}, [{ ...unreserved, active: true, activePid: 7 }]).filter((l) => l.includes('replication slot'))
+    const active = run({ default_replication_method: 'LOG_BASED' }, {}, [
+      { ...unreserved, active: true, activePid: 7 },
+    ]).filter((l) => l.includes('replication slot'))
     expect(active).toHaveLength(2)
-    expect(active[0]).toMatch(/^FAIL  replication slot: pipelinewise_shop is in use by process 7/)
-    expect(active[1]).toMatch(/^warn  replication slot: pipelinewise_shop is unreserved/)
+    expect(active[0]).toMatch(/^FAIL {2}replication slot: pipelinewise_shop is in use by process 7/)
+    expect(active[1]).toMatch(/^warn {2}replication slot: pipelinewise_shop is unreserved/)
   })
 })

@@ -1,6 +1,14 @@
 /** `check` end to end through the built CLI (build first: npx tsc -p tsconfig.json). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { clusterInfo, countConnectionsInLog, createTestDatabase, dropTestDatabase, uniqueAppName, withAdmin, writeConfig } from '../harness/pg.js'
+import {
+  clusterInfo,
+  countConnectionsInLog,
+  createTestDatabase,
+  dropTestDatabase,
+  uniqueAppName,
+  withAdmin,
+  writeConfig,
+} from '../harness/pg.js'
 import { runTap } from '../harness/run-tap.js'
 
 let db: string
@@ -10,7 +18,8 @@ const limitedRole = `check_limited_${suffix}`
 
 beforeAll(async () => {
   db = await createTestDatabase('check')
-  await withAdmin(db, (c) => c.query(`
+  await withAdmin(db, (c) =>
+    c.query(`
     CREATE TABLE public.orders (id int PRIMARY KEY);
     CREATE SCHEMA sales;
     CREATE TABLE sales.deals (id int);
@@ -20,12 +29,15 @@ beforeAll(async () => {
     CREATE ROLE ${limitedRole} LOGIN CONNECTION LIMIT 2;
     GRANT USAGE ON SCHEMA sales TO ${limitedRole};
     GRANT SELECT (id) ON sales.deals TO ${limitedRole};
-  `))
+  `),
+  )
 })
 
 afterAll(async () => {
   await dropTestDatabase(db)
-  await withAdmin('postgres', (c) => c.query(`DROP ROLE IF EXISTS ${plainRole}; DROP ROLE IF EXISTS ${limitedRole}`))
+  await withAdmin('postgres', (c) =>
+    c.query(`DROP ROLE IF EXISTS ${plainRole}; DROP ROLE IF EXISTS ${limitedRole}`),
+  )
 })
 
 async function check(extra: Record<string, unknown> = {}) {
@@ -49,38 +61,54 @@ describe('check on the harness cluster (wal_level logical, wal2json)', () => {
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const { host, port, user } = clusterInfo()
-    expect(r.lines[0]).toBe(`ok    connection: ${host}:${port}/${db} as ${user} (application_name ${appName})`)
-    expect(r.lines[1]).toMatch(/^ok    server version: 15\.\d+/)
+    expect(r.lines[0]).toBe(
+      `ok    connection: ${host}:${port}/${db} as ${user} (application_name ${appName})`,
+    )
+    expect(r.lines[1]).toMatch(/^ok {4}server version: 15\.\d+/)
     expect(r.lines).toContain('ok    privileges: 3 tables and views readable in 2 schemas')
     expect(r.lines).toContain('ok    wal_level: logical')
     expect(r.lines).toContain(`ok    replication privilege: ${user} has superuser`)
     expect(r.lines).toContain('ok    wal2json: usable (a temporary slot with it was created and dropped)')
-    expect(r.lines).toContain(`warn  replication slot: pipelinewise_${db} does not exist; \`tap-postgres slot create\` creates pipelinewise_${db}`)
-    expect(r.lines.find((l) => l.includes('connections:'))).toMatch(/^ok    connections: \d+ free \(max_connections \d+, \d+ in use\); a run opens up to 5 \(max_workers 4 \+ 1 main\)$/)
-    expect(r.lines.every((l) => /^(ok    |warn  |FAIL  )\S/.test(l))).toBe(true)
+    expect(r.lines).toContain(
+      `warn  replication slot: pipelinewise_${db} does not exist; \`tap-postgres slot create\` creates pipelinewise_${db}`,
+    )
+    expect(r.lines.find((l) => l.includes('connections:'))).toMatch(
+      /^ok {4}connections: \d+ free \(max_connections \d+, \d+ in use\); a run opens up to 5 \(max_workers 4 \+ 1 main\)$/,
+    )
+    expect(r.lines.every((l) => /^(ok {4}|warn {2}|FAIL {2})\S/.test(l))).toBe(true)
     expect(countConnectionsInLog(appName)).toBe(1)
     // The probe's temporary slot is gone.
-    const left = await withAdmin('postgres', (c) => c.query(`SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'tap_postgres_check_%'`))
+    const left = await withAdmin('postgres', (c) =>
+      c.query(`SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'tap_postgres_check_%'`),
+    )
     expect(left.rows).toEqual([])
   })
 
   it('fails with LOG_BASED as the default and no slot, naming the slot and the command', async () => {
     const r = await check({ default_replication_method: 'LOG_BASED' })
     expect(r.code).toBe(1)
-    expect(r.lines).toContain(`FAIL  replication slot: pipelinewise_${db} does not exist; \`tap-postgres slot create\` creates pipelinewise_${db}`)
+    expect(r.lines).toContain(
+      `FAIL  replication slot: pipelinewise_${db} does not exist; \`tap-postgres slot create\` creates pipelinewise_${db}`,
+    )
     expect(r.lines.filter((l) => l.startsWith('FAIL'))).toHaveLength(1)
   })
 
   it('names both default slots when tap_id is set, and the one with tap_id to create', async () => {
     const r = await check({ default_replication_method: 'LOG_BASED', tap_id: 'My-Tap' })
     expect(r.code).toBe(1)
-    expect(r.lines).toContain(`FAIL  replication slot: none of pipelinewise_${db}, pipelinewise_${db}_my_tap exists; \`tap-postgres slot create\` creates pipelinewise_${db}_my_tap`)
+    expect(r.lines).toContain(
+      `FAIL  replication slot: none of pipelinewise_${db}, pipelinewise_${db}_my_tap exists; \`tap-postgres slot create\` creates pipelinewise_${db}_my_tap`,
+    )
   })
 
   it('passes with LOG_BASED when the default slot exists with wal2json', async () => {
     await withSlot(`pipelinewise_${db}_my_tap`, 'wal2json', async () => {
       const r = await check({ default_replication_method: 'LOG_BASED', tap_id: 'My-Tap' })
-      expect(r.lines.find((l) => l.includes('replication slot'))).toMatch(new RegExp(`^ok    replication slot: pipelinewise_${db}_my_tap \\(wal2json, holds \\d+(\\.\\d)? (bytes|kB|MB) of WAL\\)$`))
+      expect(r.lines.find((l) => l.includes('replication slot'))).toMatch(
+        new RegExp(
+          `^ok    replication slot: pipelinewise_${db}_my_tap \\(wal2json, holds \\d+(\\.\\d)? (bytes|kB|MB) of WAL\\)$`,
+        ),
+      )
       expect(r.code).toBe(0)
     })
   })
@@ -100,23 +128,35 @@ describe('check as less privileged roles', () => {
     const r = await check({ user: plainRole })
     expect(r.code).toBe(0)
     expect(r.lines).toContain('ok    privileges: 1 table or view readable in 1 schema')
-    expect(r.lines).toContain(`warn  schema sales: no USAGE privilege, its 2 tables and views are left out (GRANT USAGE ON SCHEMA ... TO ...)`)
-    expect(r.lines).toContain(`warn  replication privilege: ${plainRole} has neither REPLICATION nor superuser (LOG_BASED needs it: ALTER ROLE ... REPLICATION)`)
+    expect(r.lines).toContain(
+      `warn  schema sales: no USAGE privilege, its 2 tables and views are left out (GRANT USAGE ON SCHEMA ... TO ...)`,
+    )
+    expect(r.lines).toContain(
+      `warn  replication privilege: ${plainRole} has neither REPLICATION nor superuser (LOG_BASED needs it: ALTER ROLE ... REPLICATION)`,
+    )
     expect(r.lines).toContain('warn  wal2json: not checked: the user lacks REPLICATION')
   })
 
   it('fails on a filtered schema the role cannot use', async () => {
     const r = await check({ user: plainRole, filter_schemas: 'sales' })
     expect(r.code).toBe(1)
-    expect(r.lines).toContain('FAIL  schema sales: no USAGE privilege, its 2 tables and views are left out (GRANT USAGE ON SCHEMA ... TO ...)')
-    expect(r.lines).toContain('FAIL  privileges: no table or view is readable in filter_schemas: nothing to sync')
+    expect(r.lines).toContain(
+      'FAIL  schema sales: no USAGE privilege, its 2 tables and views are left out (GRANT USAGE ON SCHEMA ... TO ...)',
+    )
+    expect(r.lines).toContain(
+      'FAIL  privileges: no table or view is readable in filter_schemas: nothing to sync',
+    )
   })
 
-  it('fails when the role\'s connection limit is below what the pool needs', async () => {
+  it("fails when the role's connection limit is below what the pool needs", async () => {
     const r = await check({ user: limitedRole, filter_schemas: 'sales' })
     expect(r.code).toBe(1)
-    expect(r.lines).toContain('warn  schema sales: 1 table or view has no column the user may SELECT and is left out (1 of 2 readable)')
-    expect(r.lines).toContain(`FAIL  connections: 2 free (CONNECTION LIMIT 2 of role ${limitedRole}, 1 in use); a run opens up to 5 (max_workers 4 + 1 main): lower max_workers or raise the limit`)
+    expect(r.lines).toContain(
+      'warn  schema sales: 1 table or view has no column the user may SELECT and is left out (1 of 2 readable)',
+    )
+    expect(r.lines).toContain(
+      `FAIL  connections: 2 free (CONNECTION LIMIT 2 of role ${limitedRole}, 1 in use); a run opens up to 5 (max_workers 4 + 1 main): lower max_workers or raise the limit`,
+    )
     const fits = await check({ user: limitedRole, filter_schemas: 'sales', max_workers: 1 })
     expect(fits.code).toBe(0)
   })
@@ -127,7 +167,9 @@ describe('check without a server', () => {
     const r = await check({ port: 1, password: 'Hidden-Pw-99' })
     expect(r.code).toBe(1)
     const { host, user } = clusterInfo()
-    expect(r.lines).toEqual([`FAIL  connection: cannot connect to ${host}:1/${db} as ${user}: connection refused (hint: check host and port, and that the server is running)`])
+    expect(r.lines).toEqual([
+      `FAIL  connection: cannot connect to ${host}:1/${db} as ${user}: connection refused (hint: check host and port, and that the server is running)`,
+    ])
     expect(r.stdout + r.stderr).not.toContain('Hidden-Pw-99')
     expect(r.stderr).not.toMatch(/^\s+at /m)
   })

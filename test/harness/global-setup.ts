@@ -3,7 +3,16 @@ import { startCluster, type TestCluster } from './pg-cluster.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    pg: { host: string; port: number; user: string; password?: string; logPath: string; dataDir: string; binDir: string; osUser: string | null }
+    pg: {
+      host: string
+      port: number
+      user: string
+      password?: string
+      logPath: string
+      dataDir: string
+      binDir: string
+      osUser: string | null
+    }
   }
 }
 
@@ -13,7 +22,16 @@ export async function setup(project: TestProject): Promise<void> {
   const url = process.env.PG_TEST_URL
   if (url) {
     const u = new URL(url)
-    project.provide('pg', { host: u.hostname, port: Number(u.port || 5432), user: decodeURIComponent(u.username || 'postgres'), password: u.password ? decodeURIComponent(u.password) : undefined, logPath: '', dataDir: '', binDir: '', osUser: null })
+    project.provide('pg', {
+      host: u.hostname,
+      port: Number(u.port || 5432),
+      user: decodeURIComponent(u.username || 'postgres'),
+      password: u.password ? decodeURIComponent(u.password) : undefined,
+      logPath: '',
+      dataDir: '',
+      binDir: '',
+      osUser: null,
+    })
     return
   }
   cluster = await startCluster()

@@ -26,9 +26,13 @@ export interface TestCluster {
 const PG_MAJOR = process.env.PG_TEST_MAJOR ?? '15'
 
 function findBinDir(): string {
-  const candidates = [process.env.PG_BIN_DIR, `/usr/lib/postgresql/${PG_MAJOR}/bin`].filter((x): x is string => !!x)
+  const candidates = [process.env.PG_BIN_DIR, `/usr/lib/postgresql/${PG_MAJOR}/bin`].filter(
+    (x): x is string => !!x,
+  )
   for (const c of candidates) if (existsSync(join(c, 'initdb'))) return c
-  throw new Error(`PostgreSQL ${PG_MAJOR} server binaries not found (looked in ${candidates.join(', ')}); install postgresql-${PG_MAJOR}`)
+  throw new Error(
+    `PostgreSQL ${PG_MAJOR} server binaries not found (looked in ${candidates.join(', ')}); install postgresql-${PG_MAJOR}`,
+  )
 }
 
 function pkgLibDir(binDir: string): string {
@@ -41,15 +45,31 @@ function isRoot(): boolean {
 
 /** wal2json and contrib (hstore, citext) are needed; install them with apt-get when we can. */
 function ensureExtensions(binDir: string): void {
-  const lib = (() => { try { return pkgLibDir(binDir) } catch { return `/usr/lib/postgresql/${PG_MAJOR}/lib` } })()
+  const lib = (() => {
+    try {
+      return pkgLibDir(binDir)
+    } catch {
+      return `/usr/lib/postgresql/${PG_MAJOR}/lib`
+    }
+  })()
   const missing = ['wal2json.so', 'hstore.so', 'citext.so'].filter((f) => !existsSync(join(lib, f)))
   if (missing.length === 0) return
-  if (!isRoot()) throw new Error(`missing ${missing.join(', ')} in ${lib}: install postgresql-${PG_MAJOR}-wal2json and postgresql-contrib (needs root)`)
+  if (!isRoot())
+    throw new Error(
+      `missing ${missing.join(', ')} in ${lib}: install postgresql-${PG_MAJOR}-wal2json and postgresql-contrib (needs root)`,
+    )
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env })
-  const r = spawnSync('apt-get', ['install', '-y', '-qq', `postgresql-${PG_MAJOR}-wal2json`, 'postgresql-contrib'], { stdio: 'ignore', env })
+  const r = spawnSync(
+    'apt-get',
+    ['install', '-y', '-qq', `postgresql-${PG_MAJOR}-wal2json`, 'postgresql-contrib'],
+    { stdio: 'ignore', env },
+  )
   const still = ['wal2json.so', 'hstore.so', 'citext.so'].filter((f) => !existsSync(join(lib, f)))
-  if (r.status !== 0 || still.length > 0) throw new Error(`could not install postgresql-${PG_MAJOR}-wal2json/postgresql-contrib with apt-get (missing ${still.join(', ')})`)
+  if (r.status !== 0 || still.length > 0)
+    throw new Error(
+      `could not install postgresql-${PG_MAJOR}-wal2json/postgresql-contrib with apt-get (missing ${still.join(', ')})`,
+    )
 }
 
 export async function freePort(): Promise<number> {
@@ -68,7 +88,8 @@ export async function freePort(): Promise<number> {
 export function asServerUser(osUser: string | null, cmd: string, args: string[]): void {
   const [c, a] = osUser ? ['runuser', ['-u', osUser, '--', cmd, ...args]] : [cmd, args]
   const r = spawnSync(c, a, { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`${cmd} failed: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}`)
+  if (r.status !== 0)
+    throw new Error(`${cmd} failed: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}`)
 }
 
 export interface ClusterOptions {
@@ -93,7 +114,19 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     chownSync(base, uid, gid)
     chmodSync(base, 0o755)
   }
-  if (!reuse) asServerUser(osUser, join(binDir, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'])
+  if (!reuse)
+    asServerUser(osUser, join(binDir, 'initdb'), [
+      '-D',
+      dataDir,
+      '-A',
+      'trust',
+      '-U',
+      'postgres',
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+      '--no-sync',
+    ])
   const port = await freePort()
   const conf = [
     `port = ${port}`,
@@ -113,13 +146,20 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   ].join('\n')
   // Some PostgreSQL builds only load output plugins named in output_plugin_libraries; that
   // parameter is absent elsewhere, so it is only set where the server knows it.
-  const knowsPluginList = spawnSync(join(binDir, 'postgres'), ['--describe-config'], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }).stdout?.includes('output_plugin_libraries')
+  const knowsPluginList = spawnSync(join(binDir, 'postgres'), ['--describe-config'], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  }).stdout?.includes('output_plugin_libraries')
   const pluginLine = knowsPluginList ? `\noutput_plugin_libraries = 'pgoutput, test_decoding, wal2json'` : ''
   writeFileSync(join(dataDir, 'postgresql.auto.conf'), conf + pluginLine + '\n')
   if (osUser) execFileSync('chown', [osUser, join(dataDir, 'postgresql.auto.conf')])
   asServerUser(osUser, join(binDir, 'pg_ctl'), ['-D', dataDir, '-l', logPath, '-w', '-t', '60', 'start'])
   const stop = () => {
-    try { asServerUser(osUser, join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']) } catch { /* already stopped */ }
+    try {
+      asServerUser(osUser, join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop'])
+    } catch {
+      /* already stopped */
+    }
     if (opts.persistentDir === undefined) rmSync(base, { recursive: true, force: true })
   }
   return { host: '127.0.0.1', port, user: 'postgres', logPath, dataDir, binDir, osUser, stop }

@@ -35,7 +35,9 @@ export interface PtyOptions {
 export function requireScript(): void {
   const r = spawnSync('script', ['--version'], { encoding: 'utf8' })
   if (r.error !== undefined || r.status !== 0) {
-    throw new Error('these tests need `script` (util-linux) to give the tap a pseudo-terminal; install util-linux (apt-get install util-linux)')
+    throw new Error(
+      'these tests need `script` (util-linux) to give the tap a pseudo-terminal; install util-linux (apt-get install util-linux)',
+    )
   }
 }
 
@@ -50,10 +52,14 @@ export function runInPty(args: readonly string[], opts: PtyOptions): Promise<Pty
   const codePath = `${opts.stdoutPath}.code`
   const delay = opts.readerDelaySeconds ?? 0
   // The tap's exit code goes to a file: in a pipeline the shell reports the reader's.
-  const run = opts.pidPath === undefined
-    ? `{ ${tap}; echo $? > ${shellQuote(codePath)}; }`
-    : `{ ${tap} & echo $! > ${shellQuote(opts.pidPath)}; wait $!; echo $? > ${shellQuote(codePath)}; }`
-  const reader = delay > 0 ? `| { sleep ${delay}; cat > ${shellQuote(opts.stdoutPath)}; }` : `> ${shellQuote(opts.stdoutPath)}`
+  const run =
+    opts.pidPath === undefined
+      ? `{ ${tap}; echo $? > ${shellQuote(codePath)}; }`
+      : `{ ${tap} & echo $! > ${shellQuote(opts.pidPath)}; wait $!; echo $? > ${shellQuote(codePath)}; }`
+  const reader =
+    delay > 0
+      ? `| { sleep ${delay}; cat > ${shellQuote(opts.stdoutPath)}; }`
+      : `> ${shellQuote(opts.stdoutPath)}`
   const command = `stty cols ${opts.columns ?? 100} rows ${opts.rows ?? 30}; ${run} ${reader}; exit $(cat ${shellQuote(codePath)})`
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qfec', command, '/dev/null'], {
@@ -67,7 +73,9 @@ export function runInPty(args: readonly string[], opts: PtyOptions): Promise<Pty
       terminal += chunk
       opts.onOutput?.(terminal)
     })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`tap in a pty timed out; terminal so far: ${terminal.slice(-2000)} ${stderr}`))

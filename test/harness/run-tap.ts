@@ -67,7 +67,9 @@ export function runTap(args: string[], opts: RunOptions = {}): Promise<TapResult
         }
       }
     })
-    child.stderr.on('data', (chunk: string) => { stderr += chunk })
+    child.stderr.on('data', (chunk: string) => {
+      stderr += chunk
+    })
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`tap timed out after ${opts.timeoutMs ?? 60000} ms; stderr: ${stderr.slice(-2000)}`))

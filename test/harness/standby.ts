@@ -34,8 +34,19 @@ export interface Standby {
 const STREAMING_TIMEOUT_MS = 120_000
 const POLL_MS = 200
 
-async function query<T extends Record<string, string | null>>(server: { host: string; port: number; user: string }, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ host: server.host, port: server.port, user: server.user, database: 'postgres', application_name: 'tap-test-admin', types: { getTypeParser: () => (v: string) => v } })
+async function query<T extends Record<string, string | null>>(
+  server: { host: string; port: number; user: string },
+  text: string,
+  values: unknown[] = [],
+): Promise<T[]> {
+  const client = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    database: 'postgres',
+    application_name: 'tap-test-admin',
+    types: { getTypeParser: () => (v: string) => v },
+  })
   client.on('error', () => undefined)
   await client.connect()
   try {
@@ -53,13 +64,15 @@ async function poll(what: string, check: () => Promise<boolean>): Promise<void> 
     } catch {
       // not accepting connections yet
     }
-    if (Date.now() > deadline) throw new Error(`standby: ${what} not reached within ${STREAMING_TIMEOUT_MS / 1000} s`)
+    if (Date.now() > deadline)
+      throw new Error(`standby: ${what} not reached within ${STREAMING_TIMEOUT_MS / 1000} s`)
     await new Promise((resolve) => setTimeout(resolve, POLL_MS))
   }
 }
 
 export async function startStandby(primary: StandbyPrimary): Promise<Standby> {
-  if (primary.binDir === '') throw new Error('a standby needs the local server binaries (the harness cluster, not PG_TEST_URL)')
+  if (primary.binDir === '')
+    throw new Error('a standby needs the local server binaries (the harness cluster, not PG_TEST_URL)')
   const base = mkdtempSync(join(tmpdir(), 'tap-standby-'))
   const dataDir = join(base, 'data')
   const logPath = join(base, 'server.log')
@@ -73,21 +86,49 @@ export async function startStandby(primary: StandbyPrimary): Promise<Standby> {
   let started = false
   const stop = () => {
     if (started) {
-      try { asServerUser(primary.osUser, pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', 'stop']) } catch { /* already stopped */ }
+      try {
+        asServerUser(primary.osUser, pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', 'stop'])
+      } catch {
+        /* already stopped */
+      }
     }
     rmSync(base, { recursive: true, force: true })
   }
   try {
     // -R: standby.signal and primary_conninfo; WAL streamed alongside, so the copy is consistent.
-    asServerUser(primary.osUser, join(primary.binDir, 'pg_basebackup'), ['-h', primary.host, '-p', String(primary.port), '-U', primary.user, '-D', dataDir, '-R', '-X', 'stream', '-c', 'fast', '--no-sync'])
+    asServerUser(primary.osUser, join(primary.binDir, 'pg_basebackup'), [
+      '-h',
+      primary.host,
+      '-p',
+      String(primary.port),
+      '-U',
+      primary.user,
+      '-D',
+      dataDir,
+      '-R',
+      '-X',
+      'stream',
+      '-c',
+      'fast',
+      '--no-sync',
+    ])
     const port = await freePort()
     // The copy carries the primary's port and socket directory: later lines win.
-    appendFileSync(join(dataDir, 'postgresql.auto.conf'), `\nport = ${port}\nunix_socket_directories = '${base}'\nhot_standby = on\n`)
+    appendFileSync(
+      join(dataDir, 'postgresql.auto.conf'),
+      `\nport = ${port}\nunix_socket_directories = '${base}'\nhot_standby = on\n`,
+    )
     asServerUser(primary.osUser, pgCtl, ['-D', dataDir, '-l', logPath, '-w', '-t', '120', 'start'])
     started = true
     const server = { host: '127.0.0.1', port, user: primary.user }
-    await poll('WAL receiver streaming', async () => (await query<{ status: string }>(server, 'SELECT status FROM pg_stat_wal_receiver'))[0]?.status === 'streaming')
-    const replayedLsn = async () => parseLsn((await query<{ lsn: string }>(server, 'SELECT pg_last_wal_replay_lsn()::text AS lsn'))[0].lsn)
+    await poll(
+      'WAL receiver streaming',
+      async () =>
+        (await query<{ status: string }>(server, 'SELECT status FROM pg_stat_wal_receiver'))[0]?.status ===
+        'streaming',
+    )
+    const replayedLsn = async () =>
+      parseLsn((await query<{ lsn: string }>(server, 'SELECT pg_last_wal_replay_lsn()::text AS lsn'))[0].lsn)
     const standby: Standby = {
       ...server,
       replayedLsn,
@@ -103,7 +144,13 @@ export async function startStandby(primary: StandbyPrimary): Promise<Standby> {
         await query(server, 'SELECT pg_wal_replay_resume()')
       },
       async sessionQueries(applicationName) {
-        return (await query<{ query: string }>(server, 'SELECT query FROM pg_stat_activity WHERE application_name = $1', [applicationName])).map((r) => r.query)
+        return (
+          await query<{ query: string }>(
+            server,
+            'SELECT query FROM pg_stat_activity WHERE application_name = $1',
+            [applicationName],
+          )
+        ).map((r) => r.query)
       },
       stop,
     }

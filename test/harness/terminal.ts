@@ -25,7 +25,10 @@ export function renderScreen(output: string): string[] {
     const ch = chars[i]
     if (ch === '\u001B') {
       // CSI: ESC [ params final; anything else is skipped with the next character.
-      if (chars[i + 1] !== '[') { i++; continue }
+      if (chars[i + 1] !== '[') {
+        i++
+        continue
+      }
       let j = i + 2
       let params = ''
       while (j < chars.length && /[0-9;?]/.test(chars[j])) params += chars[j++]
@@ -41,8 +44,10 @@ export function renderScreen(output: string): string[] {
       continue
     }
     if (ch === '\r') col = 0
-    else if (ch === '\n') { down(1); col = 0 }
-    else put(ch)
+    else if (ch === '\n') {
+      down(1)
+      col = 0
+    } else put(ch)
   }
   while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop()
   return lines.map((l) => l.trimEnd())

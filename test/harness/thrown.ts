@@ -4,7 +4,9 @@ export function thrownBy<E extends Error>(type: abstract new (...args: never[]) 
     fn()
   } catch (e) {
     if (e instanceof type) return e
-    throw new Error(`expected a ${type.name}, got: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`)
+    throw new Error(
+      `expected a ${type.name}, got: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`,
+    )
   }
   throw new Error(`expected a ${type.name}, nothing was thrown`)
 }

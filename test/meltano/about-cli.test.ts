@@ -25,7 +25,12 @@ describe('--about', () => {
     const r = await runTap(['--about', '--format=json'])
     expect(r.code).toBe(0)
     expect(r.stderr).toBe('')
-    const about = JSON.parse(r.stdout) as { name: string; version: string; capabilities: string[]; settings: { properties: Record<string, Record<string, unknown>>; required: string[] } }
+    const about = JSON.parse(r.stdout) as {
+      name: string
+      version: string
+      capabilities: string[]
+      settings: { properties: Record<string, Record<string, unknown>>; required: string[] }
+    }
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }
     expect(about.name).toBe('tap-postgres')
     expect(about.version).toBe(pkg.version)
@@ -33,11 +38,15 @@ describe('--about', () => {
     expect(about.capabilities).toEqual(readMeltanoYml().capabilities)
     expect(Object.keys(about.settings.properties)).toEqual(SETTINGS.map((s) => s.name))
     expect(about.settings.required).toEqual(['host', 'user', 'dbname'])
-    expect(about.settings.properties.password).toMatchObject({ type: 'string', secret: true, writeOnly: true })
+    expect(about.settings.properties.password).toMatchObject({
+      type: 'string',
+      secret: true,
+      writeOnly: true,
+    })
     expect(about.settings.properties.filter_schemas.oneOf).toBeDefined()
   })
 
-  it('--about --format markdown: its settings table is the README\'s, its capabilities the README\'s list', async () => {
+  it("--about --format markdown: its settings table is the README's, its capabilities the README's list", async () => {
     const r = await runTap(['--about', '--format', 'markdown'])
     expect(r.code).toBe(0)
     const table = between(readme, '<!-- settings:start -->', '<!-- settings:end -->')

@@ -5,9 +5,24 @@
  * STATE, every connection closed, exit 143, no error.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { clusterInfo, countActiveConnections, createTestDatabase, dropTestDatabase, uniqueAppName, withAdmin } from '../harness/pg.js'
+import {
+  clusterInfo,
+  countActiveConnections,
+  createTestDatabase,
+  dropTestDatabase,
+  uniqueAppName,
+  withAdmin,
+} from '../harness/pg.js'
 import { runTap } from '../harness/run-tap.js'
-import { configTest, discoverAndApplyRules, parseSdkLogLine, prepareRun, readMeltanoYml, singerMessages, type MeltanoExtractor } from './meltano.js'
+import {
+  configTest,
+  discoverAndApplyRules,
+  parseSdkLogLine,
+  prepareRun,
+  readMeltanoYml,
+  singerMessages,
+  type MeltanoExtractor,
+} from './meltano.js'
 import { expectSuccess } from '../sync/catalog-helpers.js'
 
 const ROWS = 200_000
@@ -18,7 +33,8 @@ let connection: Record<string, unknown>
 beforeAll(async () => {
   db = await createTestDatabase('meltano_cfgtest')
   // Big enough that no stream can finish between the first RECORD and the SIGTERM.
-  await withAdmin(db, (c) => c.query(`
+  await withAdmin(db, (c) =>
+    c.query(`
     CREATE TABLE orders (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL, amount numeric(12,2), secret text);
     INSERT INTO orders SELECT g, '2024-01-01'::timestamptz + g * interval '1 second', g, 's' FROM generate_series(1, ${ROWS}) g;
     CREATE INDEX ON orders (updated_at);
@@ -27,11 +43,23 @@ beforeAll(async () => {
     CREATE TABLE events (id bigint PRIMARY KEY, kind text, secret text);
     INSERT INTO events SELECT g, 'created', 'x' FROM generate_series(1, ${ROWS}) g;
     ANALYZE;
-  `))
+  `),
+  )
   const c = clusterInfo()
-  connection = { host: c.host, port: c.port, user: c.user, dbname: db, ...(c.password ? { password: c.password } : {}) }
+  connection = {
+    host: c.host,
+    port: c.port,
+    user: c.user,
+    dbname: db,
+    ...(c.password ? { password: c.password } : {}),
+  }
   extractor = readMeltanoYml()
-  const slot = await runTap(['slot', 'create'], { env: { ...prepareRun(extractor, { config: { ...extractor.config, ...connection }, structured: false }).env, LOG_LEVEL: undefined } })
+  const slot = await runTap(['slot', 'create'], {
+    env: {
+      ...prepareRun(extractor, { config: { ...extractor.config, ...connection }, structured: false }).env,
+      LOG_LEVEL: undefined,
+    },
+  })
   expect(slot.code, slot.stderr).toBe(0)
 })
 
@@ -53,7 +81,10 @@ describe('meltano config tap-postgres test', () => {
   for (const structured of [false, true]) {
     it(`SIGTERM right after the first RECORD (${structured ? 'structured' : 'plain'} logs): prompt exit 143, a final STATE, no error, no connection left`, async () => {
       const appName = uniqueAppName('cfgtest')
-      const run = prepareRun(extractor, { config: { ...extractor.config, ...connection, application_name: appName }, structured })
+      const run = prepareRun(extractor, {
+        config: { ...extractor.config, ...connection, application_name: appName },
+        structured,
+      })
       // No state: Meltano's test runs outside a pipeline, so it deletes state.json before invoking.
       expectSuccess(await discoverAndApplyRules(extractor, run, { state: false }))
       const t = await configTest(run)
@@ -66,7 +97,9 @@ describe('meltano config tap-postgres test', () => {
       // The last STATE written is the one to resume from (a STATE repeating it is not written again,
       // so records read after it may follow it).
       const states = messages.filter((m) => m.type === 'STATE')
-      expect(Object.keys((states[states.length - 1].value as { bookmarks: object }).bookmarks).sort()).toEqual(['public-customers', 'public-events', 'public-orders'])
+      expect(
+        Object.keys((states[states.length - 1].value as { bookmarks: object }).bookmarks).sort(),
+      ).toEqual(['public-customers', 'public-events', 'public-orders'])
       const recordCount = messages.filter((m) => m.type === 'RECORD').length
       expect(recordCount).toBeGreaterThan(0)
       expect(recordCount).toBeLessThan(3 * ROWS)
@@ -85,7 +118,9 @@ describe('meltano config tap-postgres test', () => {
       }
       expect(logs.join('\n')).not.toMatch(/^\s+at /m)
       expect(await noConnectionsLeft(appName)).toBe(0)
-      console.log(`config test (${structured ? 'structured' : 'plain'}): exit ${t.code} ${t.exitMs.toFixed(0)} ms after SIGTERM, ${recordCount} records`)
+      console.log(
+        `config test (${structured ? 'structured' : 'plain'}): exit ${t.code} ${t.exitMs.toFixed(0)} ms after SIGTERM, ${recordCount} records`,
+      )
     })
   }
 })

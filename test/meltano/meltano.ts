@@ -25,11 +25,23 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse as parseLossless, stringify as stringifyLossless } from 'lossless-json'
-import { BIN, REPO_ROOT, parseMessages, runTap, type RunOptions, type TapResult } from '../harness/run-tap.js'
+import {
+  BIN,
+  REPO_ROOT,
+  type parseMessages,
+  runTap,
+  type RunOptions,
+  type TapResult,
+} from '../harness/run-tap.js'
 
 // ------------------------------------------------------------------------------- meltano.yml parts
 
-export interface MeltanoSetting { name: string; kind: string; value?: unknown; sensitive: boolean }
+export interface MeltanoSetting {
+  name: string
+  kind: string
+  value?: unknown
+  sensitive: boolean
+}
 
 export interface MeltanoExtractor {
   capabilities: string[]
@@ -65,7 +77,11 @@ export function readMeltanoYml(path = join(REPO_ROOT, 'meltano.yml')): MeltanoEx
     }
     return out
   }
-  const scalar = (v: string): string => v.trim().replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1')
+  const scalar = (v: string): string =>
+    v
+      .trim()
+      .replace(/^'(.*)'$/, '$1')
+      .replace(/^"(.*)"$/, '$1')
   const settings: MeltanoSetting[] = []
   for (const l of block('settings')) {
     // `- name: x` at the list's indent, the setting's keys two deeper; deeper lines (options) skipped.
@@ -165,7 +181,13 @@ export function selectMetadataRules(patterns: readonly string[]): MetadataRule[]
     const propPattern = dot < 0 ? undefined : pattern.slice(dot + 1)
     const selected = !negated
     const rules = selected ? include : exclude
-    const select = (props: string[] = []): MetadataRule => ({ tapStreamId: streamPattern, breadcrumb: propertyBreadcrumb(props), key: 'selected', value: selected, negated: false })
+    const select = (props: string[] = []): MetadataRule => ({
+      tapStreamId: streamPattern,
+      breadcrumb: propertyBreadcrumb(props),
+      key: 'selected',
+      value: selected,
+      negated: false,
+    })
     if (!propPattern) {
       rules.push(select(), select(['*']))
     } else {
@@ -183,14 +205,21 @@ export function configMetadataRules(metadata: Record<string, unknown>): Metadata
   const flat: Array<[string, unknown]> = []
   const flatten = (obj: Record<string, unknown>, prefix: string): void => {
     for (const [k, v] of Object.entries(obj)) {
-      if (v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, `${prefix}${k}.`)
+      if (v !== null && typeof v === 'object' && !Array.isArray(v))
+        flatten(v as Record<string, unknown>, `${prefix}${k}.`)
       else flat.push([`${prefix}${k}`, v])
     }
   }
   flatten(metadata, '')
   return flat.map(([key, value]) => {
     const parts = key.split('.')
-    return { tapStreamId: parts[0], breadcrumb: propertyBreadcrumb(parts.slice(1, -1)), key: parts[parts.length - 1], value, negated: false }
+    return {
+      tapStreamId: parts[0],
+      breadcrumb: propertyBreadcrumb(parts.slice(1, -1)),
+      key: parts[parts.length - 1],
+      value,
+      negated: false,
+    }
   })
 }
 
@@ -202,7 +231,10 @@ export function applyMetadataRules(catalog: Node, rules: readonly MetadataRule[]
   const metadataList = (): Node[] => (stream as { metadata: Node[] }).metadata
   const ensureMetadata = (breadcrumb: string[]): void => {
     if (metadataList().some((m) => JSON.stringify(m.breadcrumb) === JSON.stringify(breadcrumb))) return
-    metadataList().push({ breadcrumb, metadata: { inclusion: breadcrumb.length <= 2 ? 'automatic' : 'available' } })
+    metadataList().push({
+      breadcrumb,
+      metadata: { inclusion: breadcrumb.length <= 2 ? 'automatic' : 'available' },
+    })
   }
   const setMetadata = (node: Node, key: string, value: unknown): void => {
     if (key === 'selected' && value === true && node.inclusion === 'unsupported') return
@@ -213,12 +245,16 @@ export function applyMetadataRules(catalog: Node, rules: readonly MetadataRule[]
       stream = node
       node.metadata ??= []
       ensureMetadata([])
-      for (const r of rules) if (ruleMatches(r, node.tap_stream_id as string, [])) setMetadata(node, r.key.replace(/-/g, '_'), r.value)
+      for (const r of rules)
+        if (ruleMatches(r, node.tap_stream_id as string, []))
+          setMetadata(node, r.key.replace(/-/g, '_'), r.value)
     } else if (kind === 'property') {
       ensureMetadata(path.slice(path.indexOf('properties')).split('.'))
     } else {
       const id = (stream as Node).tap_stream_id as string
-      for (const r of rules) if (ruleMatches(r, id, node.breadcrumb as string[])) setMetadata(node.metadata as Node, r.key, r.value)
+      for (const r of rules)
+        if (ruleMatches(r, id, node.breadcrumb as string[]))
+          setMetadata(node.metadata as Node, r.key, r.value)
     }
   }
   const visit = (node: unknown, path: string): void => {
@@ -249,9 +285,17 @@ function isPlainObject(v: object): boolean {
  * tap.py apply_catalog_rules on the text discovery wrote: `!*.*`, the select patterns, the metadata
  * rules; written back with indent 2. Numbers stay exact (Python's json keeps big integers).
  */
-export function applyCatalogRules(catalogText: string, select: readonly string[], metadata: Record<string, unknown>): string {
+export function applyCatalogRules(
+  catalogText: string,
+  select: readonly string[],
+  metadata: Record<string, unknown>,
+): string {
   const catalog = parseLossless(catalogText) as Node
-  applyMetadataRules(catalog, [...selectMetadataRules(['!*.*']), ...selectMetadataRules(select), ...configMetadataRules(metadata)])
+  applyMetadataRules(catalog, [
+    ...selectMetadataRules(['!*.*']),
+    ...selectMetadataRules(select),
+    ...configMetadataRules(metadata),
+  ])
   return stringifyLossless(catalog, undefined, 2) as string
 }
 
@@ -260,7 +304,10 @@ export function applyCatalogRules(catalogText: string, select: readonly string[]
 /** Python json.dumps of a setting value (", " between array items), as stringify_value does. */
 function pyJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`
-  if (v !== null && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`).join(', ')}}`
+  if (v !== null && typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`)
+      .join(', ')}}`
   return JSON.stringify(v)
 }
 
@@ -292,44 +339,88 @@ export function prepareRun(extractor: MeltanoExtractor, setup: RunSetup): Meltan
   const configPath = join(dir, `tap.${randomUUID()}.config.json`)
   writeFileSync(configPath, JSON.stringify(config, null, 2))
   const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(config)) env[`TAP_POSTGRES_${k.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = typeof v === 'string' ? v : pyJson(v)
+  for (const [k, v] of Object.entries(config))
+    env[`TAP_POSTGRES_${k.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = typeof v === 'string' ? v : pyJson(v)
   const level = setup.level ?? 'INFO'
   const sdkLogging = join(dir, 'tap.singer_sdk_logging.json')
-  writeFileSync(sdkLogging, JSON.stringify({
-    version: 1,
-    disable_existing_loggers: setup.structured,
-    formatters: { singer_formatter: setup.structured ? { '()': 'singer_sdk.logging.StructuredFormatter' } : { format: '%(message)s' } },
-    handlers: { console: { class: 'logging.StreamHandler', formatter: 'singer_formatter', stream: 'ext://sys.stderr' } },
-    root: { handlers: ['console'], level },
-  }, null, 2))
+  writeFileSync(
+    sdkLogging,
+    JSON.stringify(
+      {
+        version: 1,
+        disable_existing_loggers: setup.structured,
+        formatters: {
+          singer_formatter: setup.structured
+            ? { '()': 'singer_sdk.logging.StructuredFormatter' }
+            : { format: '%(message)s' },
+        },
+        handlers: {
+          console: {
+            class: 'logging.StreamHandler',
+            formatter: 'singer_formatter',
+            stream: 'ext://sys.stderr',
+          },
+        },
+        root: { handlers: ['console'], level },
+      },
+      null,
+      2,
+    ),
+  )
   const pipelinewiseLogging = join(dir, 'tap.pipelinewise_logging.conf')
-  writeFileSync(pipelinewiseLogging, `[loggers]\nkeys=root\n\n[handlers]\nkeys=console\n\n[formatters]\nkeys=default\n\n[logger_root]\nhandlers=console\n\n[handler_console]\nclass=StreamHandler\nlevel=${level}\nformatter=default\nargs=(sys.stderr,)\n\n[formatter_default]\nformat=%(message)s\n`)
+  writeFileSync(
+    pipelinewiseLogging,
+    `[loggers]\nkeys=root\n\n[handlers]\nkeys=console\n\n[formatters]\nkeys=default\n\n[logger_root]\nhandlers=console\n\n[handler_console]\nclass=StreamHandler\nlevel=${level}\nformatter=default\nargs=(sys.stderr,)\n\n[formatter_default]\nformat=%(message)s\n`,
+  )
   env.SINGER_SDK_LOG_CONFIG = sdkLogging
   env.LOGGING_CONF_FILE = pipelinewiseLogging
-  return { dir, configPath, catalogPath: join(dir, 'tap.properties.json'), statePath: join(dir, 'state.json'), env }
+  return {
+    dir,
+    configPath,
+    catalogPath: join(dir, 'tap.properties.json'),
+    statePath: join(dir, 'state.json'),
+    env,
+  }
 }
 
 /** SingerTap.exec_args: `--config C`, `--catalog K` if it has data, `--state S` if it has data. */
 export function execArgs(run: MeltanoRun, opts: { catalog: boolean; state: boolean }): string[] {
-  return ['--config', run.configPath, ...(opts.catalog ? ['--catalog', run.catalogPath] : []), ...(opts.state ? ['--state', run.statePath] : [])]
+  return [
+    '--config',
+    run.configPath,
+    ...(opts.catalog ? ['--catalog', run.catalogPath] : []),
+    ...(opts.state ? ['--state', run.statePath] : []),
+  ]
 }
 
 /**
  * `meltano run`'s discovery: `<exec args> --discover`, stdout written to tap.properties.json (a
  * failed discovery removes the file), then the catalog rules applied to it.
  */
-export async function discoverAndApplyRules(extractor: MeltanoExtractor, run: MeltanoRun, opts: { state: boolean; select?: string[]; metadata?: Record<string, unknown> }): Promise<TapResult> {
-  const r = await runTap([...execArgs(run, { catalog: false, state: opts.state }), '--discover'], { env: { ...run.env, LOG_LEVEL: undefined } })
+export async function discoverAndApplyRules(
+  extractor: MeltanoExtractor,
+  run: MeltanoRun,
+  opts: { state: boolean; select?: string[]; metadata?: Record<string, unknown> },
+): Promise<TapResult> {
+  const r = await runTap([...execArgs(run, { catalog: false, state: opts.state }), '--discover'], {
+    env: { ...run.env, LOG_LEVEL: undefined },
+  })
   if (r.code !== 0) return r
   writeFileSync(run.catalogPath, r.stdout)
-  writeFileSync(run.catalogPath, applyCatalogRules(r.stdout, opts.select ?? extractor.select, opts.metadata ?? extractor.metadata))
+  writeFileSync(
+    run.catalogPath,
+    applyCatalogRules(r.stdout, opts.select ?? extractor.select, opts.metadata ?? extractor.metadata),
+  )
   return r
 }
 
 /** The sync invocation: `--config C --catalog K [--state S]`. */
 export function sync(run: MeltanoRun, opts: { state: boolean } & RunOptions): Promise<TapResult> {
   const { state, ...runOpts } = opts
-  return runTap(execArgs(run, { catalog: true, state }), { ...runOpts, env: { ...run.env, LOG_LEVEL: undefined, ...runOpts.env } })
+  return runTap(execArgs(run, { catalog: true, state }), {
+    ...runOpts,
+    env: { ...run.env, LOG_LEVEL: undefined, ...runOpts.env },
+  })
 }
 
 export interface ConfigTestResult {
@@ -351,10 +442,14 @@ export interface ConfigTestResult {
 export function configTest(run: MeltanoRun, opts: { timeoutMs?: number } = {}): Promise<ConfigTestResult> {
   return new Promise((resolve, reject) => {
     // `2>&1` in a shell that then becomes the tap: one pipe for both streams, as Meltano asks for.
-    const child = spawn('/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', process.execPath, BIN, ...execArgs(run, { catalog: true, state: false })], {
-      env: { ...process.env, ...run.env, LOG_LEVEL: undefined },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
+    const child = spawn(
+      '/bin/sh',
+      ['-c', 'exec "$0" "$@" 2>&1', process.execPath, BIN, ...execArgs(run, { catalog: true, state: false })],
+      {
+        env: { ...process.env, ...run.env, LOG_LEVEL: undefined },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    )
     const lines: string[] = []
     let pending = ''
     let recordReceived = false
@@ -417,7 +512,16 @@ export interface ParsedLogRecord {
   exception?: { type: string; module: string; message: string }
 }
 
-const PY_LEVELS: Record<string, number> = { CRITICAL: 50, FATAL: 50, ERROR: 40, WARN: 30, WARNING: 30, INFO: 20, DEBUG: 10, NOTSET: 0 }
+const PY_LEVELS: Record<string, number> = {
+  CRITICAL: 50,
+  FATAL: 50,
+  ERROR: 40,
+  WARN: 30,
+  WARNING: 30,
+  INFO: 20,
+  DEBUG: 10,
+  NOTSET: 0,
+}
 
 /** logging/parsers.py SingerSDKLogParser.parse: undefined where Meltano would fall back to a plain line. */
 export function parseSdkLogLine(raw: string): ParsedLogRecord | undefined {
@@ -430,20 +534,22 @@ export function parseSdkLogLine(raw: string): ParsedLogRecord | undefined {
     return undefined
   }
   const required = ['level', 'pid', 'logger_name', 'ts', 'thread_name', 'app_name', 'stream_name', 'message']
-  if (typeof data !== 'object' || data === null || Array.isArray(data) || !required.every((k) => k in data)) return undefined
+  if (typeof data !== 'object' || data === null || Array.isArray(data) || !required.every((k) => k in data))
+    return undefined
   const { level, logger_name, ts, message, exception, extra, ...rest } = data
   if (typeof level !== 'string') return undefined
   let exc: ParsedLogRecord['exception']
   if (exception) {
     const e = exception as Record<string, unknown>
     // PluginException.from_dict: type, module and message are required.
-    if (typeof e.type !== 'string' || typeof e.module !== 'string' || typeof e.message !== 'string') return undefined
+    if (typeof e.type !== 'string' || typeof e.module !== 'string' || typeof e.message !== 'string')
+      return undefined
     exc = { type: e.type, module: e.module, message: e.message }
   }
   return {
     level: PY_LEVELS[level.toUpperCase()] ?? 20,
     message: message as string,
-    extra: { ...rest, ...(extra as Record<string, unknown> | undefined ?? {}) },
+    extra: { ...rest, ...((extra as Record<string, unknown> | undefined) ?? {}) },
     timestamp: ts ? String(ts) : undefined,
     loggerName: logger_name as string,
     exception: exc,

@@ -16,7 +16,8 @@ describe('clauseShapeProblem', () => {
       `x = 1 -- ; ) comment to the end`,
       `x = 1 /* ; ) /* nested ( */ still ; */ AND y = 2`,
       `x = 1 -- first line ; )\nAND y = 2`,
-    ]) expect(clauseShapeProblem(ok), ok).toBeUndefined()
+    ])
+      expect(clauseShapeProblem(ok), ok).toBeUndefined()
   })
 
   it('refuses a clause that would change the statement around it', () => {
@@ -32,8 +33,12 @@ describe('clauseShapeProblem', () => {
     expect(clauseShapeProblem(`"open = 1`)).toBe('has an unterminated quoted identifier')
     expect(clauseShapeProblem(`x = $q$ never closed`)).toBe('has an unterminated dollar-quoted string')
     expect(clauseShapeProblem(`x = 1 /* /* */`)).toBe('has an unterminated /* comment')
-    expect(clauseShapeProblem('id > $1')).toBe('contains a parameter $1 (a clause takes no parameters: write the value)')
-    expect(clauseShapeProblem(`note = '$1' AND id > $12`)).toBe('contains a parameter $12 (a clause takes no parameters: write the value)')
+    expect(clauseShapeProblem('id > $1')).toBe(
+      'contains a parameter $1 (a clause takes no parameters: write the value)',
+    )
+    expect(clauseShapeProblem(`note = '$1' AND id > $12`)).toBe(
+      'contains a parameter $12 (a clause takes no parameters: write the value)',
+    )
     expect(clauseShapeProblem('   ')).toBe('is empty')
     expect(clauseShapeProblem('a = 1\u0000')).toBe('contains a NUL character')
   })

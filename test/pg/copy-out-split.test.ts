@@ -31,7 +31,8 @@ async function feed(chunks: Buffer[]): Promise<{ rows: string[]; driver: Buffer;
   const socket = {
     on: (_e: 'data', fn: (b: Buffer) => void) => void listeners.push(fn),
     listeners: () => [...listeners],
-    removeListener: (_e: 'data', fn: (b: Buffer) => void) => void (listeners = listeners.filter((l) => l !== fn)),
+    removeListener: (_e: 'data', fn: (b: Buffer) => void) =>
+      void (listeners = listeners.filter((l) => l !== fn)),
     pause: () => undefined,
     resume: () => undefined,
   }
@@ -42,7 +43,8 @@ async function feed(chunks: Buffer[]): Promise<{ rows: string[]; driver: Buffer;
   const rows: string[] = []
   let error: unknown
   try {
-    for await (const r of copy.rows()) for (let i = 0; i < r.count; i++) rows.push(r.buf.toString('utf8', r.starts[i], r.ends[i]))
+    for await (const r of copy.rows())
+      for (let i = 0; i < r.count; i++) rows.push(r.buf.toString('utf8', r.starts[i], r.ends[i]))
   } catch (e) {
     error = e
   }
@@ -66,7 +68,9 @@ function inSizes(bytes: Buffer, size: number): number[] {
 }
 
 describe('CopyOut parsing socket chunks', () => {
-  const rowMessages = ROWS.map((r, i) => message('d', Buffer.from(r + '\n', 'utf8'))).flatMap((m, i) => (i === 1 ? [notice, m] : [m]))
+  const rowMessages = ROWS.map((r) => message('d', Buffer.from(r + '\n', 'utf8'))).flatMap((m, i) =>
+    i === 1 ? [notice, m] : [m],
+  )
   const stream = Buffer.concat([copyOutResponse, ...rowMessages, message('c', Buffer.alloc(0)), driverTail])
 
   it('gives the same rows and driver bytes for a cut at every byte', async () => {

@@ -35,25 +35,38 @@ async function rowsOf(sql: string, slow = false): Promise<string[]> {
 
 describe('copyOut', () => {
   it('yields every row once, without its newline, with notices in between', async () => {
-    const rows = await rowsOf(`COPY (SELECT g, noisy(g), repeat('x', g % 300) FROM generate_series(1, 20000) g) TO STDOUT`)
+    const rows = await rowsOf(
+      `COPY (SELECT g, noisy(g), repeat('x', g % 300) FROM generate_series(1, 20000) g) TO STDOUT`,
+    )
     expect(rows).toHaveLength(20000)
     rows.forEach((r, i) => expect(r).toBe(`${i + 1}\t${i + 1}\t${'x'.repeat((i + 1) % 300)}`))
     expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: '1' }])
   })
 
   it('rows longer than a socket chunk, and a slow consumer', async () => {
-    const rows = await rowsOf(`COPY (SELECT g, repeat(chr(65 + g % 26), 200000 + g) FROM generate_series(1, 40) g) TO STDOUT`, true)
-    expect(rows.map((r) => r.length)).toEqual(Array.from({ length: 40 }, (_, i) => `${i + 1}\t`.length + 200001 + i))
+    const rows = await rowsOf(
+      `COPY (SELECT g, repeat(chr(65 + g % 26), 200000 + g) FROM generate_series(1, 40) g) TO STDOUT`,
+      true,
+    )
+    expect(rows.map((r) => r.length)).toEqual(
+      Array.from({ length: 40 }, (_, i) => `${i + 1}\t`.length + 200001 + i),
+    )
     expect(rows[7]).toBe(`8\t${'I'.repeat(200008)}`)
   })
 
   it('an error part way: rows before it, then the error; the client goes on', async () => {
     const seen: string[] = []
-    await expect((async () => {
-      for await (const chunk of copyOut(client, `COPY (SELECT g, 1 / (g - 30000) FROM generate_series(1, 40000) g) TO STDOUT`).rows()) {
-        for (let r = 0; r < chunk.count; r++) seen.push(chunk.buf.toString('utf8', chunk.starts[r], chunk.ends[r]))
-      }
-    })()).rejects.toThrow(/division by zero/)
+    await expect(
+      (async () => {
+        for await (const chunk of copyOut(
+          client,
+          `COPY (SELECT g, 1 / (g - 30000) FROM generate_series(1, 40000) g) TO STDOUT`,
+        ).rows()) {
+          for (let r = 0; r < chunk.count; r++)
+            seen.push(chunk.buf.toString('utf8', chunk.starts[r], chunk.ends[r]))
+        }
+      })(),
+    ).rejects.toThrow(/division by zero/)
     expect(seen.length).toBeLessThan(30000)
     expect((await client.query('SELECT 2 AS two')).rows).toEqual([{ two: '2' }])
   })

@@ -46,7 +46,10 @@ describe('LSN in Singer state', () => {
     expect(lsnFromState(value)).toBe(lsn)
   })
 
-  it.each([null, undefined, -1, 1.5, 2 ** 60, '18446744073709551616', 'abc', {}, true])('refuses %s', (value) => {
-    expect(lsnFromState(value)).toBeUndefined()
-  })
+  it.each([null, undefined, -1, 1.5, 2 ** 60, '18446744073709551616', 'abc', {}, true])(
+    'refuses %s',
+    (value) => {
+      expect(lsnFromState(value)).toBeUndefined()
+    },
+  )
 })

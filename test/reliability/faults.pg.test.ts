@@ -9,11 +9,26 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseLsn } from '../../src/pg/lsn.js'
-import { clusterInfo, createTestDatabase, dropTestDatabase, uniqueAppName, withAdmin, writeConfig, writeJsonFile } from '../harness/pg.js'
+import {
+  clusterInfo,
+  createTestDatabase,
+  dropTestDatabase,
+  uniqueAppName,
+  withAdmin,
+  writeConfig,
+  writeJsonFile,
+} from '../harness/pg.js'
 import { runTap, type TapResult } from '../harness/run-tap.js'
 import { discoverCatalog, selectStreams, writeCatalog } from '../sync/catalog-helpers.js'
 import type { Catalog } from '../../src/catalog/catalog-types.js'
-import { committed, expectCleanError, expectNoBackendsLeft, missingKeys, STACK_LINE, type StateValue } from './helpers.js'
+import {
+  committed,
+  expectCleanError,
+  expectNoBackendsLeft,
+  missingKeys,
+  STACK_LINE,
+  type StateValue,
+} from './helpers.js'
 
 let db: string
 let catalog: Catalog
@@ -43,7 +58,12 @@ afterAll(async () => {
   await dropTestDatabase(db)
 })
 
-function sync(config: string, catalogPath: string, state?: unknown, opts: Parameters<typeof runTap>[1] = {}): Promise<TapResult> {
+function sync(
+  config: string,
+  catalogPath: string,
+  state?: unknown,
+  opts: Parameters<typeof runTap>[1] = {},
+): Promise<TapResult> {
   const args = ['sync', '--config', config, '--catalog', catalogPath]
   if (state !== undefined) args.push('--state', writeJsonFile('state.json', state))
   return runTap(args, { timeoutMs: 90_000, ...opts })
@@ -61,9 +81,14 @@ describe('the replication connection terminated mid-stream', () => {
     const initial = await sync(config, cat)
     expect(initial.code, initial.stderr).toBe(0)
     let state = committed(initial.messages, 'public-wal_t').state as StateValue
-    await sql(`BEGIN; SET LOCAL synchronous_commit = on; INSERT INTO wal_t SELECT g, repeat('w', 300) FROM generate_series(1, ${TOTAL}) g; COMMIT`)
+    await sql(
+      `BEGIN; SET LOCAL synchronous_commit = on; INSERT INTO wal_t SELECT g, repeat('w', 300) FROM generate_series(1, ${TOTAL}) g; COMMIT`,
+    )
     // Many transactions as well, so the written position moves during the run.
-    for (let t = 0; t < 40; t++) await sql(`INSERT INTO wal_t SELECT g, 'x' FROM generate_series(${TOTAL + t * 50 + 1}, ${TOTAL + (t + 1) * 50}) g`)
+    for (let t = 0; t < 40; t++)
+      await sql(
+        `INSERT INTO wal_t SELECT g, 'x' FROM generate_series(${TOTAL + t * 50 + 1}, ${TOTAL + (t + 1) * 50}) g`,
+      )
     await sql('CHECKPOINT')
     const total = TOTAL + 2000
     const seen = new Set<number>()
@@ -76,21 +101,37 @@ describe('the replication connection terminated mid-stream', () => {
         onLine: (line) => {
           if (killed || !line.startsWith('{"type":"RECORD"') || ++records < after) return
           killed = true
-          void sql('SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = $1', [app])
+          void sql('SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = $1', [
+            app,
+          ])
         },
       })
       expect(killed).toBe(true)
       if (r.code === 0) continue // it had caught up before the walsender died
       failures++
-      expectCleanError(r, 1, /^error: streaming from slot "fault_wal": connection lost: .* \(hint: the run stopped; run again with its last STATE to resume\)$/, { records: true })
+      expectCleanError(
+        r,
+        1,
+        /^error: streaming from slot "fault_wal": connection lost: .* \(hint: the run stopped; run again with its last STATE to resume\)$/,
+        { records: true },
+      )
       expect(r.messages.at(-1)?.type).toBe('STATE')
       const done = committed(r.messages, 'public-wal_t')
       for (const k of done.keys) seen.add(k)
       const written = BigInt(done.state?.bookmarks['public-wal_t'].lsn as number)
-      const [slot] = await sql<{ confirmed: string; active: string }>('SELECT confirmed_flush_lsn::text AS confirmed, active::text AS active FROM pg_replication_slots WHERE slot_name = $1', [SLOT])
-      expect(parseLsn(slot.confirmed) <= written, `slot confirmed ${slot.confirmed} beyond the last STATE's ${written}`).toBe(true)
+      const [slot] = await sql<{ confirmed: string; active: string }>(
+        'SELECT confirmed_flush_lsn::text AS confirmed, active::text AS active FROM pg_replication_slots WHERE slot_name = $1',
+        [SLOT],
+      )
+      expect(
+        parseLsn(slot.confirmed) <= written,
+        `slot confirmed ${slot.confirmed} beyond the last STATE's ${written}`,
+      ).toBe(true)
       // Never beyond what the input state proved committed either.
-      expect(parseLsn(slot.confirmed) <= BigInt(state.bookmarks['public-wal_t'].lsn as number) || parseLsn(slot.confirmed) <= written).toBe(true)
+      expect(
+        parseLsn(slot.confirmed) <= BigInt(state.bookmarks['public-wal_t'].lsn as number) ||
+          parseLsn(slot.confirmed) <= written,
+      ).toBe(true)
       await expectNoBackendsLeft(harness(), app)
       state = done.state as StateValue
     }
@@ -107,7 +148,9 @@ describe('a table-read connection terminated mid-FULL_TABLE', () => {
   it('the run stops with the stream named, the other worker stops too, no connection left; the restart misses no key', async () => {
     const app = uniqueAppName('readkill')
     const config = writeConfig(db, { itersize: 200, max_workers: 2, application_name: app })
-    const cat = writeCatalog(selectStreams(catalog, { big_a: { method: 'FULL_TABLE' }, big_b: { method: 'FULL_TABLE' } }))
+    const cat = writeCatalog(
+      selectStreams(catalog, { big_a: { method: 'FULL_TABLE' }, big_b: { method: 'FULL_TABLE' } }),
+    )
     let records = 0
     let killed = false
     const first = await sync(config, cat, undefined, {
@@ -116,12 +159,19 @@ describe('a table-read connection terminated mid-FULL_TABLE', () => {
         killed = true
         child.stdout?.pause()
         // The backend reading big_a: its query names the table.
-        void sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%big_a%'`, [app])
-          .finally(() => setTimeout(() => child.stdout?.resume(), 200))
+        void sql(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%big_a%'`,
+          [app],
+        ).finally(() => setTimeout(() => child.stdout?.resume(), 200))
       },
     })
     expect(killed).toBe(true)
-    expectCleanError(first, 1, /^error: stream public-big_a: reading public\.big_a: connection lost: .* \(hint: the run stopped; run again with its last STATE to resume\)$/, { records: true })
+    expectCleanError(
+      first,
+      1,
+      /^error: stream public-big_a: reading public\.big_a: connection lost: .* \(hint: the run stopped; run again with its last STATE to resume\)$/,
+      { records: true },
+    )
     expect(first.messages.at(-1)?.type).toBe('STATE')
     await expectNoBackendsLeft(harness(), app, 2000)
     const a = committed(first.messages, 'public-big_a')
@@ -137,17 +187,26 @@ describe('a task that throws', () => {
   it('stops the run at once with the stream and cause named; the slow stream on the other worker stops; no connection left', async () => {
     const app = uniqueAppName('throws')
     const config = writeConfig(db, { itersize: 100, max_workers: 2, application_name: app })
-    const cat = writeCatalog(selectStreams(catalog, { boom: { method: 'FULL_TABLE' }, slow: { method: 'FULL_TABLE' } }))
+    const cat = writeCatalog(
+      selectStreams(catalog, { boom: { method: 'FULL_TABLE' }, slow: { method: 'FULL_TABLE' } }),
+    )
     const started = Date.now()
     const r = await sync(config, cat)
     // The slow view alone takes 200 s; the run ends long before.
     expect(Date.now() - started).toBeLessThan(30_000)
-    expectCleanError(r, 1, /^error: stream public-boom: reading public\.boom: division by zero \(SQLSTATE 22012\)$/, { records: true })
+    expectCleanError(
+      r,
+      1,
+      /^error: stream public-boom: reading public\.boom: division by zero \(SQLSTATE 22012\)$/,
+      { records: true },
+    )
     expect(r.stderr).toMatch(/stream public-boom failed: stopping the other streams/)
     // The slow stream stopped: no closing ACTIVATE_VERSION, fewer rows than it has.
     const slowVersions = r.messages.filter((m) => m.type === 'ACTIVATE_VERSION' && m.stream === 'public-slow')
     expect(slowVersions).toHaveLength(1)
-    expect(r.messages.filter((m) => m.type === 'RECORD' && m.stream === 'public-slow').length).toBeLessThan(100_000)
+    expect(r.messages.filter((m) => m.type === 'RECORD' && m.stream === 'public-slow').length).toBeLessThan(
+      100_000,
+    )
     expect(r.messages.at(-1)?.type).toBe('STATE')
     await expectNoBackendsLeft(harness(), app, 1000)
   })
@@ -155,7 +214,9 @@ describe('a task that throws', () => {
 
 describe('stdout closed by its reader', () => {
   it('during discover of a large catalog: a quiet exit, non-zero, no error line, no connection left', async () => {
-    await sql(`DO $$ BEGIN FOR i IN 1..150 LOOP EXECUTE format('CREATE TABLE many_%s (id int PRIMARY KEY, a text, b int, c timestamptz, d numeric)', i); END LOOP; END $$`)
+    await sql(
+      `DO $$ BEGIN FOR i IN 1..150 LOOP EXECUTE format('CREATE TABLE many_%s (id int PRIMARY KEY, a text, b int, c timestamptz, d numeric)', i); END LOOP; END $$`,
+    )
     const app = uniqueAppName('discepipe')
     const r = await runTap(['--config', writeConfig(db, { application_name: app }), '--discover'], {
       onLine: (_line, child) => child.stdout?.destroy(),

@@ -26,8 +26,35 @@ const SEED = Number(process.env.TAP_FUZZ_SEED ?? 7031)
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
 
 const ODD_VALUES: Json[] = [
-  null, true, false, 0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 2, 99999999999999999999, '', ' ', 'x', '-1', '1e400', 'true', 'FULL_TABLE',
-  'INCREMENTAL', 'LOG_BASED', 'public', 'id', '\u0000\u2028é😀"\\', 'x'.repeat(5000), [], {}, [null], ['id'], { a: 1 }, { breadcrumb: [], metadata: {} },
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1.5,
+  1e308,
+  -1e308,
+  2 ** 53 + 2,
+  99999999999999999999,
+  '',
+  ' ',
+  'x',
+  '-1',
+  '1e400',
+  'true',
+  'FULL_TABLE',
+  'INCREMENTAL',
+  'LOG_BASED',
+  'public',
+  'id',
+  '\u0000\u2028é😀"\\',
+  'x'.repeat(5000),
+  [],
+  {},
+  [null],
+  ['id'],
+  { a: 1 },
+  { breadcrumb: [], metadata: {} },
 ]
 
 function clone<T>(v: T): T {
@@ -38,7 +65,8 @@ function clone<T>(v: T): T {
 function paths(doc: Json, at: Array<string | number> = []): Array<Array<string | number>> {
   const out = [at]
   if (Array.isArray(doc)) doc.forEach((x, i) => out.push(...paths(x, [...at, i])))
-  else if (doc !== null && typeof doc === 'object') for (const [k, x] of Object.entries(doc)) out.push(...paths(x, [...at, k]))
+  else if (doc !== null && typeof doc === 'object')
+    for (const [k, x] of Object.entries(doc)) out.push(...paths(x, [...at, k]))
   return out
 }
 
@@ -66,7 +94,27 @@ function mutate(doc: Json, random: () => number): Json {
       else delete container[key]
     } else if (op < 0.8) container[key] = [container[key]]
     else if (op < 0.9) {
-      if (!Array.isArray(container)) container[pick(['selected', 'replication-method', 'replication-key', 'xmin', 'lsn', 'version', 'replication_key_value', 'bookmarks', 'streams', 'metadata', 'port', 'max_workers', 'itersize', 'use_secondary', 'sslmode', 'filter_schemas'])] = odd()
+      if (!Array.isArray(container))
+        container[
+          pick([
+            'selected',
+            'replication-method',
+            'replication-key',
+            'xmin',
+            'lsn',
+            'version',
+            'replication_key_value',
+            'bookmarks',
+            'streams',
+            'metadata',
+            'port',
+            'max_workers',
+            'itersize',
+            'use_secondary',
+            'sslmode',
+            'filter_schemas',
+          ])
+        ] = odd()
     } else if (Array.isArray(container)) container.push(clone(container[key as number]))
   }
   return out
@@ -80,35 +128,57 @@ let live: TableInfo[]
 
 beforeAll(async () => {
   db = await createTestDatabase('fuzz')
-  await withAdmin(db, (c) => c.query(`
+  await withAdmin(db, (c) =>
+    c.query(`
     CREATE TABLE orders (id int PRIMARY KEY, updated_at timestamptz, note text);
     INSERT INTO orders SELECT g, '2024-01-01'::timestamptz + g * interval '1 minute', 'n' || g FROM generate_series(1, 200) g;
     CREATE TABLE users (id bigint PRIMARY KEY, name text);
     INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 50) g;
     CREATE VIEW recent AS SELECT id, note FROM orders WHERE id > 150;
-  `))
+  `),
+  )
   const c = clusterInfo()
   config = { host: c.host, port: c.port, user: c.user, dbname: db, max_workers: 2, itersize: 100 }
   if (c.password) config.password = c.password
   catalog = selectStreams(await discoverCatalog(writeJsonFile('config.json', config)), {
-    orders: { method: 'INCREMENTAL', key: 'updated_at' }, users: { method: 'FULL_TABLE' }, recent: { method: 'FULL_TABLE' },
+    orders: { method: 'INCREMENTAL', key: 'updated_at' },
+    users: { method: 'FULL_TABLE' },
+    recent: { method: 'FULL_TABLE' },
   })
   state = {
     currently_syncing: 'public-users',
     bookmarks: {
-      'public-orders': { last_replication_method: 'INCREMENTAL', replication_key: 'updated_at', replication_key_value: '2024-01-01T02:00:00+00:00', version: 1700000000000 },
+      'public-orders': {
+        last_replication_method: 'INCREMENTAL',
+        replication_key: 'updated_at',
+        replication_key_value: '2024-01-01T02:00:00+00:00',
+        version: 1700000000000,
+      },
       'public-users': { last_replication_method: 'FULL_TABLE', version: 1700000000001, xmin: 1 },
     },
   }
   // The live tables as the sync's re-read would see them, for planning in process.
-  live = catalog.streams.map((s) => ({
-    schemaName: 'public', tableName: s.table_name, relkind: s.table_name === 'recent' ? 'v' : 'r', rowCount: 100, primaryKey: ['id'],
-    columns: Object.keys(s.schema.properties ?? {}).map((name, i) => ({
-      name, position: i + 1,
-      sqlType: name === 'updated_at' ? 'timestamp with time zone' : name === 'id' ? 'integer' : 'text',
-      type: name === 'updated_at' ? { kind: 'timestamptz' } : name === 'id' ? { kind: 'integer', bits: 32 } : { kind: 'text' },
-    })),
-  } as TableInfo))
+  live = catalog.streams.map(
+    (s) =>
+      ({
+        schemaName: 'public',
+        tableName: s.table_name,
+        relkind: s.table_name === 'recent' ? 'v' : 'r',
+        rowCount: 100,
+        primaryKey: ['id'],
+        columns: Object.keys(s.schema.properties ?? {}).map((name, i) => ({
+          name,
+          position: i + 1,
+          sqlType: name === 'updated_at' ? 'timestamp with time zone' : name === 'id' ? 'integer' : 'text',
+          type:
+            name === 'updated_at'
+              ? { kind: 'timestamptz' }
+              : name === 'id'
+                ? { kind: 'integer', bits: 32 }
+                : { kind: 'text' },
+        })),
+      }) as TableInfo,
+  )
 })
 
 afterAll(async () => {
@@ -119,7 +189,8 @@ afterAll(async () => {
 function inProcess(cfg: Json, cat: Json, st: Json): TapError | undefined {
   try {
     // readConfigFile's first check, then the settings.
-    if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) return new TapError('CONFIG_INVALID', 'config: must be a JSON object', { exitCode: 2 })
+    if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg))
+      return new TapError('CONFIG_INVALID', 'config: must be a JSON object', { exitCode: 2 })
     const { config: c } = buildConfig([cfg])
     const parsed = parseCatalog(cat)
     const s = parseState(fromJson(st))
@@ -128,7 +199,9 @@ function inProcess(cfg: Json, cat: Json, st: Json): TapError | undefined {
     return undefined
   } catch (e) {
     if (e instanceof TapError) return e
-    throw new Error(`not a clean error: ${(e as Error).stack}\nconfig ${JSON.stringify(cfg).slice(0, 300)}\ncatalog ${JSON.stringify(cat).slice(0, 300)}\nstate ${JSON.stringify(st).slice(0, 300)}`)
+    throw new Error(
+      `not a clean error: ${(e as Error).stack}\nconfig ${JSON.stringify(cfg).slice(0, 300)}\ncatalog ${JSON.stringify(cat).slice(0, 300)}\nstate ${JSON.stringify(st).slice(0, 300)}`,
+    )
   }
 }
 
@@ -136,7 +209,8 @@ function inProcess(cfg: Json, cat: Json, st: Json): TapError | undefined {
 function fromJson(v: Json): StateValue {
   if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) return BigInt(Math.trunc(v))
   if (Array.isArray(v)) return v.map(fromJson)
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromJson(x)]))
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromJson(x)]))
   return v
 }
 
@@ -184,7 +258,8 @@ describe('fuzz', () => {
         if (r.messages.length !== stdoutLines.length) problems.push(`stdout not all JSON: ${where}`)
       } else if (r.code === 1 || r.code === 2) {
         if (errors.length !== 1) problems.push(`${errors.length} error lines: ${where}`)
-        if (r.code === 2 && r.stdout.includes('"type":"RECORD"')) problems.push(`RECORD after bad input: ${where}`)
+        if (r.code === 2 && r.stdout.includes('"type":"RECORD"'))
+          problems.push(`RECORD after bad input: ${where}`)
       } else {
         problems.push(`unexpected end: ${where}`)
       }
@@ -192,9 +267,22 @@ describe('fuzz', () => {
     }
     // Three at a time: each run is mostly process start-up.
     for (let i = 0; i < cases.length; i += 3) {
-      const batch = cases.slice(i, i + 3).map((c, j) =>
-        runTap(['sync', '--config', writeJsonFile('config.json', c.config), '--catalog', writeJsonFile('catalog.json', c.catalog), '--state', writeJsonFile('state.json', c.state)], { timeoutMs: 60_000 })
-          .then((r) => check(i + j, r)))
+      const batch = cases
+        .slice(i, i + 3)
+        .map((c, j) =>
+          runTap(
+            [
+              'sync',
+              '--config',
+              writeJsonFile('config.json', c.config),
+              '--catalog',
+              writeJsonFile('catalog.json', c.catalog),
+              '--state',
+              writeJsonFile('state.json', c.state),
+            ],
+            { timeoutMs: 60_000 },
+          ).then((r) => check(i + j, r)),
+        )
       await Promise.all(batch)
     }
     expect(problems).toEqual([])

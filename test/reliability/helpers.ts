@@ -28,11 +28,25 @@ export function pgCtl(cluster: OwnCluster, args: string[]): void {
   if (r.status !== 0) throw new Error(`pg_ctl ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim()}`)
 }
 
-export function adminOf(cluster: Pick<OwnCluster, 'host' | 'port' | 'user'>, database = 'postgres'): pg.ClientConfig {
-  return { host: cluster.host, port: cluster.port, user: cluster.user, database, application_name: 'tap-test-admin', types: { getTypeParser: () => (v: string) => v } }
+export function adminOf(
+  cluster: Pick<OwnCluster, 'host' | 'port' | 'user'>,
+  database = 'postgres',
+): pg.ClientConfig {
+  return {
+    host: cluster.host,
+    port: cluster.port,
+    user: cluster.user,
+    database,
+    application_name: 'tap-test-admin',
+    types: { getTypeParser: () => (v: string) => v },
+  }
 }
 
-export async function withClusterAdmin<T>(cluster: Pick<OwnCluster, 'host' | 'port' | 'user'>, database: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+export async function withClusterAdmin<T>(
+  cluster: Pick<OwnCluster, 'host' | 'port' | 'user'>,
+  database: string,
+  fn: (c: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client(adminOf(cluster, database))
   client.on('error', () => undefined)
   await client.connect()
@@ -44,20 +58,38 @@ export async function withClusterAdmin<T>(cluster: Pick<OwnCluster, 'host' | 'po
 }
 
 /** A config file for `cluster`; returns its path. */
-export function configFor(cluster: Pick<OwnCluster, 'host' | 'port' | 'user'>, dbname: string, extra: Record<string, unknown> = {}): string {
+export function configFor(
+  cluster: Pick<OwnCluster, 'host' | 'port' | 'user'>,
+  dbname: string,
+  extra: Record<string, unknown> = {},
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'tap-rel-cfg-'))
   const path = join(dir, 'config.json')
-  writeFileSync(path, JSON.stringify({ host: cluster.host, port: cluster.port, user: cluster.user, dbname, ...extra }))
+  writeFileSync(
+    path,
+    JSON.stringify({ host: cluster.host, port: cluster.port, user: cluster.user, dbname, ...extra }),
+  )
   return path
 }
 
-export type StateValue = { currently_syncing: string | null; bookmarks: Record<string, Record<string, unknown>> }
+export type StateValue = {
+  currently_syncing: string | null
+  bookmarks: Record<string, Record<string, unknown>>
+}
 
 /** What a target would have committed: the records up to the last STATE, and that STATE. */
-export function committed(messages: readonly SingerMessage[], stream: string, key = 'id'): { keys: number[]; state: StateValue | undefined } {
+export function committed(
+  messages: readonly SingerMessage[],
+  stream: string,
+  key = 'id',
+): { keys: number[]; state: StateValue | undefined } {
   let last = -1
-  messages.forEach((m, i) => { if (m.type === 'STATE') last = i })
-  const keys = messages.slice(0, last + 1).filter((m) => m.type === 'RECORD' && m.stream === stream)
+  messages.forEach((m, i) => {
+    if (m.type === 'STATE') last = i
+  })
+  const keys = messages
+    .slice(0, last + 1)
+    .filter((m) => m.type === 'RECORD' && m.stream === stream)
     .map((m) => (m.record as Record<string, unknown>)[key] as number)
   return { keys, state: last >= 0 ? (messages[last].value as StateValue) : undefined }
 }
@@ -71,8 +103,16 @@ export function missingKeys(seen: Iterable<number>, n: number): number[] {
 }
 
 /** A clean failure: exit `code`, exactly one `error:` line matching `message`, no stack trace, no RECORD. */
-export function expectCleanError(r: TapResult, code: number, message: RegExp, opts: { records?: boolean } = {}): string {
-  if (r.code !== code) throw new Error(`expected exit ${code}, got ${r.code} (signal ${r.signal}); stderr: ${r.stderr.slice(-2000)}`)
+export function expectCleanError(
+  r: TapResult,
+  code: number,
+  message: RegExp,
+  opts: { records?: boolean } = {},
+): string {
+  if (r.code !== code)
+    throw new Error(
+      `expected exit ${code}, got ${r.code} (signal ${r.signal}); stderr: ${r.stderr.slice(-2000)}`,
+    )
   const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'))
   expect(errors, r.stderr).toHaveLength(1)
   expect(errors[0]).toMatch(message)
@@ -107,14 +147,27 @@ export async function waitFor(what: string, fn: () => Promise<boolean>, timeoutM
 }
 
 /** Backends of `applicationName` still on the server, normal and walsender. */
-export async function backendsOf(cluster: Pick<OwnCluster, 'host' | 'port' | 'user'>, applicationName: string): Promise<number> {
+export async function backendsOf(
+  cluster: Pick<OwnCluster, 'host' | 'port' | 'user'>,
+  applicationName: string,
+): Promise<number> {
   return withClusterAdmin(cluster, 'postgres', async (c) => {
-    const r = await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [applicationName])
+    const r = await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [
+      applicationName,
+    ])
     return Number(r.rows[0].n)
   })
 }
 
 /** The server may take a moment to notice a killed client's sockets: wait until none is left. */
-export async function expectNoBackendsLeft(cluster: Pick<OwnCluster, 'host' | 'port' | 'user'>, applicationName: string, timeoutMs = 5000): Promise<void> {
-  await waitFor(`no connection of ${applicationName}`, async () => (await backendsOf(cluster, applicationName)) === 0, timeoutMs)
+export async function expectNoBackendsLeft(
+  cluster: Pick<OwnCluster, 'host' | 'port' | 'user'>,
+  applicationName: string,
+  timeoutMs = 5000,
+): Promise<void> {
+  await waitFor(
+    `no connection of ${applicationName}`,
+    async () => (await backendsOf(cluster, applicationName)) === 0,
+    timeoutMs,
+  )
 }

@@ -7,7 +7,15 @@
  * (test/sync/sync-flow.pg.test.ts covers the FULL_TABLE read of such a table in public.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { clusterInfo, createTestDatabase, dropTestDatabase, uniqueAppName, withAdmin, writeConfig, writeJsonFile } from '../harness/pg.js'
+import {
+  clusterInfo,
+  createTestDatabase,
+  dropTestDatabase,
+  uniqueAppName,
+  withAdmin,
+  writeConfig,
+  writeJsonFile,
+} from '../harness/pg.js'
 import { runTap } from '../harness/run-tap.js'
 import { discoverCatalog, records, selectStreams, writeCatalog } from '../sync/catalog-helpers.js'
 import type { Catalog } from '../../src/catalog/catalog-types.js'
@@ -53,7 +61,13 @@ describe('hostile identifiers and values', () => {
   })
 
   it('FULL_TABLE reads the table; nothing is dropped', async () => {
-    const r = await runTap(['sync', '--config', writeConfig(db), '--catalog', writeCatalog(selectStreams(catalog, { [STREAM]: { method: 'FULL_TABLE' } }))])
+    const r = await runTap([
+      'sync',
+      '--config',
+      writeConfig(db),
+      '--catalog',
+      writeCatalog(selectStreams(catalog, { [STREAM]: { method: 'FULL_TABLE' } })),
+    ])
     expect(r.code, r.stderr).toBe(0)
     const rows = records(r.messages, STREAM)
     expect(rows).toHaveLength(20)
@@ -63,20 +77,65 @@ describe('hostile identifiers and values', () => {
 
   it('INCREMENTAL on the hostile key column, resumed from a key value full of quotes and backslashes', async () => {
     const cat = writeCatalog(selectStreams(catalog, { [STREAM]: { method: 'INCREMENTAL', key: EVIL_KEY } }))
-    const state = { bookmarks: { [STREAM]: { last_replication_method: 'INCREMENTAL', replication_key: EVIL_KEY, replication_key_value: "key '015 \\" } } }
-    const r = await runTap(['sync', '--config', writeConfig(db), '--catalog', cat, '--state', writeJsonFile('s.json', state)])
+    const state = {
+      bookmarks: {
+        [STREAM]: {
+          last_replication_method: 'INCREMENTAL',
+          replication_key: EVIL_KEY,
+          replication_key_value: "key '015 \\",
+        },
+      },
+    }
+    const r = await runTap([
+      'sync',
+      '--config',
+      writeConfig(db),
+      '--catalog',
+      cat,
+      '--state',
+      writeJsonFile('s.json', state),
+    ])
     expect(r.code, r.stderr).toBe(0)
     expect(records(r.messages, STREAM).map((x) => x[EVIL])).toEqual([15, 16, 17, 18, 19, 20])
     expect(committed(r.messages, STREAM).state?.bookmarks[STREAM].replication_key_value).toBe("key '020 \\")
     // With limit the bookmark is in the statement twice (from it, and up to the 3rd key above it).
-    const limited = await runTap(['sync', '--config', writeConfig(db, { limit: 3 }), '--catalog', cat, '--state', writeJsonFile('s.json', state)])
+    const limited = await runTap([
+      'sync',
+      '--config',
+      writeConfig(db, { limit: 3 }),
+      '--catalog',
+      cat,
+      '--state',
+      writeJsonFile('s.json', state),
+    ])
     expect(limited.code, limited.stderr).toBe(0)
     expect(records(limited.messages, STREAM).map((x) => x[EVIL])).toEqual([15, 16, 17, 18])
     // A value made to break out of a literal is just a value.
-    for (const value of ["'); DROP TABLE y; --", "\\'; DROP TABLE y; --", "$1; DROP TABLE y", "$2'); DROP TABLE y; --"]) {
-      const s = { bookmarks: { [STREAM]: { last_replication_method: 'INCREMENTAL', replication_key: EVIL_KEY, replication_key_value: value } } }
+    for (const value of [
+      "'); DROP TABLE y; --",
+      "\\'; DROP TABLE y; --",
+      '$1; DROP TABLE y',
+      "$2'); DROP TABLE y; --",
+    ]) {
+      const s = {
+        bookmarks: {
+          [STREAM]: {
+            last_replication_method: 'INCREMENTAL',
+            replication_key: EVIL_KEY,
+            replication_key_value: value,
+          },
+        },
+      }
       for (const extra of [{}, { limit: 3 }]) {
-        const x = await runTap(['sync', '--config', writeConfig(db, extra), '--catalog', cat, '--state', writeJsonFile('s.json', s)])
+        const x = await runTap([
+          'sync',
+          '--config',
+          writeConfig(db, extra),
+          '--catalog',
+          cat,
+          '--state',
+          writeJsonFile('s.json', s),
+        ])
         expect(x.code, x.stderr).toBe(0)
       }
     }
@@ -90,23 +149,54 @@ describe('hostile identifiers and values', () => {
     const cat = writeCatalog(selectStreams(catalog, { [STREAM]: { method: 'LOG_BASED' } }))
     const first = await runTap(['sync', '--config', config, '--catalog', cat])
     expect(first.code, first.stderr).toBe(0)
-    await sql(`BEGIN; SET LOCAL synchronous_commit = on; INSERT INTO ${q(EVIL)}.${q(EVIL)} VALUES (21, 'k21', 'v21'); UPDATE ${q(EVIL)}.${q(EVIL)} SET "v\\" = 'changed' WHERE ${q(EVIL)} = 1; COMMIT`)
-    const second = await runTap(['sync', '--config', config, '--catalog', cat, '--state', writeJsonFile('s.json', committed(first.messages, STREAM).state)])
+    await sql(
+      `BEGIN; SET LOCAL synchronous_commit = on; INSERT INTO ${q(EVIL)}.${q(EVIL)} VALUES (21, 'k21', 'v21'); UPDATE ${q(EVIL)}.${q(EVIL)} SET "v\\" = 'changed' WHERE ${q(EVIL)} = 1; COMMIT`,
+    )
+    const second = await runTap([
+      'sync',
+      '--config',
+      config,
+      '--catalog',
+      cat,
+      '--state',
+      writeJsonFile('s.json', committed(first.messages, STREAM).state),
+    ])
     expect(second.code, second.stderr).toBe(0)
-    expect(records(second.messages, STREAM).map((x) => [x[EVIL], x['v\\']])).toEqual([[21, 'v21'], [1, 'changed']])
+    expect(records(second.messages, STREAM).map((x) => [x[EVIL], x['v\\']])).toEqual([
+      [21, 'v21'],
+      [1, 'changed'],
+    ])
     await expectNoBackendsLeft({ ...clusterInfo() }, app)
     await sql(`SELECT pg_drop_replication_slot('inject_slot')`)
     await expectCanary()
   })
 
   it('hostile settings: filter_schemas, work_mem and a slot name are refused or used as data, never as SQL', async () => {
-    const fs = await runTap(['--config', writeConfig(db, { filter_schemas: "public'); DROP TABLE y; --" }), '--discover'])
+    const fs = await runTap([
+      '--config',
+      writeConfig(db, { filter_schemas: "public'); DROP TABLE y; --" }),
+      '--discover',
+    ])
     expect(fs.code, fs.stderr).toBe(0)
     expect(JSON.parse(fs.stdout).streams).toEqual([])
-    const wm = await runTap(['sync', '--config', writeConfig(db, { work_mem: '64MB -c statement_timeout=1' }), '--catalog', writeCatalog(selectStreams(catalog, { [STREAM]: { method: 'FULL_TABLE' } }))])
+    const wm = await runTap([
+      'sync',
+      '--config',
+      writeConfig(db, { work_mem: '64MB -c statement_timeout=1' }),
+      '--catalog',
+      writeCatalog(selectStreams(catalog, { [STREAM]: { method: 'FULL_TABLE' } })),
+    ])
     expectCleanError(wm, 1, /^error: cannot connect to .*: invalid value for parameter "work_mem"/)
-    const slot = await runTap(['sync', '--config', writeConfig(db, { replication_slot_name: 'x" LOGICAL 0/0; DROP TABLE y; --' }), '--catalog', writeCatalog(selectStreams(catalog, { [STREAM]: { method: 'LOG_BASED' } }))])
-    expectCleanError(slot, 1, /^error: replication slot "x" LOGICAL 0\/0; DROP TABLE y; --" does not exist/, { records: true })
+    const slot = await runTap([
+      'sync',
+      '--config',
+      writeConfig(db, { replication_slot_name: 'x" LOGICAL 0/0; DROP TABLE y; --' }),
+      '--catalog',
+      writeCatalog(selectStreams(catalog, { [STREAM]: { method: 'LOG_BASED' } })),
+    ])
+    expectCleanError(slot, 1, /^error: replication slot "x" LOGICAL 0\/0; DROP TABLE y; --" does not exist/, {
+      records: true,
+    })
     await expectCanary()
   })
 })

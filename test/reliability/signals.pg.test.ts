@@ -9,11 +9,26 @@
  * running the file again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, dropTestDatabase, uniqueAppName, withAdmin, writeConfig, writeJsonFile } from '../harness/pg.js'
+import {
+  createTestDatabase,
+  dropTestDatabase,
+  uniqueAppName,
+  withAdmin,
+  writeConfig,
+  writeJsonFile,
+} from '../harness/pg.js'
 import { clusterInfo } from '../harness/pg.js'
 import { runTap, type TapResult } from '../harness/run-tap.js'
 import { discoverCatalog, selectStreams, writeCatalog } from '../sync/catalog-helpers.js'
-import { committed, expectNoBackendsLeft, missingKeys, seededRandom, STACK_LINE, waitFor, type StateValue } from './helpers.js'
+import {
+  committed,
+  expectNoBackendsLeft,
+  missingKeys,
+  seededRandom,
+  STACK_LINE,
+  waitFor,
+  type StateValue,
+} from './helpers.js'
 
 const SEED = Number(process.env.TAP_FAULT_SEED ?? 20261125)
 const RUNS = 20
@@ -34,15 +49,32 @@ async function sql(text: string): Promise<void> {
 beforeAll(async () => {
   db = await createTestDatabase('sigloop')
   // Many transactions, so FULL_TABLE resumes part-way (each transaction is one xmin).
-  await sql('CREATE TABLE ft (id int PRIMARY KEY, v text); CREATE TABLE inc (id int PRIMARY KEY, v text); CREATE TABLE lb (id int PRIMARY KEY, v text)')
-  for (let t = 0; t < 30; t++) await sql(`INSERT INTO ft SELECT g, md5(g::text) FROM generate_series(${t * 100 + 1}, ${(t + 1) * 100}) g`)
-  await sql(`INSERT INTO inc SELECT g, md5(g::text) FROM generate_series(1, ${rows.inc}) g; INSERT INTO lb SELECT g, md5(g::text) FROM generate_series(1, ${rows.lb}) g`)
+  await sql(
+    'CREATE TABLE ft (id int PRIMARY KEY, v text); CREATE TABLE inc (id int PRIMARY KEY, v text); CREATE TABLE lb (id int PRIMARY KEY, v text)',
+  )
+  for (let t = 0; t < 30; t++)
+    await sql(
+      `INSERT INTO ft SELECT g, md5(g::text) FROM generate_series(${t * 100 + 1}, ${(t + 1) * 100}) g`,
+    )
+  await sql(
+    `INSERT INTO inc SELECT g, md5(g::text) FROM generate_series(1, ${rows.inc}) g; INSERT INTO lb SELECT g, md5(g::text) FROM generate_series(1, ${rows.lb}) g`,
+  )
   app = uniqueAppName('sigloop')
-  config = writeConfig(db, { itersize: 100, max_workers: 2, application_name: app, replication_slot_name: SLOT, poll_interval: 0.2 })
+  config = writeConfig(db, {
+    itersize: 100,
+    max_workers: 2,
+    application_name: app,
+    replication_slot_name: SLOT,
+    poll_interval: 0.2,
+  })
   expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
-  catalog = writeCatalog(selectStreams(await discoverCatalog(config), {
-    ft: { method: 'FULL_TABLE' }, inc: { method: 'INCREMENTAL', key: 'id' }, lb: { method: 'LOG_BASED' },
-  }))
+  catalog = writeCatalog(
+    selectStreams(await discoverCatalog(config), {
+      ft: { method: 'FULL_TABLE' },
+      inc: { method: 'INCREMENTAL', key: 'id' },
+      lb: { method: 'LOG_BASED' },
+    }),
+  )
 })
 
 afterAll(async () => {
@@ -98,7 +130,9 @@ describe.skipIf(!clusterInfo().dataDir && !process.env.PG_TEST_URL)('signals at 
       }
       const last = committed(r.messages, STREAMS.ft).state
       if (last !== undefined) state = last
-      log.push(`${kill ? `${kill.signal} after ${kill.afterLines} lines` : 'to the end'}: exit ${r.code ?? r.signal}, ${r.messages.length} messages`)
+      log.push(
+        `${kill ? `${kill.signal} after ${kill.afterLines} lines` : 'to the end'}: exit ${r.code ?? r.signal}, ${r.messages.length} messages`,
+      )
       // Nothing left behind, whatever the signal.
       await expectNoBackendsLeft({ ...clusterInfo() }, app, 10_000)
       await waitFor('the replication slot to be released', async () => !(await slotActive()), 10_000)
@@ -117,7 +151,10 @@ describe.skipIf(!clusterInfo().dataDir && !process.env.PG_TEST_URL)('signals at 
       } else {
         // 130/143 after a clean stop; 0 when it had finished; the default action (no code) only if
         // the signal came after the handlers were removed at the very end.
-        expect(r.code === EXIT[signal] || r.code === 0 || (r.code === null && r.signal === signal), context).toBe(true)
+        expect(
+          r.code === EXIT[signal] || r.code === 0 || (r.code === null && r.signal === signal),
+          context,
+        ).toBe(true)
         expect(r.stderr, context).not.toMatch(/^error:/m)
         expect(r.stderr, context).not.toMatch(STACK_LINE)
         if (r.code === EXIT[signal]) expect(r.messages.at(-1)?.type, context).toBe('STATE')

@@ -6,15 +6,26 @@ import { parseState } from '../../src/singer/read-inputs.js'
 describe('Acker.confirm (the slot position reported in standby status)', () => {
   it.each([
     ['the input state floor', { start: 100n, inputFloor: 100n, slotConfirmed: 80n }, 100n],
-    ['never below what the slot already confirmed', { start: 100n, inputFloor: 60n, slotConfirmed: 80n }, 80n],
-    ['the slot position when no stream had an lsn (first run)', { start: 80n, inputFloor: undefined, slotConfirmed: 80n }, 80n],
+    [
+      'never below what the slot already confirmed',
+      { start: 100n, inputFloor: 60n, slotConfirmed: 80n },
+      80n,
+    ],
+    [
+      'the slot position when no stream had an lsn (first run)',
+      { start: 80n, inputFloor: undefined, slotConfirmed: 80n },
+      80n,
+    ],
   ])('is %s', (_what, opts, expected) => {
     expect(new Acker(opts).confirm).toBe(expected)
   })
 
   it('does not move during the run, whatever is committed or kept alive', () => {
     const a = new Acker({ start: 100n, inputFloor: 100n, slotConfirmed: 50n })
-    a.begin(); a.commit(500n); a.keepalive(900n, false); a.drained()
+    a.begin()
+    a.commit(500n)
+    a.keepalive(900n, false)
+    a.drained()
     expect(a.position).toBe(900n)
     expect(a.confirm).toBe(100n)
   })
@@ -73,7 +84,8 @@ describe('Acker.position (what a STATE may say)', () => {
   it('never goes backwards', () => {
     const a = fresh()
     a.keepalive(300n, false)
-    a.begin(); a.commit(200n)
+    a.begin()
+    a.commit(200n)
     a.keepalive(250n, false)
     expect(a.position).toBe(300n)
   })
@@ -96,8 +108,17 @@ describe('bookmarkLsn and smallestLsn', () => {
 })
 
 describe('slotFloor (the input floor the slot is confirmed at)', () => {
-  const input = parseState({ bookmarks: { a: { lsn: 500 }, b: { lsn: 300, xmin: 7, version: 1 }, c: { lsn: 100 } } })
-  const now = parseState({ bookmarks: { a: { lsn: 900 }, b: { lsn: 300, xmin: 9, version: 1 }, c: { lsn: 100 }, d: { lsn: 200, xmin: 4, version: 2 } } })
+  const input = parseState({
+    bookmarks: { a: { lsn: 500 }, b: { lsn: 300, xmin: 7, version: 1 }, c: { lsn: 100 } },
+  })
+  const now = parseState({
+    bookmarks: {
+      a: { lsn: 900 },
+      b: { lsn: 300, xmin: 9, version: 1 },
+      c: { lsn: 100 },
+      d: { lsn: 200, xmin: 4, version: 2 },
+    },
+  })
 
   it('is the smallest input lsn of the streamed tables; unselected ones do not count', () => {
     expect(slotFloor(input, now, ['a'], [])).toBe(500n)

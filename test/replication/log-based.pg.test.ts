@@ -5,9 +5,27 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseLsn } from '../../src/pg/lsn.js'
-import { countConnectionsInLog, createTestDatabase, dropTestDatabase, uniqueAppName, withAdmin, writeConfig } from '../harness/pg.js'
+import {
+  countConnectionsInLog,
+  createTestDatabase,
+  dropTestDatabase,
+  uniqueAppName,
+  withAdmin,
+  writeConfig,
+} from '../harness/pg.js'
 import { runTap, type SingerMessage, type TapResult } from '../harness/run-tap.js'
-import { discoverCatalog, expectSuccess, lastState, recordLines, records, recordText, selectStreams, states, sync, writeCatalog } from '../sync/catalog-helpers.js'
+import {
+  discoverCatalog,
+  expectSuccess,
+  lastState,
+  recordLines,
+  records,
+  recordText,
+  selectStreams,
+  states,
+  sync,
+  writeCatalog,
+} from '../sync/catalog-helpers.js'
 
 let db: string
 
@@ -23,7 +41,10 @@ async function sql(text: string, values?: unknown[]): Promise<Array<Record<strin
 }
 
 async function slotPosition(slot: string): Promise<bigint> {
-  const [row] = await sql('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot])
+  const [row] = await sql(
+    'SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1',
+    [slot],
+  )
   return parseLsn(row.lsn)
 }
 
@@ -46,7 +67,9 @@ describe('LOG_BASED: arrays, hstore, exact values, no repeats, connections, slot
   let run2App: string
 
   beforeAll(async () => {
-    await sql(`CREATE TABLE arr (id int PRIMARY KEY, ia int[], ta text[], na numeric[], tsa timestamptz[], h hstore, note text)`)
+    await sql(
+      `CREATE TABLE arr (id int PRIMARY KEY, ia int[], ta text[], na numeric[], tsa timestamptz[], h hstore, note text)`,
+    )
     await sql(`INSERT INTO arr SELECT i, ARRAY[i, -i, NULL], ARRAY['a,b' || i, 'x"y\\z', NULL, 'é 😀', ''], ARRAY[12345678901234567890.1234567890 + i, 0.10, 'NaN'],
                  ARRAY['2024-01-02 03:04:05.123456+02'::timestamptz + i * interval '1 second', '1999-12-31 23:59:59+00'], hstore(ARRAY['k' || i, 'n', 'q"'], ARRAY['v', NULL, '=>']), 'row ' || i
                FROM generate_series(1, 100) i`)
@@ -71,20 +94,30 @@ describe('LOG_BASED: arrays, hstore, exact values, no repeats, connections, slot
   it('second run: exactly the 5,000 inserts, 2,000 updates and 500 deletes, values as a FULL_TABLE read renders them', async () => {
     for (let t = 0; t < 50; t++) {
       const from = 1001 + t * 100
-      await sql(`INSERT INTO arr SELECT i, ARRAY[i, NULL, -2147483648], ARRAY['t' || i, 'with space', '{braces}', 'back\\slash', NULL], ARRAY[i * 1.5, -0.000000000000000000001, 99999999999999999999999999999],
+      await sql(
+        `INSERT INTO arr SELECT i, ARRAY[i, NULL, -2147483648], ARRAY['t' || i, 'with space', '{braces}', 'back\\slash', NULL], ARRAY[i * 1.5, -0.000000000000000000001, 99999999999999999999999999999],
                    ARRAY['2020-02-29 12:00:00.5-08'::timestamptz, NULL, '-infinity'], hstore(ARRAY['a', 'b,c', 'é'], ARRAY[i::text, NULL, 'x y']), repeat('n', i % 7)
-                 FROM generate_series($1::int, $1::int + 99) i`, [from])
+                 FROM generate_series($1::int, $1::int + 99) i`,
+        [from],
+      )
     }
     for (let t = 0; t < 20; t++) {
       const from = 1001 + t * 100
-      await sql(`UPDATE arr SET ia = ia || 7, ta = array_prepend('upd', ta), na = ARRAY[na[1] * 3, NULL], tsa = tsa || '2030-01-01 00:00:00+00'::timestamptz,
-                   h = h || hstore('u', 'yes'), note = note || '!' WHERE id BETWEEN $1 AND $1 + 99`, [from])
+      await sql(
+        `UPDATE arr SET ia = ia || 7, ta = array_prepend('upd', ta), na = ARRAY[na[1] * 3, NULL], tsa = tsa || '2030-01-01 00:00:00+00'::timestamptz,
+                   h = h || hstore('u', 'yes'), note = note || '!' WHERE id BETWEEN $1 AND $1 + 99`,
+        [from],
+      )
     }
     for (let t = 0; t < 5; t++) await sql('DELETE FROM arr WHERE id BETWEEN $1 AND $1 + 99', [5501 + t * 100])
     await flushWal()
 
     run2App = uniqueAppName('lb2')
-    run2 = await sync(writeConfig(db, { replication_slot_name: slot, application_name: run2App }), catalog, state1)
+    run2 = await sync(
+      writeConfig(db, { replication_slot_name: slot, application_name: run2App }),
+      catalog,
+      state1,
+    )
     expectSuccess(run2)
     const lines = recordLines(run2.stdout, 'public-arr')
     expect(lines).toHaveLength(7500)
@@ -98,12 +131,20 @@ describe('LOG_BASED: arrays, hstore, exact values, no repeats, connections, slot
     expect(deletes.map((d) => d.id)).toEqual(Array.from({ length: 500 }, (_, i) => 5501 + i))
     // Inserts then updates, in commit order.
     const upserts = recs.filter((r) => r._sdc_deleted_at === null).map((r) => r.id)
-    expect(upserts).toEqual([...Array.from({ length: 5000 }, (_, i) => 1001 + i), ...Array.from({ length: 2000 }, (_, i) => 1001 + i)])
+    expect(upserts).toEqual([
+      ...Array.from({ length: 5000 }, (_, i) => 1001 + i),
+      ...Array.from({ length: 2000 }, (_, i) => 1001 + i),
+    ])
 
     // The last record of each surviving row, byte for byte the FULL_TABLE record (plus _sdc_deleted_at).
     const full = await sync(config, fullCatalog)
     expectSuccess(full)
-    const fullText = new Map(recordLines(full.stdout, 'public-arr').map((l) => { const t = recordText(l); return [(JSON.parse(t) as { id: number }).id, t] }))
+    const fullText = new Map(
+      recordLines(full.stdout, 'public-arr').map((l) => {
+        const t = recordText(l)
+        return [(JSON.parse(t) as { id: number }).id, t]
+      }),
+    )
     const lastText = new Map<number, string>()
     for (const l of lines) {
       const t = recordText(l)
@@ -126,7 +167,7 @@ describe('LOG_BASED: arrays, hstore, exact values, no repeats, connections, slot
     expect(countConnectionsInLog(run2App)).toBeLessThanOrEqual(3)
   })
 
-  it('slot position after the run: the input state\'s lsn (pre-flush, no automatic acknowledgement), never beyond the last STATE', async () => {
+  it("slot position after the run: the input state's lsn (pre-flush, no automatic acknowledgement), never beyond the last STATE", async () => {
     const confirmed = await slotPosition(slot)
     const inputLsn = lsnOf(state1, 'public-arr')
     const lastLsn = lsnOf(lastState(run2.messages), 'public-arr')
@@ -163,14 +204,25 @@ describe('LOG_BASED: arrays, hstore, exact values, no repeats, connections, slot
 })
 
 describe('LOG_BASED: an idle table moves forward with the others', () => {
-  it('the idle table\'s bookmark advances run after run, with or without changes in the other selected table', async () => {
-    await sql('CREATE TABLE busy (id serial PRIMARY KEY, v text); CREATE TABLE quiet (id int PRIMARY KEY); CREATE TABLE unselected (v text)')
+  it("the idle table's bookmark advances run after run, with or without changes in the other selected table", async () => {
+    await sql(
+      'CREATE TABLE busy (id serial PRIMARY KEY, v text); CREATE TABLE quiet (id int PRIMARY KEY); CREATE TABLE unselected (v text)',
+    )
     const config = writeConfig(db, { replication_slot_name: 'lb_idle' })
     expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
-    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { busy: { method: 'LOG_BASED' }, quiet: { method: 'LOG_BASED' } }))
+    const catalog = writeCatalog(
+      selectStreams(await discoverCatalog(config), {
+        busy: { method: 'LOG_BASED' },
+        quiet: { method: 'LOG_BASED' },
+      }),
+    )
     let state = lastState((await sync(config, catalog)).messages)
     let previous = lsnOf(state, 'public-quiet')
-    for (const change of [`INSERT INTO busy (v) VALUES ('a'), ('b')`, `INSERT INTO unselected SELECT 'x' FROM generate_series(1, 100)`, `UPDATE busy SET v = 'c'`]) {
+    for (const change of [
+      `INSERT INTO busy (v) VALUES ('a'), ('b')`,
+      `INSERT INTO unselected SELECT 'x' FROM generate_series(1, 100)`,
+      `UPDATE busy SET v = 'c'`,
+    ]) {
       await sql(change)
       await flushWal()
       const r = await sync(config, catalog, state)
@@ -188,29 +240,46 @@ describe('LOG_BASED: ALTER TABLE ADD COLUMN between changes', () => {
   it('writes one new SCHEMA before the first record with the new column, and the records carry it', async () => {
     await sql('CREATE TABLE evolving (id int PRIMARY KEY, a text)')
     // The run starts before the ALTER and keeps streaming until 4 s pass without data.
-    const config = writeConfig(db, { replication_slot_name: 'lb_ddl', break_at_end_lsn: false, logical_poll_total_seconds: 4 })
+    const config = writeConfig(db, {
+      replication_slot_name: 'lb_ddl',
+      break_at_end_lsn: false,
+      logical_poll_total_seconds: 4,
+    })
     expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
-    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { evolving: { method: 'LOG_BASED' } }))
+    const catalog = writeCatalog(
+      selectStreams(await discoverCatalog(config), { evolving: { method: 'LOG_BASED' } }),
+    )
     const state = lastState((await sync(config, catalog)).messages)
     let opened: () => void = () => undefined
     const schemaWritten = new Promise<void>((resolve) => (opened = resolve))
-    const running = sync(config, catalog, state, { onLine: (line) => { if (line.startsWith('{"type":"SCHEMA"')) opened() } })
+    const running = sync(config, catalog, state, {
+      onLine: (line) => {
+        if (line.startsWith('{"type":"SCHEMA"')) opened()
+      },
+    })
     await schemaWritten
     await new Promise((resolve) => setTimeout(resolve, 1000)) // streaming has started by now
     await sql(`INSERT INTO evolving VALUES (1, 'before')`)
     await sql('ALTER TABLE evolving ADD COLUMN b numeric(10,2), ADD COLUMN c int[]')
-    await sql(`INSERT INTO evolving VALUES (2, 'after', 12.50, '{1,2}'); UPDATE evolving SET b = 1 WHERE id = 1`)
+    await sql(
+      `INSERT INTO evolving VALUES (2, 'after', 12.50, '{1,2}'); UPDATE evolving SET b = 1 WHERE id = 1`,
+    )
     await sql(`INSERT INTO evolving VALUES (3, 'again', NULL, NULL)`)
     await flushWal()
     const r = await running
     expectSuccess(r)
-    const seq = r.messages.filter((m) => m.stream === 'public-evolving' && (m.type === 'SCHEMA' || m.type === 'RECORD'))
+    const seq = r.messages.filter(
+      (m) => m.stream === 'public-evolving' && (m.type === 'SCHEMA' || m.type === 'RECORD'),
+    )
     // The run's opening SCHEMA (id, a), a record of the old shape, then one new SCHEMA.
     expect(seq.map((m) => m.type)).toEqual(['SCHEMA', 'RECORD', 'SCHEMA', 'RECORD', 'RECORD', 'RECORD'])
-    const schemaProps = (m: SingerMessage) => Object.keys((m.schema as { properties: Record<string, unknown> }).properties)
+    const schemaProps = (m: SingerMessage) =>
+      Object.keys((m.schema as { properties: Record<string, unknown> }).properties)
     expect(schemaProps(seq[0])).toEqual(['id', 'a', '_sdc_deleted_at'])
     expect(schemaProps(seq[2])).toEqual(['id', 'a', 'b', 'c', '_sdc_deleted_at'])
-    expect((seq[2].schema as { properties: Record<string, unknown> }).properties.b).toMatchObject({ multipleOf: 0.01 })
+    expect((seq[2].schema as { properties: Record<string, unknown> }).properties.b).toMatchObject({
+      multipleOf: 0.01,
+    })
     expect(recordLines(r.stdout, 'public-evolving').map(recordText)).toEqual([
       '{"id":1,"a":"before","_sdc_deleted_at":null}',
       '{"id":2,"a":"after","b":12.50,"c":[1,2],"_sdc_deleted_at":null}',
@@ -227,10 +296,16 @@ describe('LOG_BASED: SIGTERM mid-stream', () => {
     await sql('CREATE TABLE stream_me (id int PRIMARY KEY, payload text)')
     const config = writeConfig(db, { replication_slot_name: 'lb_term' })
     expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
-    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { stream_me: { method: 'LOG_BASED' } }))
+    const catalog = writeCatalog(
+      selectStreams(await discoverCatalog(config), { stream_me: { method: 'LOG_BASED' } }),
+    )
     const state = lastState((await sync(config, catalog)).messages)
     const total = 40_000
-    for (let t = 0; t < 200; t++) await sql(`INSERT INTO stream_me SELECT i, repeat('p', 200) FROM generate_series($1::int, $1::int + 199) i`, [t * 200 + 1])
+    for (let t = 0; t < 200; t++)
+      await sql(
+        `INSERT INTO stream_me SELECT i, repeat('p', 200) FROM generate_series($1::int, $1::int + 199) i`,
+        [t * 200 + 1],
+      )
     await flushWal()
 
     let seen = 0
@@ -253,14 +328,19 @@ describe('LOG_BASED: SIGTERM mid-stream', () => {
 
     const second = await sync(config, catalog, lastState(firstMessages))
     expectSuccess(second)
-    const ids = new Set([...firstIds, ...records(second.messages, 'public-stream_me').map((r) => r.id as number)])
+    const ids = new Set([
+      ...firstIds,
+      ...records(second.messages, 'public-stream_me').map((r) => r.id as number),
+    ])
     expect(ids.size).toBe(total)
   })
 })
 
 describe('LOG_BASED: resuming from a pipelinewise-tap-postgres state', () => {
   it('accepts its integer lsn bookmarks and streams what came after them', async () => {
-    await sql('CREATE TABLE orders (id int PRIMARY KEY, total numeric(12,2)); CREATE TABLE users (id int PRIMARY KEY, name text)')
+    await sql(
+      'CREATE TABLE orders (id int PRIMARY KEY, total numeric(12,2)); CREATE TABLE users (id int PRIMARY KEY, name text)',
+    )
     const config = writeConfig(db, { replication_slot_name: 'lb_pw' })
     expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
     const [{ lsn }] = await sql('SELECT pg_current_wal_lsn()::text AS lsn')
@@ -268,19 +348,43 @@ describe('LOG_BASED: resuming from a pipelinewise-tap-postgres state', () => {
     await sql(`INSERT INTO orders VALUES (1, 10.50); INSERT INTO users VALUES (1, 'ann')`)
     await flushWal()
     // The shape of docs/examples/state-pipelinewise-log-based.json, with this server's positions.
-    const state = { currently_syncing: null, bookmarks: {
-      'public-orders': { last_replication_method: 'LOG_BASED', lsn: start, version: 1700000000000, xmin: null },
-      'public-users': { last_replication_method: 'LOG_BASED', lsn: start, version: 1700000000001, xmin: null },
-    } }
-    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { orders: { method: 'LOG_BASED' }, users: { method: 'LOG_BASED' } }))
+    const state = {
+      currently_syncing: null,
+      bookmarks: {
+        'public-orders': {
+          last_replication_method: 'LOG_BASED',
+          lsn: start,
+          version: 1700000000000,
+          xmin: null,
+        },
+        'public-users': {
+          last_replication_method: 'LOG_BASED',
+          lsn: start,
+          version: 1700000000001,
+          xmin: null,
+        },
+      },
+    }
+    const catalog = writeCatalog(
+      selectStreams(await discoverCatalog(config), {
+        orders: { method: 'LOG_BASED' },
+        users: { method: 'LOG_BASED' },
+      }),
+    )
     const r = await sync(config, catalog, state)
     expectSuccess(r)
-    expect(r.messages.filter((m) => m.type === 'RECORD').map((m) => [m.stream, m.record, m.version])).toEqual([
-      ['public-orders', { id: 1, total: 10.5, _sdc_deleted_at: null }, 1700000000000],
-      ['public-users', { id: 1, name: 'ann', _sdc_deleted_at: null }, 1700000000001],
-    ])
+    expect(r.messages.filter((m) => m.type === 'RECORD').map((m) => [m.stream, m.record, m.version])).toEqual(
+      [
+        ['public-orders', { id: 1, total: 10.5, _sdc_deleted_at: null }, 1700000000000],
+        ['public-users', { id: 1, name: 'ann', _sdc_deleted_at: null }, 1700000000001],
+      ],
+    )
     const last = lastState(r.messages)
-    expect(last.bookmarks['public-orders']).toMatchObject({ last_replication_method: 'LOG_BASED', version: 1700000000000, xmin: null })
+    expect(last.bookmarks['public-orders']).toMatchObject({
+      last_replication_method: 'LOG_BASED',
+      version: 1700000000000,
+      xmin: null,
+    })
     expect(lsnOf(last, 'public-orders')).toBeGreaterThan(BigInt(start))
     expect(states(r.messages).length).toBeGreaterThan(0)
   })
@@ -288,12 +392,30 @@ describe('LOG_BASED: resuming from a pipelinewise-tap-postgres state', () => {
 
 describe('LOG_BASED: the pipelinewise example state as it is', () => {
   it('resumes from docs/examples/state-pipelinewise-log-based.json (positions beyond this server: nothing to stream, bookmarks kept)', async () => {
-    const example = { currently_syncing: null, bookmarks: {
-      'public-orders': { last_replication_method: 'LOG_BASED', lsn: 5000000000, version: 1700000000000, xmin: null },
-      'public-users': { last_replication_method: 'LOG_BASED', lsn: 5000001234, version: 1700000000001, xmin: null },
-    } }
+    const example = {
+      currently_syncing: null,
+      bookmarks: {
+        'public-orders': {
+          last_replication_method: 'LOG_BASED',
+          lsn: 5000000000,
+          version: 1700000000000,
+          xmin: null,
+        },
+        'public-users': {
+          last_replication_method: 'LOG_BASED',
+          lsn: 5000001234,
+          version: 1700000000001,
+          xmin: null,
+        },
+      },
+    }
     const config = writeConfig(db, { replication_slot_name: 'lb_pw' })
-    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { orders: { method: 'LOG_BASED' }, users: { method: 'LOG_BASED' } }))
+    const catalog = writeCatalog(
+      selectStreams(await discoverCatalog(config), {
+        orders: { method: 'LOG_BASED' },
+        users: { method: 'LOG_BASED' },
+      }),
+    )
     const r = await sync(config, catalog, example)
     expectSuccess(r)
     expect(records(r.messages)).toHaveLength(0)
@@ -305,10 +427,14 @@ describe('LOG_BASED: a missing slot', () => {
   it('is a clear error naming the command that creates it', async () => {
     await sql('CREATE TABLE IF NOT EXISTS noslot (id int PRIMARY KEY)')
     const config = writeConfig(db, { replication_slot_name: 'lb_absent' })
-    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { noslot: { method: 'LOG_BASED' } }))
+    const catalog = writeCatalog(
+      selectStreams(await discoverCatalog(config), { noslot: { method: 'LOG_BASED' } }),
+    )
     const r = await sync(config, catalog)
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/error: replication slot "lb_absent" does not exist \(hint: create it with `tap-postgres slot create/)
+    expect(r.stderr).toMatch(
+      /error: replication slot "lb_absent" does not exist \(hint: create it with `tap-postgres slot create/,
+    )
     expect(r.stderr).not.toContain('    at ')
     // Checked before the initial load: nothing was read.
     expect(r.messages.filter((m) => m.type === 'RECORD')).toHaveLength(0)
@@ -321,12 +447,21 @@ describe('LOG_BASED: unchanged TOAST, REPLICA IDENTITY FULL, debug_lsn, deselect
     await sql(`CREATE TABLE full_id (id int, v text); ALTER TABLE full_id REPLICA IDENTITY FULL`)
     const config = writeConfig(db, { replication_slot_name: 'lb_toast', debug_lsn: true })
     expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
-    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { docs: { method: 'LOG_BASED', deselect: ['secret'] }, full_id: { method: 'LOG_BASED' } }))
+    const catalog = writeCatalog(
+      selectStreams(await discoverCatalog(config), {
+        docs: { method: 'LOG_BASED', deselect: ['secret'] },
+        full_id: { method: 'LOG_BASED' },
+      }),
+    )
     const state = lastState((await sync(config, catalog)).messages)
     // A body far over the TOAST threshold, incompressible so it is stored out of line.
-    await sql(`INSERT INTO docs VALUES (1, 'one', (SELECT string_agg(md5(i::text), '') FROM generate_series(1, 2000) i), 'pw')`)
+    await sql(
+      `INSERT INTO docs VALUES (1, 'one', (SELECT string_agg(md5(i::text), '') FROM generate_series(1, 2000) i), 'pw')`,
+    )
     await sql(`UPDATE docs SET title = 'uno' WHERE id = 1`)
-    await sql(`INSERT INTO full_id VALUES (5, 'five'); DELETE FROM full_id WHERE id = 5; DELETE FROM docs WHERE id = 1`)
+    await sql(
+      `INSERT INTO full_id VALUES (5, 'five'); DELETE FROM full_id WHERE id = 5; DELETE FROM docs WHERE id = 1`,
+    )
     await flushWal()
     const r = await sync(config, catalog, state)
     expectSuccess(r)
@@ -347,7 +482,13 @@ describe('LOG_BASED: unchanged TOAST, REPLICA IDENTITY FULL, debug_lsn, deselect
     expect(full[1]._sdc_deleted_at).not.toBeNull()
     expect(r.stderr).toMatch(/stream=public-docs .*1 update written without unchanged TOAST column body/)
     const schema = r.messages.find((m) => m.type === 'SCHEMA' && m.stream === 'public-docs')
-    expect(Object.keys((schema?.schema as { properties: object }).properties)).toEqual(['id', 'title', 'body', '_sdc_deleted_at', '_sdc_lsn'])
+    expect(Object.keys((schema?.schema as { properties: object }).properties)).toEqual([
+      'id',
+      'title',
+      'body',
+      '_sdc_deleted_at',
+      '_sdc_lsn',
+    ])
     expect(r.messages.filter((m) => m.type === 'SCHEMA' && m.stream === 'public-docs')).toHaveLength(1)
   })
 })
@@ -358,17 +499,28 @@ describe('LOG_BASED: a table joining streams that are already running', () => {
     const config = writeConfig(db, { replication_slot_name: 'lb_join' })
     expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
     const discovered = await discoverCatalog(config)
-    const state = lastState((await sync(config, writeCatalog(selectStreams(discovered, { old_t: { method: 'LOG_BASED' } })))).messages)
+    const state = lastState(
+      (await sync(config, writeCatalog(selectStreams(discovered, { old_t: { method: 'LOG_BASED' } }))))
+        .messages,
+    )
     await sql('INSERT INTO new_t VALUES (1); INSERT INTO old_t VALUES (1)')
     await sql('INSERT INTO new_t VALUES (2), (3)')
     await flushWal()
-    const r = await sync(config, writeCatalog(selectStreams(discovered, { old_t: { method: 'LOG_BASED' }, new_t: { method: 'LOG_BASED' } })), state)
+    const r = await sync(
+      config,
+      writeCatalog(
+        selectStreams(discovered, { old_t: { method: 'LOG_BASED' }, new_t: { method: 'LOG_BASED' } }),
+      ),
+      state,
+    )
     expectSuccess(r)
     expect(records(r.messages, 'public-old_t')).toEqual([{ id: 1, _sdc_deleted_at: null }])
     // Only the initial load's rows: the streamed copies of 1, 2, 3 are skipped (their transactions
     // committed before the load's end_lsn bookmark).
     expect(records(r.messages, 'public-new_t')).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }])
-    expect(r.stderr).toMatch(/stream=public-new_t .*3 changes skipped: already covered by the stream's bookmark/)
+    expect(r.stderr).toMatch(
+      /stream=public-new_t .*3 changes skipped: already covered by the stream's bookmark/,
+    )
     const last = lastState(r.messages)
     expect(lsnOf(last, 'public-new_t')).toBe(lsnOf(last, 'public-old_t'))
   })
@@ -380,9 +532,15 @@ describe('LOG_BASED: failures mid-stream', () => {
     const app = uniqueAppName('lbfault')
     const config = writeConfig(db, { replication_slot_name: slot, application_name: app })
     expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
-    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { [table]: { method: 'LOG_BASED' } }))
+    const catalog = writeCatalog(
+      selectStreams(await discoverCatalog(config), { [table]: { method: 'LOG_BASED' } }),
+    )
     const state = lastState((await sync(config, catalog)).messages)
-    for (let t = 0; t < 100; t++) await sql(`INSERT INTO ${table} SELECT i, repeat('p', 500) FROM generate_series($1::int, $1::int + 199) i`, [t * 200 + 1])
+    for (let t = 0; t < 100; t++)
+      await sql(
+        `INSERT INTO ${table} SELECT i, repeat('p', 500) FROM generate_series($1::int, $1::int + 199) i`,
+        [t * 200 + 1],
+      )
     await flushWal()
     return { app, config, catalog, state, total: 20_000 }
   }
@@ -393,7 +551,9 @@ describe('LOG_BASED: failures mid-stream', () => {
     const first = await sync(config, catalog, state, {
       onLine: (line) => {
         if (line.startsWith('{"type":"RECORD"') && ++seen === 2000) {
-          void sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = $1`, [app])
+          void sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = $1`, [
+            app,
+          ])
         }
       },
     })
@@ -404,19 +564,28 @@ describe('LOG_BASED: failures mid-stream', () => {
     const firstIds = records(first.messages, 'public-killed').map((r) => r.id as number)
     const second = await sync(config, catalog, lastState(first.messages))
     expectSuccess(second)
-    const ids = new Set([...firstIds, ...records(second.messages, 'public-killed').map((r) => r.id as number)])
+    const ids = new Set([
+      ...firstIds,
+      ...records(second.messages, 'public-killed').map((r) => r.id as number),
+    ])
     expect(ids.size).toBe(total)
   })
 
   it('stdout closed by the reader: stops quietly, non-zero, no connection left', async () => {
     const { app, config, catalog, state } = await streamingSetup('lb_epipe', 'epiped')
     let lines = 0
-    const r = await sync(config, catalog, state, { onLine: (_line, child) => { if (++lines === 500) child.stdout?.destroy() } })
+    const r = await sync(config, catalog, state, {
+      onLine: (_line, child) => {
+        if (++lines === 500) child.stdout?.destroy()
+      },
+    })
     expect(r.code).not.toBe(0)
     expect(r.code).not.toBeNull()
     expect(r.stderr).not.toMatch(/^\s+at /m)
     expect(r.stderr).not.toMatch(/level=error|^error:/m)
-    const [{ n }] = await sql('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [app])
+    const [{ n }] = await sql('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [
+      app,
+    ])
     expect(Number(n)).toBe(0)
   })
 })

@@ -8,7 +8,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, dropTestDatabase, withAdmin, writeConfig } from '../harness/pg.js'
 import { runTap, type SingerMessage } from '../harness/run-tap.js'
-import { discoverCatalog, expectSuccess, lastState, records, selectStreams, sync, writeCatalog } from '../sync/catalog-helpers.js'
+import {
+  discoverCatalog,
+  expectSuccess,
+  lastState,
+  records,
+  selectStreams,
+  sync,
+  writeCatalog,
+} from '../sync/catalog-helpers.js'
 import { LOG_BASED_PLUGINS, type LogBasedPlugin } from './plugins.js'
 
 let db: string
@@ -30,7 +38,11 @@ async function flushWal(): Promise<void> {
 }
 
 /** A config for `plugin` with its own slot, created. */
-async function slotConfig(plugin: LogBasedPlugin, slot: string, extra: Record<string, unknown> = {}): Promise<string> {
+async function slotConfig(
+  plugin: LogBasedPlugin,
+  slot: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   const config = writeConfig(db, { replication_slot_name: `${slot}_${plugin}`, ...extra })
   const r = await runTap(['slot', 'create', '--config', config])
   if (r.code !== 0) throw new Error(`slot create failed: ${r.stderr}`)
@@ -38,7 +50,12 @@ async function slotConfig(plugin: LogBasedPlugin, slot: string, extra: Record<st
 }
 
 /** What a target merging by `keys` ends with after applying the stream's records in order. */
-function applyInOrder(messages: SingerMessage[], stream: string, keys: readonly string[], start: Map<string, Record<string, unknown>> = new Map()): Map<string, Record<string, unknown>> {
+function applyInOrder(
+  messages: SingerMessage[],
+  stream: string,
+  keys: readonly string[],
+  start: Map<string, Record<string, unknown>> = new Map(),
+): Map<string, Record<string, unknown>> {
   const rows = new Map(start)
   for (const r of records(messages, stream)) {
     const key = JSON.stringify(keys.map((k) => r[k]))
@@ -53,7 +70,9 @@ function applyInOrder(messages: SingerMessage[], stream: string, keys: readonly 
 }
 
 function sorted(rows: Iterable<Record<string, unknown>>): Array<Record<string, unknown>> {
-  return [...rows].sort((a, b) => Number(a.id) - Number(b.id) || String(a.region).localeCompare(String(b.region)))
+  return [...rows].sort(
+    (a, b) => Number(a.id) - Number(b.id) || String(a.region).localeCompare(String(b.region)),
+  )
 }
 
 /** The table's rows as the records carry them (the admin client returns text). */
@@ -62,21 +81,30 @@ async function tableRows(table: string): Promise<Array<Record<string, unknown>>>
 }
 
 describe.each(LOG_BASED_PLUGINS)('LOG_BASED partitioned parent (%s)', (plugin) => {
-  it('streams inserts in two partitions, an update, a delete and a moved row under the parent\'s stream; the target ends with the table', async () => {
+  it("streams inserts in two partitions, an update, a delete and a moved row under the parent's stream; the target ends with the table", async () => {
     const t = `parted_${plugin}`
-    await sql(`CREATE TABLE ${t} (id int, region text, v text, PRIMARY KEY (id, region)) PARTITION BY LIST (region)`)
+    await sql(
+      `CREATE TABLE ${t} (id int, region text, v text, PRIMARY KEY (id, region)) PARTITION BY LIST (region)`,
+    )
     await sql(`CREATE TABLE ${t}_eu PARTITION OF ${t} FOR VALUES IN ('eu')`)
     // Another column order than the parent's: records must follow the parent's columns, by name.
-    await sql(`CREATE TABLE ${t}_us (v text, region text NOT NULL, id int NOT NULL); ALTER TABLE ${t}_us ADD PRIMARY KEY (id, region)`)
+    await sql(
+      `CREATE TABLE ${t}_us (v text, region text NOT NULL, id int NOT NULL); ALTER TABLE ${t}_us ADD PRIMARY KEY (id, region)`,
+    )
     await sql(`ALTER TABLE ${t} ATTACH PARTITION ${t}_us FOR VALUES IN ('us')`)
     await sql(`INSERT INTO ${t} VALUES (1, 'eu', 'one'), (2, 'us', 'two')`)
     const config = await slotConfig(plugin, 'lbp_parted')
-    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { [t]: { method: 'LOG_BASED' } }))
+    const catalog = writeCatalog(
+      selectStreams(await discoverCatalog(config), { [t]: { method: 'LOG_BASED' } }),
+    )
     const stream = `public-${t}`
 
     const first = await sync(config, catalog)
     expectSuccess(first)
-    expect(sorted(records(first.messages, stream))).toEqual([{ id: 1, region: 'eu', v: 'one' }, { id: 2, region: 'us', v: 'two' }])
+    expect(sorted(records(first.messages, stream))).toEqual([
+      { id: 1, region: 'eu', v: 'one' },
+      { id: 2, region: 'us', v: 'two' },
+    ])
 
     await sql(`INSERT INTO ${t} VALUES (3, 'eu', 'three'), (4, 'us', 'four')`)
     await sql(`UPDATE ${t} SET v = 'uno' WHERE id = 1`)
@@ -87,7 +115,9 @@ describe.each(LOG_BASED_PLUGINS)('LOG_BASED partitioned parent (%s)', (plugin) =
     expectSuccess(second)
     const recs = records(second.messages, stream)
     // In commit order; the move is the partition's DELETE, then the other partition's INSERT.
-    expect(recs.map(({ _sdc_deleted_at, ...r }) => [r, _sdc_deleted_at === null ? 'upsert' : 'delete'])).toEqual([
+    expect(
+      recs.map(({ _sdc_deleted_at, ...r }) => [r, _sdc_deleted_at === null ? 'upsert' : 'delete']),
+    ).toEqual([
       [{ id: 3, region: 'eu', v: 'three' }, 'upsert'],
       [{ id: 4, region: 'us', v: 'four' }, 'upsert'],
       [{ id: 1, region: 'eu', v: 'uno' }, 'upsert'],
@@ -97,9 +127,13 @@ describe.each(LOG_BASED_PLUGINS)('LOG_BASED partitioned parent (%s)', (plugin) =
     ])
     for (const r of recs) expect(Object.keys(r).slice(0, 2)).toEqual(['id', 'region'])
     const start = new Map(records(first.messages, stream).map((r) => [JSON.stringify([r.id, r.region]), r]))
-    expect(sorted(applyInOrder(second.messages, stream, ['id', 'region'], start).values())).toEqual(await tableRows(t))
+    expect(sorted(applyInOrder(second.messages, stream, ['id', 'region'], start).values())).toEqual(
+      await tableRows(t),
+    )
     // Only the parent's stream: the partitions are not streams of this run.
-    expect(new Set(second.messages.filter((m) => m.type === 'RECORD').map((m) => m.stream))).toEqual(new Set([stream]))
+    expect(new Set(second.messages.filter((m) => m.type === 'RECORD').map((m) => m.stream))).toEqual(
+      new Set([stream]),
+    )
 
     // A TRUNCATE of one partition: refused (a new version of the whole stream would drop the other
     // partition's rows), with a final STATE that does not pass it.
@@ -114,7 +148,11 @@ describe.each(LOG_BASED_PLUGINS)('LOG_BASED partitioned parent (%s)', (plugin) =
     expect(third.stderr).not.toMatch(/^\s+at /m)
     // The insert before it may or may not be written (the batch at hand is dropped on a failure);
     // nothing after the truncate is.
-    expect(records(third.messages, stream).map((r) => r.id).filter((id) => id !== 5)).toEqual([])
+    expect(
+      records(third.messages, stream)
+        .map((r) => r.id)
+        .filter((id) => id !== 5),
+    ).toEqual([])
     expect(third.messages.filter((m) => m.type === 'ACTIVATE_VERSION')).toHaveLength(0)
     expect(third.messages.at(-1)?.type).toBe('STATE')
     // The STATE does not pass the truncate: the next run meets it again.
@@ -129,8 +167,13 @@ describe.each(LOG_BASED_PLUGINS)('LOG_BASED partitioned parent (%s)', (plugin) =
     await sql(`CREATE TABLE ${t} (id int PRIMARY KEY, v text) PARTITION BY RANGE (id)`)
     await sql(`CREATE TABLE ${t}_1 PARTITION OF ${t} FOR VALUES FROM (0) TO (100)`)
     // The run starts before the new partitions and streams until 4 s pass without data.
-    const config = await slotConfig(plugin, 'lbp_grown', { break_at_end_lsn: false, logical_poll_total_seconds: 4 })
-    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { [t]: { method: 'LOG_BASED' } }))
+    const config = await slotConfig(plugin, 'lbp_grown', {
+      break_at_end_lsn: false,
+      logical_poll_total_seconds: 4,
+    })
+    const catalog = writeCatalog(
+      selectStreams(await discoverCatalog(config), { [t]: { method: 'LOG_BASED' } }),
+    )
     const first = await sync(config, catalog)
     expectSuccess(first)
     let opened: () => void = () => undefined
@@ -150,14 +193,18 @@ describe.each(LOG_BASED_PLUGINS)('LOG_BASED partitioned parent (%s)', (plugin) =
     await sql(`INSERT INTO ${t} VALUES (101, 'b'); UPDATE ${t} SET v = 'c' WHERE id = 101`)
     // A table of its own first: its change is read (and ignored) before the marker's record is out.
     await sql(`CREATE TABLE other.${t}_3 (id int PRIMARY KEY, v text)`)
-    await sql(`BEGIN; INSERT INTO other.${t}_3 VALUES (201, 'd'); INSERT INTO ${t} VALUES (2, 'marker'); COMMIT`)
+    await sql(
+      `BEGIN; INSERT INTO other.${t}_3 VALUES (201, 'd'); INSERT INTO ${t} VALUES (2, 'marker'); COMMIT`,
+    )
     await flushWal()
     await Promise.race([markerWritten, running]) // a run that ends first fails below
     await sql(`ALTER TABLE ${t} ATTACH PARTITION other.${t}_3 FOR VALUES FROM (200) TO (300)`)
     await sql(`INSERT INTO ${t} VALUES (202, 'e'); DELETE FROM ${t} WHERE id = 101`)
     await flushWal()
     const r = await running
-    expect(records(r.messages, `public-${t}`).map(({ _sdc_deleted_at, ...x }) => [x, _sdc_deleted_at === null])).toEqual([
+    expect(
+      records(r.messages, `public-${t}`).map(({ _sdc_deleted_at, ...x }) => [x, _sdc_deleted_at === null]),
+    ).toEqual([
       [{ id: 1, v: 'a' }, true],
       [{ id: 101, v: 'b' }, true],
       [{ id: 101, v: 'c' }, true],
@@ -170,7 +217,9 @@ describe.each(LOG_BASED_PLUGINS)('LOG_BASED partitioned parent (%s)', (plugin) =
     expect(r.code).toBe(1)
     const errors = r.stderr.split('\n').filter((l) => /^error:|level=error/.test(l))
     expect(errors).toHaveLength(1)
-    expect(errors[0]).toContain(`stream public-${t}: other.${t}_3 became a partition of public.${t} during the run`)
+    expect(errors[0]).toContain(
+      `stream public-${t}: other.${t}_3 became a partition of public.${t} during the run`,
+    )
     expect(errors[0]).toMatch(/remove its bookmark from the state/)
     expect(r.messages[r.messages.length - 1].type).toBe('STATE')
   })
@@ -181,12 +230,19 @@ describe.each(LOG_BASED_PLUGINS)('LOG_BASED without a usable replica identity (%
     await sql(`CREATE TABLE nopk_${plugin} (a int, b text); INSERT INTO nopk_${plugin} VALUES (1, 'x')`)
     await sql(`CREATE TABLE haspk_${plugin} (id int PRIMARY KEY); INSERT INTO haspk_${plugin} VALUES (1)`)
     const config = await slotConfig(plugin, 'lbp_nopk')
-    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { [`nopk_${plugin}`]: { method: 'LOG_BASED' }, [`haspk_${plugin}`]: { method: 'LOG_BASED' } }))
+    const catalog = writeCatalog(
+      selectStreams(await discoverCatalog(config), {
+        [`nopk_${plugin}`]: { method: 'LOG_BASED' },
+        [`haspk_${plugin}`]: { method: 'LOG_BASED' },
+      }),
+    )
     const r = await sync(config, catalog)
     expect(r.code).not.toBe(0)
     const errors = r.stderr.split('\n').filter((l) => /^error:|level=error/.test(l))
     expect(errors).toHaveLength(1)
-    expect(errors[0]).toContain(`stream public-nopk_${plugin}: table public.nopk_${plugin} has no primary key and REPLICA IDENTITY DEFAULT`)
+    expect(errors[0]).toContain(
+      `stream public-nopk_${plugin}: table public.nopk_${plugin} has no primary key and REPLICA IDENTITY DEFAULT`,
+    )
     expect(errors[0]).toMatch(/UPDATEs and DELETEs cannot be streamed/)
     expect(errors[0]).toMatch(/primary key.*REPLICA IDENTITY FULL.*USING INDEX.*log_based_inserts_only/)
     expect(r.stderr).not.toMatch(/^\s+at /m)
@@ -196,7 +252,9 @@ describe.each(LOG_BASED_PLUGINS)('LOG_BASED without a usable replica identity (%
   it('streams its inserts alone when log_based_inserts_only lists it, and says so', async () => {
     const t = `nopk_${plugin}`
     const config = await slotConfig(plugin, 'lbp_nopk_ok', { log_based_inserts_only: [`public-${t}`] })
-    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { [t]: { method: 'LOG_BASED' } }))
+    const catalog = writeCatalog(
+      selectStreams(await discoverCatalog(config), { [t]: { method: 'LOG_BASED' } }),
+    )
     const first = await sync(config, catalog)
     expectSuccess(first)
     expect(records(first.messages, `public-${t}`)).toEqual([{ a: 1, b: 'x' }])
@@ -211,13 +269,19 @@ describe.each(LOG_BASED_PLUGINS)('LOG_BASED without a usable replica identity (%
   it('refuses a partitioned parent one of whose partitions has no usable identity, naming the partition', async () => {
     const t = `pnokey_${plugin}`
     await sql(`CREATE TABLE ${t} (id int, k int) PARTITION BY LIST (k)`)
-    await sql(`CREATE TABLE ${t}_full PARTITION OF ${t} FOR VALUES IN (1); ALTER TABLE ${t}_full REPLICA IDENTITY FULL`)
+    await sql(
+      `CREATE TABLE ${t}_full PARTITION OF ${t} FOR VALUES IN (1); ALTER TABLE ${t}_full REPLICA IDENTITY FULL`,
+    )
     await sql(`CREATE TABLE ${t}_bare PARTITION OF ${t} FOR VALUES IN (2)`)
     const config = await slotConfig(plugin, 'lbp_pnokey')
-    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { [t]: { method: 'LOG_BASED' } }))
+    const catalog = writeCatalog(
+      selectStreams(await discoverCatalog(config), { [t]: { method: 'LOG_BASED' } }),
+    )
     const r = await sync(config, catalog)
     expect(r.code).not.toBe(0)
-    expect(r.stderr).toContain(`stream public-${t}: partition public.${t}_bare of public.${t} has no primary key and REPLICA IDENTITY DEFAULT`)
+    expect(r.stderr).toContain(
+      `stream public-${t}: partition public.${t}_bare of public.${t} has no primary key and REPLICA IDENTITY DEFAULT`,
+    )
     expect(r.stderr).not.toContain(`${t}_full has`)
     expect(r.messages.filter((m) => m.type === 'RECORD')).toHaveLength(0)
   })
@@ -228,7 +292,9 @@ describe.each(LOG_BASED_PLUGINS)('LOG_BASED columns dropped or renamed between c
     const t = `reshaped_${plugin}`
     await sql(`CREATE TABLE ${t} (id int PRIMARY KEY, a text, c text, n int)`)
     const config = await slotConfig(plugin, 'lbp_reshape')
-    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { [t]: { method: 'LOG_BASED' } }))
+    const catalog = writeCatalog(
+      selectStreams(await discoverCatalog(config), { [t]: { method: 'LOG_BASED' } }),
+    )
     const first = await sync(config, catalog)
     expectSuccess(first)
     // Changes before and after a DROP and a RENAME. The next run reads the table's columns as they
@@ -246,9 +312,16 @@ describe.each(LOG_BASED_PLUGINS)('LOG_BASED columns dropped or renamed between c
       { id: 2, aa: 'a2', n: 3, _sdc_deleted_at: null },
       { id: 1, aa: 'a1!', n: 2, _sdc_deleted_at: null },
     ])
-    const warnings = r.stderr.split('\n').filter((l) => /level=warn/i.test(l)).join('\n')
-    expect(warnings).toContain(`Inserts into public.${t} made before column aa existed under that name (added, or renamed, since) come without it`)
-    expect(warnings).toContain(`Updates of public.${t} made before a column was renamed or dropped (they carry a, c, which the table no longer has) come without aa`)
+    const warnings = r.stderr
+      .split('\n')
+      .filter((l) => /level=warn/i.test(l))
+      .join('\n')
+    expect(warnings).toContain(
+      `Inserts into public.${t} made before column aa existed under that name (added, or renamed, since) come without it`,
+    )
+    expect(warnings).toContain(
+      `Updates of public.${t} made before a column was renamed or dropped (they carry a, c, which the table no longer has) come without aa`,
+    )
     expect(warnings).toContain(`Columns a, c of public.${t} are no longer in the table (dropped or renamed)`)
     // The summary line that blamed TOAST for every column a change lacked.
     expect(r.stderr).not.toMatch(/without unchanged TOAST/)

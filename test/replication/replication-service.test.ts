@@ -1,9 +1,21 @@
 /** Pins the pg-logical-replication 2.5 behaviour src/replication/replication-service.ts relies on. */
 import { describe, expect, it } from 'vitest'
 import { LogicalReplicationService } from 'pg-logical-replication'
-import { hasMessagesBehind, hasQueuedMessages, sendStandbyStatus, SERVICE_OPTIONS, Wal2JsonText } from '../../src/replication/replication-service.js'
+import {
+  hasMessagesBehind,
+  hasQueuedMessages,
+  sendStandbyStatus,
+  SERVICE_OPTIONS,
+  Wal2JsonText,
+} from '../../src/replication/replication-service.js'
 
-type Internals = { _stop: boolean; _processing: boolean; _messageQueue: unknown[]; _connection: unknown; config: typeof SERVICE_OPTIONS }
+type Internals = {
+  _stop: boolean
+  _processing: boolean
+  _messageQueue: unknown[]
+  _connection: unknown
+  config: typeof SERVICE_OPTIONS
+}
 
 describe('pg-logical-replication contract', () => {
   it('is configured with no automatic acknowledgement and with flow control', () => {
@@ -27,16 +39,22 @@ describe('pg-logical-replication contract', () => {
     expect(hasMessagesBehind(svc)).toBe(false)
   })
 
-  it.each([[0x1_0000_0100n], [0x1_0000_0000n], [1n]])('reports exactly %s as written, flushed and applied', async (position) => {
-    const svc = new LogicalReplicationService({}, SERVICE_OPTIONS)
-    const sent: Buffer[] = []
-    Object.assign(svc as unknown as Internals, { _stop: false, _connection: { sendCopyFromChunk: (b: Buffer) => sent.push(b) } })
-    await sendStandbyStatus(svc, position, true)
-    const b = sent[0]
-    expect(String.fromCharCode(b[0])).toBe('r')
-    for (const offset of [1, 9, 17]) expect(b.readBigUInt64BE(offset)).toBe(position)
-    expect(b[33]).toBe(1)
-  })
+  it.each([[0x1_0000_0100n], [0x1_0000_0000n], [1n]])(
+    'reports exactly %s as written, flushed and applied',
+    async (position) => {
+      const svc = new LogicalReplicationService({}, SERVICE_OPTIONS)
+      const sent: Buffer[] = []
+      Object.assign(svc as unknown as Internals, {
+        _stop: false,
+        _connection: { sendCopyFromChunk: (b: Buffer) => sent.push(b) },
+      })
+      await sendStandbyStatus(svc, position, true)
+      const b = sent[0]
+      expect(String.fromCharCode(b[0])).toBe('r')
+      for (const offset of [1, 9, 17]) expect(b.readBigUInt64BE(offset)).toBe(position)
+      expect(b[33]).toBe(1)
+    },
+  )
 
   it('never reports position 0 (the protocol\'s "unknown")', async () => {
     const svc = new LogicalReplicationService({}, SERVICE_OPTIONS)

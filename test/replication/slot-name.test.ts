@@ -1,15 +1,25 @@
 import { describe, expect, it } from 'vitest'
-import { defaultSlotNames, pickExistingSlot, sanitizeSlotName, slotNameToCreate } from '../../src/replication/slot-name.js'
+import {
+  defaultSlotNames,
+  pickExistingSlot,
+  sanitizeSlotName,
+  slotNameToCreate,
+} from '../../src/replication/slot-name.js'
 
 describe('slot names (docs/behaviour.md#the-replication-slot)', () => {
   it('looks for pipelinewise_<dbname>, then pipelinewise_<dbname>_<tap_id>, sanitized', () => {
     expect(defaultSlotNames({ dbname: 'Shop-DB' })).toEqual(['pipelinewise_shop_db'])
-    expect(defaultSlotNames({ dbname: 'Shop-DB', tap_id: 'My Tap.1' })).toEqual(['pipelinewise_shop_db', 'pipelinewise_shop_db_my_tap_1'])
+    expect(defaultSlotNames({ dbname: 'Shop-DB', tap_id: 'My Tap.1' })).toEqual([
+      'pipelinewise_shop_db',
+      'pipelinewise_shop_db_my_tap_1',
+    ])
     expect(defaultSlotNames({ dbname: 'shop', tap_id: '' })).toEqual(['pipelinewise_shop'])
   })
 
   it('takes replication_slot_name as written', () => {
-    expect(defaultSlotNames({ dbname: 'shop', tap_id: 'x', replication_slot_name: 'my_slot' })).toEqual(['my_slot'])
+    expect(defaultSlotNames({ dbname: 'shop', tap_id: 'x', replication_slot_name: 'my_slot' })).toEqual([
+      'my_slot',
+    ])
     expect(slotNameToCreate({ dbname: 'shop', replication_slot_name: 'my_slot' })).toBe('my_slot')
   })
 

@@ -18,7 +18,9 @@ describe('tap-postgres slot create|status|drop', () => {
   it('status of a missing slot is a clear error naming the command that creates it', async () => {
     const r = await runTap(['slot', 'status', '--config', config])
     expect(r.code).toBe(1)
-    expect(r.stderr).toContain(`replication slot "pipelinewise_${db}" or "pipelinewise_${db}_sales_eu" does not exist`)
+    expect(r.stderr).toContain(
+      `replication slot "pipelinewise_${db}" or "pipelinewise_${db}_sales_eu" does not exist`,
+    )
     expect(r.stderr).toContain('tap-postgres slot create')
     expect(r.stderr).not.toContain('    at ')
   })
@@ -31,12 +33,20 @@ describe('tap-postgres slot create|status|drop', () => {
     const again = await runTap(['slot', 'create', '--config', config])
     expect(again.code).toBe(0)
     expect(again.stderr).toContain('already exists')
-    const rows = await withAdmin(db, (c) => c.query(`SELECT plugin, database FROM pg_replication_slots WHERE slot_name = $1`, [`pipelinewise_${db}_sales_eu`]))
+    const rows = await withAdmin(db, (c) =>
+      c.query(`SELECT plugin, database FROM pg_replication_slots WHERE slot_name = $1`, [
+        `pipelinewise_${db}_sales_eu`,
+      ]),
+    )
     expect(rows.rows).toEqual([{ plugin: 'wal2json', database: db }])
   })
 
   it('status shows active, confirmed_flush_lsn, restart_lsn, wal_status and the lag in bytes', async () => {
-    await withAdmin(db, (c) => c.query('CREATE TABLE IF NOT EXISTS lag (x text); INSERT INTO lag SELECT repeat(\'x\', 1000) FROM generate_series(1, 100)'))
+    await withAdmin(db, (c) =>
+      c.query(
+        "CREATE TABLE IF NOT EXISTS lag (x text); INSERT INTO lag SELECT repeat('x', 1000) FROM generate_series(1, 100)",
+      ),
+    )
     const r = await runTap(['slot', 'status', '--config', config])
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/^active: false$/m)
@@ -48,14 +58,25 @@ describe('tap-postgres slot create|status|drop', () => {
 
     const j = await runTap(['slot', 'status', '--json', '--config', config])
     const s = JSON.parse(j.stdout) as Record<string, unknown>
-    expect(s).toMatchObject({ slot_name: `pipelinewise_${db}_sales_eu`, plugin: 'wal2json', active: false, wal_status: 'reserved' })
+    expect(s).toMatchObject({
+      slot_name: `pipelinewise_${db}_sales_eu`,
+      plugin: 'wal2json',
+      active: false,
+      wal_status: 'reserved',
+    })
     expect(typeof s.lag_bytes).toBe('number')
-    const server = await withAdmin(db, (c) => c.query(`SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1`, [s.slot_name]))
+    const server = await withAdmin(db, (c) =>
+      c.query(`SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1`, [
+        s.slot_name,
+      ]),
+    )
     expect(s.confirmed_flush_lsn).toBe(server.rows[0].c)
   })
 
   it('refuses a slot of another plugin', async () => {
-    await withAdmin(db, (c) => c.query(`SELECT pg_create_logical_replication_slot('other_plugin_slot', 'test_decoding')`))
+    await withAdmin(db, (c) =>
+      c.query(`SELECT pg_create_logical_replication_slot('other_plugin_slot', 'test_decoding')`),
+    )
     const cfg = writeConfig(db, { replication_slot_name: 'other_plugin_slot' })
     const r = await runTap(['slot', 'status', '--config', cfg])
     expect(r.code).toBe(1)
@@ -79,9 +100,20 @@ describe('tap-postgres slot create|status|drop', () => {
     const walsender = new pg.Client({ ...adminConfig(db), replication: 'database' } as pg.ClientConfig)
     await walsender.connect()
     walsender.on('error', () => undefined)
-    const streaming = walsender.query(`START_REPLICATION SLOT busy_slot LOGICAL 0/0 ("format-version" '2')`).catch(() => undefined)
+    const streaming = walsender
+      .query(`START_REPLICATION SLOT busy_slot LOGICAL 0/0 ("format-version" '2')`)
+      .catch(() => undefined)
     try {
-      await expect.poll(async () => (await withAdmin(db, (c) => c.query(`SELECT active FROM pg_replication_slots WHERE slot_name = 'busy_slot'`))).rows[0].active).toBe('t')
+      await expect
+        .poll(
+          async () =>
+            (
+              await withAdmin(db, (c) =>
+                c.query(`SELECT active FROM pg_replication_slots WHERE slot_name = 'busy_slot'`),
+              )
+            ).rows[0].active,
+        )
+        .toBe('t')
       const r = await runTap(['slot', 'drop', '--config', cfg])
       expect(r.code).toBe(1)
       expect(r.stderr).toMatch(/replication slot "busy_slot" is in use by process \d+/)

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest'
 import { stopReason, type StopInputs } from '../../src/replication/stop-rule.js'
 
 const base: StopInputs = {
-  aborted: false, breakAtEndLsn: true, endLsn: 1000n, written: 500n, now: 10_000, startedAt: 0, lastDataAt: 9_000, maxRunSeconds: 60, idleSeconds: 30,
+  aborted: false,
+  breakAtEndLsn: true,
+  endLsn: 1000n,
+  written: 500n,
+  now: 10_000,
+  startedAt: 0,
+  lastDataAt: 9_000,
+  maxRunSeconds: 60,
+  idleSeconds: 30,
 }
 
 describe('stopReason', () => {

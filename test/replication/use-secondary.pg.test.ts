@@ -35,27 +35,52 @@ afterAll(() => {
 })
 
 async function sql(text: string): Promise<Array<Record<string, string>>> {
-  return withClusterAdmin(primary, DB, async (c) => (await c.query(text)).rows as Array<Record<string, string>>)
+  return withClusterAdmin(
+    primary,
+    DB,
+    async (c) => (await c.query(text)).rows as Array<Record<string, string>>,
+  )
 }
 
 /** A config whose reads go to the standby; LOG_BASED streaming and the slot stay on the primary. */
 function config(slot: string, extra: Record<string, unknown> = {}): string {
   return writeJsonFile('config.json', {
-    host: primary.host, port: primary.port, user: primary.user, dbname: DB, replication_slot_name: slot,
-    use_secondary: true, secondary_host: standby.host, secondary_port: standby.port, ...extra,
+    host: primary.host,
+    port: primary.port,
+    user: primary.user,
+    dbname: DB,
+    replication_slot_name: slot,
+    use_secondary: true,
+    secondary_host: standby.host,
+    secondary_port: standby.port,
+    ...extra,
   })
 }
 
-function sync(configPath: string, catalog: string, state?: unknown, opts: Parameters<typeof runTap>[1] = {}): Promise<TapResult> {
+function sync(
+  configPath: string,
+  catalog: string,
+  state?: unknown,
+  opts: Parameters<typeof runTap>[1] = {},
+): Promise<TapResult> {
   const args = ['sync', '--config', configPath, '--catalog', catalog]
   if (state !== undefined) args.push('--state', writeJsonFile('state.json', state))
   return runTap(args, { timeoutMs: 240_000, ...opts })
 }
 
 async function logBasedCatalog(...tables: string[]): Promise<string> {
-  const r = await runTap(['discover', '--config', writeJsonFile('config.json', { host: primary.host, port: primary.port, user: primary.user, dbname: DB })])
+  const r = await runTap([
+    'discover',
+    '--config',
+    writeJsonFile('config.json', { host: primary.host, port: primary.port, user: primary.user, dbname: DB }),
+  ])
   if (r.code !== 0) throw new Error(`discover failed: ${r.stderr}`)
-  return writeCatalog(selectStreams(JSON.parse(r.stdout) as Catalog, Object.fromEntries(tables.map((t) => [t, { method: 'LOG_BASED' }]))))
+  return writeCatalog(
+    selectStreams(
+      JSON.parse(r.stdout) as Catalog,
+      Object.fromEntries(tables.map((t) => [t, { method: 'LOG_BASED' }])),
+    ),
+  )
 }
 
 /** `rows` rows with a wide column, so that a chunked load (chunk_rows 30) has several chunks. */
@@ -76,12 +101,21 @@ function expectRefused(r: TapResult, ...phrases: string[]): void {
   expect(records(r.messages)).toHaveLength(0)
   const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'))
   expect(errors).toHaveLength(1)
-  for (const p of [`replica ${standby.host}:${standby.port}`, 'replay is paused', 'secondary_catchup_seconds', 'use_secondary', ...phrases]) expect(errors[0]).toContain(p)
+  for (const p of [
+    `replica ${standby.host}:${standby.port}`,
+    'replay is paused',
+    'secondary_catchup_seconds',
+    'use_secondary',
+    ...phrases,
+  ])
+    expect(errors[0]).toContain(p)
   expect(r.stderr).not.toMatch(/\n\s+at /)
 }
 
 function ids(r: TapResult, stream: string): number[] {
-  return records(r.messages, stream).map((rec) => rec.id as number).sort((a, b) => a - b)
+  return records(r.messages, stream)
+    .map((rec) => rec.id as number)
+    .sort((a, b) => a - b)
 }
 
 function range(from: number, to: number): number[] {
@@ -96,72 +130,94 @@ async function expectStandbyBehind(): Promise<void> {
 }
 
 describe.skipIf(!enabled).each(LOG_BASED_PLUGINS)('use_secondary on a lagging replica (%s)', (plugin) => {
-  const createSlot = (slot: string) => sql(`SELECT pg_create_logical_replication_slot('${slot}', '${plugin}')`)
+  const createSlot = (slot: string) =>
+    sql(`SELECT pg_create_logical_replication_slot('${slot}', '${plugin}')`)
 
-  it.each([['unchunked', 0], ['chunked', 30]] as const)('%s load: the rows the replica has not replayed are streamed, none is lost', async (kind, chunkRows) => {
-    const table = `paused_${kind}`
-    const stream = `public-${table}`
-    const slot = `lag_${kind}_${plugin}`
-    await createTable(table, 100)
-    await createSlot(slot)
-    const catalog = await logBasedCatalog(table)
-    await standby.catchUp()
-    await standby.pauseReplay()
-    try {
-      await insertRows(table, 101, 150)
-      await expectStandbyBehind()
-      const first = await sync(config(slot, { chunk_rows: chunkRows }), catalog)
-      expectSuccess(first)
-      // The load (100 rows, all the replica has) and the 50 inserts it has not replayed, streamed from the slot.
-      expect(ids(first, stream)).toEqual(range(1, 150))
-      if (chunkRows > 0) expect(first.stderr).toMatch(/Exported snapshot .* for the chunked loads/)
-
-      await standby.resumeReplay()
-      await insertRows(table, 151, 160)
-      const second = await sync(config(slot, { chunk_rows: chunkRows }), catalog, lastState(first.messages))
-      expectSuccess(second)
-      expect(ids(second, stream)).toEqual(range(151, 160))
-    } finally {
-      await standby.resumeReplay()
-    }
-  })
-
-  it.each([['unchunked', 0], ['chunked', 30]] as const)('%s load, slot ahead of the replica: refuses after secondary_catchup_seconds, then waits for replay', async (kind, chunkRows) => {
-    const table = `ahead_${kind}`
-    const stream = `public-${table}`
-    const slot = `ahead_${kind}_${plugin}`
-    await createTable(table, 100)
-    const catalog = await logBasedCatalog(table)
-    await standby.catchUp()
-    await standby.pauseReplay()
-    try {
-      // Inserted before the slot exists: the slot will never stream them, only a load can read them.
-      await insertRows(table, 101, 150)
+  it.each([
+    ['unchunked', 0],
+    ['chunked', 30],
+  ] as const)(
+    '%s load: the rows the replica has not replayed are streamed, none is lost',
+    async (kind, chunkRows) => {
+      const table = `paused_${kind}`
+      const stream = `public-${table}`
+      const slot = `lag_${kind}_${plugin}`
+      await createTable(table, 100)
       await createSlot(slot)
-      await sql('CHECKPOINT')
-      await expectStandbyBehind()
+      const catalog = await logBasedCatalog(table)
+      await standby.catchUp()
+      await standby.pauseReplay()
+      try {
+        await insertRows(table, 101, 150)
+        await expectStandbyBehind()
+        const first = await sync(config(slot, { chunk_rows: chunkRows }), catalog)
+        expectSuccess(first)
+        // The load (100 rows, all the replica has) and the 50 inserts it has not replayed, streamed from the slot.
+        expect(ids(first, stream)).toEqual(range(1, 150))
+        if (chunkRows > 0) expect(first.stderr).toMatch(/Exported snapshot .* for the chunked loads/)
 
-      expectRefused(await sync(config(slot, { chunk_rows: chunkRows, secondary_catchup_seconds: 1 }), catalog), `replication slot "${slot}" streams from`)
+        await standby.resumeReplay()
+        await insertRows(table, 151, 160)
+        const second = await sync(config(slot, { chunk_rows: chunkRows }), catalog, lastState(first.messages))
+        expectSuccess(second)
+        expect(ids(second, stream)).toEqual(range(151, 160))
+      } finally {
+        await standby.resumeReplay()
+      }
+    },
+  )
 
-      // The same run with time to wait: replay resumes while it waits, and it loads everything.
-      const app = uniqueAppName('lagwait')
-      let ended = false
-      const running = sync(config(slot, { chunk_rows: chunkRows, secondary_catchup_seconds: 600, application_name: app }), catalog).finally(() => { ended = true })
-      // Resumed once the run polls the replica's replay position, i.e. waits.
-      const waiting = async () => (await standby.sessionQueries(app)).some((q) => q.includes('pg_last_wal_replay_lsn'))
-      while (!ended && !(await waiting())) await new Promise((resolve) => setTimeout(resolve, 200))
-      await standby.resumeReplay()
-      const waited = await running
-      expectSuccess(waited)
-      expect(waited.stderr).toMatch(/waiting up to 600 s/)
-      expect(ids(waited, stream)).toEqual(range(1, 150))
-      expect(lastState(waited.messages).bookmarks[stream].lsn).toEqual(expect.any(Number))
-    } finally {
-      await standby.resumeReplay()
-    }
-  })
+  it.each([
+    ['unchunked', 0],
+    ['chunked', 30],
+  ] as const)(
+    '%s load, slot ahead of the replica: refuses after secondary_catchup_seconds, then waits for replay',
+    async (kind, chunkRows) => {
+      const table = `ahead_${kind}`
+      const stream = `public-${table}`
+      const slot = `ahead_${kind}_${plugin}`
+      await createTable(table, 100)
+      const catalog = await logBasedCatalog(table)
+      await standby.catchUp()
+      await standby.pauseReplay()
+      try {
+        // Inserted before the slot exists: the slot will never stream them, only a load can read them.
+        await insertRows(table, 101, 150)
+        await createSlot(slot)
+        await sql('CHECKPOINT')
+        await expectStandbyBehind()
 
-  it('a table joining a stream that already streams: the new load waits until the replica has replayed the state\'s bookmarks', async () => {
+        expectRefused(
+          await sync(config(slot, { chunk_rows: chunkRows, secondary_catchup_seconds: 1 }), catalog),
+          `replication slot "${slot}" streams from`,
+        )
+
+        // The same run with time to wait: replay resumes while it waits, and it loads everything.
+        const app = uniqueAppName('lagwait')
+        let ended = false
+        const running = sync(
+          config(slot, { chunk_rows: chunkRows, secondary_catchup_seconds: 600, application_name: app }),
+          catalog,
+        ).finally(() => {
+          ended = true
+        })
+        // Resumed once the run polls the replica's replay position, i.e. waits.
+        const waiting = async () =>
+          (await standby.sessionQueries(app)).some((q) => q.includes('pg_last_wal_replay_lsn'))
+        while (!ended && !(await waiting())) await new Promise((resolve) => setTimeout(resolve, 200))
+        await standby.resumeReplay()
+        const waited = await running
+        expectSuccess(waited)
+        expect(waited.stderr).toMatch(/waiting up to 600 s/)
+        expect(ids(waited, stream)).toEqual(range(1, 150))
+        expect(lastState(waited.messages).bookmarks[stream].lsn).toEqual(expect.any(Number))
+      } finally {
+        await standby.resumeReplay()
+      }
+    },
+  )
+
+  it("a table joining a stream that already streams: the new load waits until the replica has replayed the state's bookmarks", async () => {
     const slot = `join_${plugin}`
     await createTable('join_old', 10)
     await createTable('join_new', 10)
@@ -182,7 +238,10 @@ describe.skipIf(!enabled).each(LOG_BASED_PLUGINS)('use_secondary on a lagging re
       expect(ids(second, 'public-join_old')).toEqual(range(11, 20))
       await expectStandbyBehind()
       // The run would confirm join_old's bookmark to the slot, beyond a load of join_new bookmarked where the replica is.
-      expectRefused(await sync(config(slot, { secondary_catchup_seconds: 1 }), both, lastState(second.messages)), 'the smallest LOG_BASED bookmark of the state')
+      expectRefused(
+        await sync(config(slot, { secondary_catchup_seconds: 1 }), both, lastState(second.messages)),
+        'the smallest LOG_BASED bookmark of the state',
+      )
       await standby.resumeReplay()
       const joined = await sync(config(slot), both, lastState(second.messages))
       expectSuccess(joined)

@@ -23,8 +23,18 @@ describe('decodeWal2Json', () => {
     expect(e.identity).toBeUndefined()
     expect(e.columns.names).toEqual(['id', 'n', 'f', 'b', 'ia', 'ta', 'h', 'j', 'we ird', 'i8', 'r', 'ok'])
     expect(e.columns.values).toEqual([
-      '1', '12345678901234567890.1234567890', null, 't', '{1,NULL,3}', '{"a,b","x\\"y"}', '"a"=>"1", "b"=>NULL',
-      '{"x": 1.000000000000000000001}', 'w', '9223372036854775807', '1.5e-07', 'f',
+      '1',
+      '12345678901234567890.1234567890',
+      null,
+      't',
+      '{1,NULL,3}',
+      '{"a,b","x\\"y"}',
+      '"a"=>"1", "b"=>NULL',
+      '{"x": 1.000000000000000000001}',
+      'w',
+      '9223372036854775807',
+      '1.5e-07',
+      'f',
     ])
   })
 
@@ -42,22 +52,53 @@ describe('decodeWal2Json', () => {
   })
 
   it('gives the identity of a delete', () => {
-    expect(decodeWal2Json(DELETE)).toEqual({ action: 'D', schema: 'public', table: 't', timestamp: '2026-11-25 13:42:46.828956+00', identity: { names: ['id'], values: ['-7'] } })
+    expect(decodeWal2Json(DELETE)).toEqual({
+      action: 'D',
+      schema: 'public',
+      table: 't',
+      timestamp: '2026-11-25 13:42:46.828956+00',
+      identity: { names: ['id'], values: ['-7'] },
+    })
   })
 
   it('decodes begin and commit with their commit timestamp', () => {
-    expect(decodeWal2Json(BEGIN)).toEqual({ action: 'B', timestamp: '2026-11-25 13:42:46.82744+00', nextLsn: undefined })
-    expect(decodeWal2Json(COMMIT)).toEqual({ action: 'C', timestamp: '2026-11-25 13:42:46.82744+00', nextLsn: '0/19D7068' })
-    expect(decodeWal2Json('{"action":"C"}')).toEqual({ action: 'C', timestamp: undefined, nextLsn: undefined })
+    expect(decodeWal2Json(BEGIN)).toEqual({
+      action: 'B',
+      timestamp: '2026-11-25 13:42:46.82744+00',
+      nextLsn: undefined,
+    })
+    expect(decodeWal2Json(COMMIT)).toEqual({
+      action: 'C',
+      timestamp: '2026-11-25 13:42:46.82744+00',
+      nextLsn: '0/19D7068',
+    })
+    expect(decodeWal2Json('{"action":"C"}')).toEqual({
+      action: 'C',
+      timestamp: undefined,
+      nextLsn: undefined,
+    })
   })
 
   it('decodes a truncate: the one table it names', () => {
-    expect(decodeWal2Json(TRUNCATE)).toEqual({ action: 'T', schema: 'public', table: 't1', timestamp: '2026-12-06 05:17:01.785674+00' })
-    expect(decodeWal2Json('{"action":"T","schema":"S p","table":"t\\"x"}')).toEqual({ action: 'T', schema: 'S p', table: 't"x', timestamp: undefined })
+    expect(decodeWal2Json(TRUNCATE)).toEqual({
+      action: 'T',
+      schema: 'public',
+      table: 't1',
+      timestamp: '2026-12-06 05:17:01.785674+00',
+    })
+    expect(decodeWal2Json('{"action":"T","schema":"S p","table":"t\\"x"}')).toEqual({
+      action: 'T',
+      schema: 'S p',
+      table: 't"x',
+      timestamp: undefined,
+    })
   })
 
   it('passes other actions on without interpreting them', () => {
-    expect(decodeWal2Json('{"action":"M","transactional":false,"prefix":"hb","content":""}')).toEqual({ action: 'other', kind: 'M' })
+    expect(decodeWal2Json('{"action":"M","transactional":false,"prefix":"hb","content":""}')).toEqual({
+      action: 'other',
+      kind: 'M',
+    })
   })
 
   it.each([
@@ -87,20 +128,61 @@ function oracle(text: string): unknown {
   const m = losslessParse(text, undefined, (digits: string) => digits) as Record<string, unknown>
   const tuple = (cols: unknown) => {
     const list = cols as Array<{ name: string; value: unknown }>
-    return { names: list.map((c) => c.name), values: list.map((c) => (c.value === true ? 't' : c.value === false ? 'f' : c.value)) }
+    return {
+      names: list.map((c) => c.name),
+      values: list.map((c) => (c.value === true ? 't' : c.value === false ? 'f' : c.value)),
+    }
   }
-  return { action: m.action, schema: m.schema, table: m.table, timestamp: m.timestamp, columns: tuple(m.columns), identity: m.identity === undefined ? undefined : tuple(m.identity) }
+  return {
+    action: m.action,
+    schema: m.schema,
+    table: m.table,
+    timestamp: m.timestamp,
+    columns: tuple(m.columns),
+    identity: m.identity === undefined ? undefined : tuple(m.identity),
+  }
 }
 
 describe('the scanner', () => {
-  const msg = (value: string, name = 'v') => `{"action":"I","schema":"s","table":"t","columns":[{"name":${JSON.stringify(name)},"value":${value}}]}`
-  const valueOf = (text: string) => (decodeWal2Json(text) as unknown as { columns: { values: unknown[] } }).columns.values[0]
+  const msg = (value: string, name = 'v') =>
+    `{"action":"I","schema":"s","table":"t","columns":[{"name":${JSON.stringify(name)},"value":${value}}]}`
+  const valueOf = (text: string) =>
+    (decodeWal2Json(text) as unknown as { columns: { values: unknown[] } }).columns.values[0]
 
-  it.each(['0', '-0', '12', '-12.50', '1e5', '1E+05', '2.5e-07', '123456789012345678901234567890', '12345678901234567890.1234567890'])('keeps number %s as its text', (n) => {
+  it.each([
+    '0',
+    '-0',
+    '12',
+    '-12.50',
+    '1e5',
+    '1E+05',
+    '2.5e-07',
+    '123456789012345678901234567890',
+    '12345678901234567890.1234567890',
+  ])('keeps number %s as its text', (n) => {
     expect(valueOf(msg(n))).toBe(n)
   })
 
-  it.each(['01', '1.', '.5', '-', '1e', '1e+', '+1', '- 1', 'NaN', 'Infinity', '0x10', '1-2', '1.2.3', 'nul', 'tru', "'x'", '{}', '[1]'])('rejects value %s', (v) => {
+  it.each([
+    '01',
+    '1.',
+    '.5',
+    '-',
+    '1e',
+    '1e+',
+    '+1',
+    '- 1',
+    'NaN',
+    'Infinity',
+    '0x10',
+    '1-2',
+    '1.2.3',
+    'nul',
+    'tru',
+    "'x'",
+    '{}',
+    '[1]',
+  ])('rejects value %s', (v) => {
     expect(() => decodeWal2Json(msg(v))).toThrow(Wal2JsonError)
   })
 
@@ -118,19 +200,31 @@ describe('the scanner', () => {
     expect(valueOf(msg(json, 'n\\"ame'.replace('\\', '')))).toBe(text)
   })
 
-  it.each([String.raw`"\x"`, String.raw`"\u12"`, String.raw`"\u12G4"`, '"unterminated', String.raw`"\"`])('rejects the bad string %s', (json) => {
-    expect(() => decodeWal2Json(msg(json))).toThrow(Wal2JsonError)
-  })
+  it.each([String.raw`"\x"`, String.raw`"\u12"`, String.raw`"\u12G4"`, '"unterminated', String.raw`"\"`])(
+    'rejects the bad string %s',
+    (json) => {
+      expect(() => decodeWal2Json(msg(json))).toThrow(Wal2JsonError)
+    },
+  )
 
   it('skips members it does not use, nested ones too, and accepts whitespace', () => {
     const text = ` { "action" : "U" , "xid" : 12 , "origin" : null , "schema" : "s" , "table" : "t" ,
       "pk" : [ { "name" : "id" , "type" : "integer" } ] , "extra" : { "a" : [ 1 , { } , [ ] , "x" ] , "b" : true } ,
       "columns" : [ { "name" : "id" , "type" : "integer" , "value" : 1 } , { "value" : false , "name" : "ok" } ] , "identity" : [ ] } `
-    expect(decodeWal2Json(text)).toEqual({ action: 'U', schema: 's', table: 't', timestamp: undefined, columns: { names: ['id', 'ok'], values: ['1', 'f'] }, identity: { names: [], values: [] } })
+    expect(decodeWal2Json(text)).toEqual({
+      action: 'U',
+      schema: 's',
+      table: 't',
+      timestamp: undefined,
+      columns: { names: ['id', 'ok'], values: ['1', 'f'] },
+      identity: { names: [], values: [] },
+    })
   })
 
   it('reads a column called __proto__ as a name like any other', () => {
-    expect(decodeWal2Json(msg('1', '__proto__'))).toMatchObject({ columns: { names: ['__proto__'], values: ['1'] } })
+    expect(decodeWal2Json(msg('1', '__proto__'))).toMatchObject({
+      columns: { names: ['__proto__'], values: ['1'] },
+    })
   })
 
   it('agrees with the oracle on the real payloads', () => {
@@ -139,11 +233,42 @@ describe('the scanner', () => {
 
   it('agrees with the oracle on generated messages', () => {
     let seed = 42
-    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n }
-    const pieces = ['\\"', '\\\\', '"', '1', '-2.5', 'a', '\\n', '\\u0041', ' ', ',', ':', '{', '[', '}', 'é', '😀']
-    const str = () => JSON.stringify(Array.from({ length: rnd(7) }, () => pieces[rnd(pieces.length)]).join('').replace(/\\(?!["\\nu])/g, '\\\\'))
-    const val = () => [str, () => ['0', '-0', '7', '-12.50', '1e5', '3.25E-7', '98765432109876543210'][rnd(7)], () => ['true', 'false', 'null'][rnd(3)]][rnd(3)]()
-    const cols = () => `[${Array.from({ length: rnd(5) }, () => `{"name":${str()},"value":${val()}}`).join(',')}]`
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff
+      return seed % n
+    }
+    const pieces = [
+      '\\"',
+      '\\\\',
+      '"',
+      '1',
+      '-2.5',
+      'a',
+      '\\n',
+      '\\u0041',
+      ' ',
+      ',',
+      ':',
+      '{',
+      '[',
+      '}',
+      'é',
+      '😀',
+    ]
+    const str = () =>
+      JSON.stringify(
+        Array.from({ length: rnd(7) }, () => pieces[rnd(pieces.length)])
+          .join('')
+          .replace(/\\(?!["\\nu])/g, '\\\\'),
+      )
+    const val = () =>
+      [
+        str,
+        () => ['0', '-0', '7', '-12.50', '1e5', '3.25E-7', '98765432109876543210'][rnd(7)],
+        () => ['true', 'false', 'null'][rnd(3)],
+      ][rnd(3)]()
+    const cols = () =>
+      `[${Array.from({ length: rnd(5) }, () => `{"name":${str()},"value":${val()}}`).join(',')}]`
     for (let n = 0; n < 3000; n++) {
       const d = `{"action":"${rnd(2) === 0 ? 'I' : 'U'}","timestamp":${str()},"schema":${str()},"table":${str()},"columns":${cols()}${rnd(2) === 0 ? `,"identity":${cols()}` : ''}}`
       expect(decodeWal2Json(d), d).toEqual(oracle(d))
@@ -151,9 +276,25 @@ describe('the scanner', () => {
   })
 
   it('rejects malformed messages', () => {
-    const bad = ['', ' ', '{', '}', '{}', '[]', '"x"', '{"action":"B",}', '{"action" "B"}', '{action:"B"}', '{"action":"B"}x', '{"action":"B"}}',
-      '{"action":"I","schema":"s","table":"t","columns":[{"name":"a","value":1},]}', '{"action":"I","schema":"s","table":"t","columns":[{"name":"a"}]}',
-      '{"action":"I","schema":"s","table":"t","columns":[{"name":"a","value":1} {"name":"b","value":2}]}', '{"action":"B","x":[1 2]}', '{"action":"B","x":{"a" 1}}']
+    const bad = [
+      '',
+      ' ',
+      '{',
+      '}',
+      '{}',
+      '[]',
+      '"x"',
+      '{"action":"B",}',
+      '{"action" "B"}',
+      '{action:"B"}',
+      '{"action":"B"}x',
+      '{"action":"B"}}',
+      '{"action":"I","schema":"s","table":"t","columns":[{"name":"a","value":1},]}',
+      '{"action":"I","schema":"s","table":"t","columns":[{"name":"a"}]}',
+      '{"action":"I","schema":"s","table":"t","columns":[{"name":"a","value":1} {"name":"b","value":2}]}',
+      '{"action":"B","x":[1 2]}',
+      '{"action":"B","x":{"a" 1}}',
+    ]
     for (const d of bad) expect(() => decodeWal2Json(d), d).toThrow(Wal2JsonError)
   })
 })
@@ -169,7 +310,12 @@ describe('byteaText', () => {
 
 describe('addTablesOption', () => {
   it('escapes what wal2json splits on, then doubles quotes for the command literal', () => {
-    expect(addTablesOption([{ schemaName: 'public', tableName: 'orders' }, { schemaName: 'Sales', tableName: 'Line Items' }])).toBe('public.orders,Sales.Line\\ Items')
+    expect(
+      addTablesOption([
+        { schemaName: 'public', tableName: 'orders' },
+        { schemaName: 'Sales', tableName: 'Line Items' },
+      ]),
+    ).toBe('public.orders,Sales.Line\\ Items')
     expect(addTablesOption([{ schemaName: 'a.b', tableName: "it's,*\\" }])).toBe("a\\.b.it\\''s\\,\\*\\\\")
   })
 })

@@ -10,10 +10,25 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Catalog } from '../../src/catalog/catalog-types.js'
 import { parseLsn } from '../../src/pg/lsn.js'
-import { countConnectionsInLog, createTestDatabase, dropTestDatabase, uniqueAppName, withAdmin, writeConfig, writeJsonFile } from '../harness/pg.js'
+import {
+  countConnectionsInLog,
+  createTestDatabase,
+  dropTestDatabase,
+  uniqueAppName,
+  withAdmin,
+  writeConfig,
+  writeJsonFile,
+} from '../harness/pg.js'
 import { runTap, type SingerMessage, type TapResult } from '../harness/run-tap.js'
 import { LOG_BASED_PLUGINS } from '../replication/plugins.js'
-import { discoverCatalog, expectSuccess, lastState, records, selectStreams, writeCatalog } from '../sync/catalog-helpers.js'
+import {
+  discoverCatalog,
+  expectSuccess,
+  lastState,
+  records,
+  selectStreams,
+  writeCatalog,
+} from '../sync/catalog-helpers.js'
 
 let db: string
 
@@ -30,7 +45,12 @@ afterAll(async () => {
 
 const outDir = (): string => mkdtempSync(join(tmpdir(), 'tap-shards-'))
 
-function sync(config: string, catalog: string, state?: unknown, env?: Record<string, string>): Promise<TapResult> {
+function sync(
+  config: string,
+  catalog: string,
+  state?: unknown,
+  env?: Record<string, string>,
+): Promise<TapResult> {
   const args = ['sync', '--config', config, '--catalog', catalog]
   if (state !== undefined) args.push('--state', writeJsonFile('state.json', state))
   return runTap(args, { timeoutMs: 120_000, env })
@@ -38,11 +58,16 @@ function sync(config: string, catalog: string, state?: unknown, env?: Record<str
 
 /** Every RECORD as `stream <tab> record JSON`, sorted: a multiset to compare runs by. */
 function recordSet(messages: SingerMessage[]): string[] {
-  return messages.filter((m) => m.type === 'RECORD').map((m) => `${m.stream}\t${JSON.stringify(m.record)}`).sort()
+  return messages
+    .filter((m) => m.type === 'RECORD')
+    .map((m) => `${m.stream}\t${JSON.stringify(m.record)}`)
+    .sort()
 }
 
 function streamsIn(messages: SingerMessage[]): Set<string> {
-  return new Set(messages.filter((m) => m.type === 'RECORD' || m.type === 'SCHEMA').map((m) => m.stream as string))
+  return new Set(
+    messages.filter((m) => m.type === 'RECORD' || m.type === 'SCHEMA').map((m) => m.stream as string),
+  )
 }
 
 function readShardCatalog(dir: string, i: number): Catalog {
@@ -51,7 +76,7 @@ function readShardCatalog(dir: string, i: number): Catalog {
 
 const SELECTED = ['big', 'mid1', 'mid2', 'small1', 'small2', 'small3', 'events', 'v_small']
 
-describe('plan --shards 3: three processes, one unsharded run\'s records, each with its own STATE', () => {
+describe("plan --shards 3: three processes, one unsharded run's records, each with its own STATE", () => {
   let config: string
   let catalog: string
   let inputCatalog: Catalog
@@ -77,16 +102,33 @@ describe('plan --shards 3: three processes, one unsharded run\'s records, each w
     `)
     config = writeConfig(db, { max_workers: 2, application_name: uniqueAppName('shard') })
     const discovered = await discoverCatalog(config)
-    inputCatalog = selectStreams(discovered, Object.fromEntries(SELECTED.map((t) => [t, { method: 'INCREMENTAL', key: 'id' }])))
+    inputCatalog = selectStreams(
+      discovered,
+      Object.fromEntries(SELECTED.map((t) => [t, { method: 'INCREMENTAL', key: 'id' }])),
+    )
     catalog = writeCatalog(inputCatalog)
     dir = outDir()
     planApp = uniqueAppName('plan')
-    plan = await runTap(['plan', '--config', writeConfig(db, { max_workers: 2, application_name: planApp }), '--catalog', catalog, '--shards', '3', '--out', dir])
+    plan = await runTap([
+      'plan',
+      '--config',
+      writeConfig(db, { max_workers: 2, application_name: planApp }),
+      '--catalog',
+      catalog,
+      '--shards',
+      '3',
+      '--out',
+      dir,
+    ])
   })
 
   it('writes one catalog per shard: every selected stream in exactly one, entries as given, unselected streams left out', () => {
     expect(plan.code, plan.stderr).toBe(0)
-    expect(readdirSync(dir).sort()).toEqual(['shard-1.catalog.json', 'shard-2.catalog.json', 'shard-3.catalog.json'])
+    expect(readdirSync(dir).sort()).toEqual([
+      'shard-1.catalog.json',
+      'shard-2.catalog.json',
+      'shard-3.catalog.json',
+    ])
     const placed: string[] = []
     for (let i = 1; i <= 3; i++) {
       const c = readShardCatalog(dir, i)
@@ -111,7 +153,9 @@ describe('plan --shards 3: three processes, one unsharded run\'s records, each w
     expect(eventsRows).toBeLessThan(9000)
     expect(out).toMatch(/public-v_small +INCREMENTAL +size unknown \(a view\)/)
     expect(out).toContain('Connections: the fleet opens at most 3 × (max_workers 2 + 2) = 12 at once')
-    expect(out).toMatch(/Server: \d+ connections free \(max_connections 200, \d+ in use\); the fleet needs up to 9 of them\./)
+    expect(out).toMatch(
+      /Server: \d+ connections free \(max_connections 200, \d+ in use\); the fleet needs up to 9 of them\./,
+    )
     expect(out).toContain('  shard 1: public-big.*')
     expect(out).not.toContain('LOG_BASED:')
     expect(plan.stderr).toBe('')
@@ -119,7 +163,7 @@ describe('plan --shards 3: three processes, one unsharded run\'s records, each w
     expect(countConnectionsInLog(planApp)).toBe(1)
   })
 
-  it('three shard processes side by side: the union of their RECORDs is one unsharded run\'s, no stream in two shards', async () => {
+  it("three shard processes side by side: the union of their RECORDs is one unsharded run's, no stream in two shards", async () => {
     const whole = await sync(config, catalog)
     expectSuccess(whole)
     const runs = await Promise.all([1, 2, 3].map((i) => sync(config, join(dir, `shard-${i}.catalog.json`))))
@@ -137,10 +181,13 @@ describe('plan --shards 3: three processes, one unsharded run\'s records, each w
     expect(union.length).toBe(30000 + 12000 + 10000 + 3000 + 2000 + 500 + 8000 + 500)
   })
 
-  it('each shard resumes from its own STATE: only its streams\' new rows', async () => {
-    for (const t of ['big', 'mid1', 'mid2', 'small1', 'small2', 'small3']) await sql(`INSERT INTO ${t} SELECT g, 'new' FROM generate_series(100001, 100010) g`)
+  it("each shard resumes from its own STATE: only its streams' new rows", async () => {
+    for (const t of ['big', 'mid1', 'mid2', 'small1', 'small2', 'small3'])
+      await sql(`INSERT INTO ${t} SELECT g, 'new' FROM generate_series(100001, 100010) g`)
     await sql(`INSERT INTO events SELECT g, 1 + g % 2, 'new' FROM generate_series(100001, 100010) g`)
-    const runs = await Promise.all([1, 2, 3].map((i) => sync(config, join(dir, `shard-${i}.catalog.json`), shardStates[i - 1])))
+    const runs = await Promise.all(
+      [1, 2, 3].map((i) => sync(config, join(dir, `shard-${i}.catalog.json`), shardStates[i - 1])),
+    )
     runs.forEach((r, k) => {
       expectSuccess(r)
       for (const stream of shardStreams[k]) {
@@ -148,7 +195,10 @@ describe('plan --shards 3: three processes, one unsharded run\'s records, each w
         const before = Number(shardStates[k].bookmarks[stream].replication_key_value)
         // INCREMENTAL reads from the bookmark on (>=): the last row again, then the new ones.
         expect(Math.min(...ids), stream).toBe(before)
-        expect(ids.filter((id) => id > 100000), stream).toHaveLength(10)
+        expect(
+          ids.filter((id) => id > 100000),
+          stream,
+        ).toHaveLength(10)
         expect(ids.length, stream).toBe(11)
       }
       expect([...streamsIn(r.messages)].sort()).toEqual([...shardStreams[k]].sort())
@@ -162,24 +212,50 @@ describe('plan --shards 3: three processes, one unsharded run\'s records, each w
     expect(r.stdout).toContain('Removed shard-3.catalog.json (left by an earlier plan with more shards).')
   })
 
-  it('refuses a fleet the server\'s free connections cannot carry: one line, exit 2, nothing written', async () => {
+  it("refuses a fleet the server's free connections cannot carry: one line, exit 2, nothing written", async () => {
     const big = writeConfig(db, { max_workers: 64 })
     const empty = outDir()
     const r = await runTap(['plan', '--config', big, '--catalog', catalog, '--shards', '5', '--out', empty])
     expect(r.code).toBe(2)
     expect(r.stdout).toBe('')
-    expect(r.stderr).toMatch(/^error: plan refused: 5 shards need up to 325 connections for table reads and main connections \(5 × \(max_workers 64 \+ 1\)\), the server has \d+ free \(max_connections 200, \d+ in use\) \(hint: use fewer --shards or a lower max_workers, or raise the server's limit\)\n$/)
+    expect(r.stderr).toMatch(
+      /^error: plan refused: 5 shards need up to 325 connections for table reads and main connections \(5 × \(max_workers 64 \+ 1\)\), the server has \d+ free \(max_connections 200, \d+ in use\) \(hint: use fewer --shards or a lower max_workers, or raise the server's limit\)\n$/,
+    )
     expect(readdirSync(empty)).toEqual([])
   })
 
   it('refuses more shards than selected streams before connecting', async () => {
-    const r = await runTap(['plan', '--config', writeConfig(db, { port: 1 }), '--catalog', catalog, '--shards', '9', '--out', join(outDir(), 'x')])
+    const r = await runTap([
+      'plan',
+      '--config',
+      writeConfig(db, { port: 1 }),
+      '--catalog',
+      catalog,
+      '--shards',
+      '9',
+      '--out',
+      join(outDir(), 'x'),
+    ])
     expect(r.code).toBe(2)
-    expect(r.stderr).toBe('error: --shards 9: the catalog selects only 8 streams, and every shard needs at least one (hint: use --shards 8 or fewer)\n')
-    const zero = await runTap(['plan', '--config', config, '--catalog', catalog, '--shards', '0', '--out', outDir()])
+    expect(r.stderr).toBe(
+      'error: --shards 9: the catalog selects only 8 streams, and every shard needs at least one (hint: use --shards 8 or fewer)\n',
+    )
+    const zero = await runTap([
+      'plan',
+      '--config',
+      config,
+      '--catalog',
+      catalog,
+      '--shards',
+      '0',
+      '--out',
+      outDir(),
+    ])
     expect(zero.code).toBe(2)
     // (Under vitest, NODE_ENV=test, oclif adds a development warning after the line.)
-    expect(zero.stderr.split('\n')[0]).toBe('error: Parsing --shards: Expected an integer greater than or equal to 1 but received: 0 (hint: see --help)')
+    expect(zero.stderr.split('\n')[0]).toBe(
+      'error: Parsing --shards: Expected an integer greater than or equal to 1 but received: 0 (hint: see --help)',
+    )
   })
 
   it('is listed by --help', async () => {
@@ -188,73 +264,104 @@ describe('plan --shards 3: three processes, one unsharded run\'s records, each w
   })
 })
 
-describe.each(LOG_BASED_PLUGINS)('plan: LOG_BASED streams in two shards, each through its own slot (%s)', (plugin) => {
-  let config: string
-  let dir: string
-  let plan: TapResult
-  const slots = (): string[] => [1, 2].map((i) => `pipelinewise_${db}_shard_${i}`)
-  const states: Array<ReturnType<typeof lastState>> = []
+describe.each(LOG_BASED_PLUGINS)(
+  'plan: LOG_BASED streams in two shards, each through its own slot (%s)',
+  (plugin) => {
+    let config: string
+    let dir: string
+    let plan: TapResult
+    const slots = (): string[] => [1, 2].map((i) => `pipelinewise_${db}_shard_${i}`)
+    const states: Array<ReturnType<typeof lastState>> = []
 
-  async function slotPositions(): Promise<bigint[]> {
-    const rows = await withAdmin(db, async (c) => (await c.query(`SELECT slot_name, confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = ANY ($1) ORDER BY 1`, [slots()])).rows as Array<{ lsn: string }>)
-    expect(rows).toHaveLength(2)
-    return rows.map((r) => parseLsn(r.lsn))
-  }
+    async function slotPositions(): Promise<bigint[]> {
+      const rows = await withAdmin(
+        db,
+        async (c) =>
+          (
+            await c.query(
+              `SELECT slot_name, confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = ANY ($1) ORDER BY 1`,
+              [slots()],
+            )
+          ).rows as Array<{ lsn: string }>,
+      )
+      expect(rows).toHaveLength(2)
+      return rows.map((r) => parseLsn(r.lsn))
+    }
 
-  beforeAll(async () => {
-    await sql(`
+    beforeAll(async () => {
+      await sql(`
       CREATE TABLE lb_orders (id int PRIMARY KEY, v text); INSERT INTO lb_orders SELECT g, 'o' || g FROM generate_series(1, 400) g;
       CREATE TABLE lb_users (id int PRIMARY KEY, v text); INSERT INTO lb_users SELECT g, 'u' || g FROM generate_series(1, 300) g;
       ANALYZE;
     `)
-    // Today the tap streams through wal2json only; the plugin becomes a setting when pgoutput lands.
-    expect(plugin).toBe('wal2json')
-    config = writeConfig(db, { max_workers: 1 })
-    const cat = writeCatalog(selectStreams(await discoverCatalog(config), { lb_orders: { method: 'LOG_BASED' }, lb_users: { method: 'LOG_BASED' } }))
-    dir = outDir()
-    plan = await runTap(['plan', '--config', config, '--catalog', cat, '--shards', '2', '--out', dir])
-  })
-
-  it('the plan says each shard needs its own slot, and names them', () => {
-    expect(plan.code, plan.stderr).toBe(0)
-    expect(plan.stdout).toContain('LOG_BASED: shards 1, 2 stream changes; each needs its own replication slot')
-    for (const [i, slot] of slots().entries()) {
-      expect(plan.stdout).toContain(`  shard ${i + 1}: replication_slot_name ${slot}  (TAP_POSTGRES_REPLICATION_SLOT_NAME=${slot} tap-postgres slot create --config <config>)`)
-    }
-    expect(plan.stdout).toMatch(/and 2 of \d+ free wal senders \(max_wal_senders 20\)/)
-  })
-
-  it('two shards, two slots, side by side; each resumes from its own STATE and gets its table\'s changes', async () => {
-    for (const slot of slots()) {
-      const r = await runTap(['slot', 'create', '--config', config], { env: { TAP_POSTGRES_REPLICATION_SLOT_NAME: slot } })
-      expect(r.code, r.stderr).toBe(0)
-    }
-    const shardCatalog = (i: number) => join(dir, `shard-${i}.catalog.json`)
-    const env = (i: number) => ({ TAP_POSTGRES_REPLICATION_SLOT_NAME: slots()[i - 1] })
-    const first = await Promise.all([1, 2].map((i) => sync(config, shardCatalog(i), undefined, env(i))))
-    const loaded = first.map((r) => {
-      expectSuccess(r)
-      states.push(lastState(r.messages))
-      return [...streamsIn(r.messages)]
+      // Today the tap streams through wal2json only; the plugin becomes a setting when pgoutput lands.
+      expect(plugin).toBe('wal2json')
+      config = writeConfig(db, { max_workers: 1 })
+      const cat = writeCatalog(
+        selectStreams(await discoverCatalog(config), {
+          lb_orders: { method: 'LOG_BASED' },
+          lb_users: { method: 'LOG_BASED' },
+        }),
+      )
+      dir = outDir()
+      plan = await runTap(['plan', '--config', config, '--catalog', cat, '--shards', '2', '--out', dir])
     })
-    expect(loaded.flat().sort()).toEqual(['public-lb_orders', 'public-lb_users'])
-    expect(records(first.flat().flatMap((r) => r.messages))).toHaveLength(700)
 
-    await sql(`INSERT INTO lb_orders VALUES (1001, 'new order'); UPDATE lb_users SET v = 'changed' WHERE id = 7; CHECKPOINT;`)
-    const second = await Promise.all([1, 2].map((i) => sync(config, shardCatalog(i), states[i - 1], env(i))))
-    for (const [k, r] of second.entries()) {
-      expectSuccess(r)
-      const stream = loaded[k][0]
-      const got = records(r.messages)
-      expect(got, stream).toEqual([stream === 'public-lb_orders' ? { id: 1001, v: 'new order', _sdc_deleted_at: null } : { id: 7, v: 'changed', _sdc_deleted_at: null }])
-      expect(Object.keys(lastState(r.messages).bookmarks)).toEqual([stream])
-    }
-    // Each shard told its own slot the position of its own input STATE (the tap confirms what the
-    // target committed, i.e. the STATE it was given), and nothing of the other shard's.
-    const positions = await slotPositions()
-    for (const [i, p] of positions.entries()) {
-      const [stream] = Object.keys(states[i].bookmarks)
-      expect(p, slots()[i]).toBe(BigInt(states[i].bookmarks[stream].lsn as number))
-    }
-  })
-})
+    it('the plan says each shard needs its own slot, and names them', () => {
+      expect(plan.code, plan.stderr).toBe(0)
+      expect(plan.stdout).toContain(
+        'LOG_BASED: shards 1, 2 stream changes; each needs its own replication slot',
+      )
+      for (const [i, slot] of slots().entries()) {
+        expect(plan.stdout).toContain(
+          `  shard ${i + 1}: replication_slot_name ${slot}  (TAP_POSTGRES_REPLICATION_SLOT_NAME=${slot} tap-postgres slot create --config <config>)`,
+        )
+      }
+      expect(plan.stdout).toMatch(/and 2 of \d+ free wal senders \(max_wal_senders 20\)/)
+    })
+
+    it("two shards, two slots, side by side; each resumes from its own STATE and gets its table's changes", async () => {
+      for (const slot of slots()) {
+        const r = await runTap(['slot', 'create', '--config', config], {
+          env: { TAP_POSTGRES_REPLICATION_SLOT_NAME: slot },
+        })
+        expect(r.code, r.stderr).toBe(0)
+      }
+      const shardCatalog = (i: number) => join(dir, `shard-${i}.catalog.json`)
+      const env = (i: number) => ({ TAP_POSTGRES_REPLICATION_SLOT_NAME: slots()[i - 1] })
+      const first = await Promise.all([1, 2].map((i) => sync(config, shardCatalog(i), undefined, env(i))))
+      const loaded = first.map((r) => {
+        expectSuccess(r)
+        states.push(lastState(r.messages))
+        return [...streamsIn(r.messages)]
+      })
+      expect(loaded.flat().sort()).toEqual(['public-lb_orders', 'public-lb_users'])
+      expect(records(first.flat().flatMap((r) => r.messages))).toHaveLength(700)
+
+      await sql(
+        `INSERT INTO lb_orders VALUES (1001, 'new order'); UPDATE lb_users SET v = 'changed' WHERE id = 7; CHECKPOINT;`,
+      )
+      const second = await Promise.all(
+        [1, 2].map((i) => sync(config, shardCatalog(i), states[i - 1], env(i))),
+      )
+      for (const [k, r] of second.entries()) {
+        expectSuccess(r)
+        const stream = loaded[k][0]
+        const got = records(r.messages)
+        expect(got, stream).toEqual([
+          stream === 'public-lb_orders'
+            ? { id: 1001, v: 'new order', _sdc_deleted_at: null }
+            : { id: 7, v: 'changed', _sdc_deleted_at: null },
+        ])
+        expect(Object.keys(lastState(r.messages).bookmarks)).toEqual([stream])
+      }
+      // Each shard told its own slot the position of its own input STATE (the tap confirms what the
+      // target committed, i.e. the STATE it was given), and nothing of the other shard's.
+      const positions = await slotPositions()
+      for (const [i, p] of positions.entries()) {
+        const [stream] = Object.keys(states[i].bookmarks)
+        expect(p, slots()[i]).toBe(BigInt(states[i].bookmarks[stream].lsn as number))
+      }
+    })
+  },
+)

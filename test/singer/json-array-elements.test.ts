@@ -10,26 +10,34 @@ function pieces(text: string, size: number): Buffer[] {
   return out
 }
 
-const DOC = JSON.stringify({
-  version: 1,
-  other: [{ streams: ['not this one'] }, '"streams"'],
-  'str\\"eams': [9],
-  streams: [
-    { tap_stream_id: 'a', x: 'brace } and bracket ] in a string, a quote \\" and \\\\', nested: { deep: [[1], { k: '{' }] } },
-    { tap_stream_id: 'é 😀', y: null },
-    [1, 2],
-    'a string, with a comma',
-    12.5e3,
-    true,
-    null,
-  ],
-  after: { streams: [] },
-}, null, 2)
+const DOC = JSON.stringify(
+  {
+    version: 1,
+    other: [{ streams: ['not this one'] }, '"streams"'],
+    'str\\"eams': [9],
+    streams: [
+      {
+        tap_stream_id: 'a',
+        x: 'brace } and bracket ] in a string, a quote \\" and \\\\',
+        nested: { deep: [[1], { k: '{' }] },
+      },
+      { tap_stream_id: 'é 😀', y: null },
+      [1, 2],
+      'a string, with a comma',
+      12.5e3,
+      true,
+      null,
+    ],
+    after: { streams: [] },
+  },
+  null,
+  2,
+)
 
 describe('arrayElements', () => {
   const expected = (JSON.parse(DOC) as { streams: unknown[] }).streams
 
-  it('yields each element of the top-level key\'s array, whatever the piece boundaries', () => {
+  it("yields each element of the top-level key's array, whatever the piece boundaries", () => {
     for (const size of [1, 2, 3, 7, 64, 1 << 20]) {
       const got = [...arrayElements(pieces(DOC, size), 'streams')].map((t) => JSON.parse(t) as unknown)
       expect(got, `pieces of ${size}`).toEqual(expected)
@@ -38,7 +46,9 @@ describe('arrayElements', () => {
 
   it('an empty array and compact text', () => {
     expect([...arrayElements(pieces('{"streams":[]}', 3), 'streams')]).toEqual([])
-    expect([...arrayElements(pieces('{"a":{"streams":[1]},"streams":[{"b":[]},{}]}', 5), 'streams')]).toEqual(['{"b":[]}', '{}'])
+    expect([...arrayElements(pieces('{"a":{"streams":[1]},"streams":[{"b":[]},{}]}', 5), 'streams')]).toEqual(
+      ['{"b":[]}', '{}'],
+    )
   })
 
   it.each([

@@ -13,28 +13,42 @@ const example = (name: string): string => join(REPO_ROOT, 'docs', 'examples', na
 describe('readState', () => {
   it('reads the pipelinewise 2.1 example states and writes them back unchanged in meaning', () => {
     const full = readState(example('state-pipelinewise-full-table-midway.json'))
-    expect(full.bookmarks['public-orders']).toEqual({ last_replication_method: 'FULL_TABLE', version: 1700000000000, xmin: 123456 })
+    expect(full.bookmarks['public-orders']).toEqual({
+      last_replication_method: 'FULL_TABLE',
+      version: 1700000000000,
+      xmin: 123456,
+    })
     expect(full.currently_syncing).toBe('public-orders')
 
     const inc = readState(example('state-pipelinewise-incremental.json'))
-    expect(inc.bookmarks['public-orders'].replication_key_value?.rawJson).toBe('"2023-05-17T10:11:12.123456+00:00"')
+    expect(inc.bookmarks['public-orders'].replication_key_value?.rawJson).toBe(
+      '"2023-05-17T10:11:12.123456+00:00"',
+    )
 
     const log = readState(example('state-pipelinewise-log-based.json'))
     expect(log.bookmarks['public-users'].lsn).toBe(5000001234n)
-    expect(stateJson(log)).toBe('{"currently_syncing":null,"bookmarks":{"public-orders":{"last_replication_method":"LOG_BASED","lsn":5000000000,"version":1700000000000,"xmin":null},"public-users":{"last_replication_method":"LOG_BASED","lsn":5000001234,"version":1700000000001,"xmin":null}}}')
+    expect(stateJson(log)).toBe(
+      '{"currently_syncing":null,"bookmarks":{"public-orders":{"last_replication_method":"LOG_BASED","lsn":5000000000,"version":1700000000000,"xmin":null},"public-users":{"last_replication_method":"LOG_BASED","lsn":5000001234,"version":1700000000001,"xmin":null}}}',
+    )
   })
 
   it('keeps every digit of big numbers, in known and unknown keys', () => {
-    const text = '{"bookmarks":{"s":{"replication_key":"k","replication_key_value":9223372036854775807,"lsn":18446744073709551615,"other":[1.10,123456789012345678901]}}}'
+    const text =
+      '{"bookmarks":{"s":{"replication_key":"k","replication_key_value":9223372036854775807,"lsn":18446744073709551615,"other":[1.10,123456789012345678901]}}}'
     const s = readState(writeJsonFile('s.json', text))
-    expect(stateJson(s)).toBe('{"currently_syncing":null,"bookmarks":{"s":{"replication_key":"k","replication_key_value":9223372036854775807,"lsn":18446744073709551615,"other":[1.10,123456789012345678901]}}}')
+    expect(stateJson(s)).toBe(
+      '{"currently_syncing":null,"bookmarks":{"s":{"replication_key":"k","replication_key_value":9223372036854775807,"lsn":18446744073709551615,"other":[1.10,123456789012345678901]}}}',
+    )
   })
 
   it('accepts no file, an empty file, an empty object and a whole STATE message', () => {
     expect(readState(undefined)).toEqual({ currently_syncing: null, bookmarks: {} })
     expect(readState(writeJsonFile('s.json', '')).bookmarks).toEqual({})
     expect(readState(writeJsonFile('s.json', '{}')).bookmarks).toEqual({})
-    expect(readState(writeJsonFile('s.json', { type: 'STATE', value: { bookmarks: { a: { version: 1 } } } })).bookmarks.a.version).toBe(1)
+    expect(
+      readState(writeJsonFile('s.json', { type: 'STATE', value: { bookmarks: { a: { version: 1 } } } }))
+        .bookmarks.a.version,
+    ).toBe(1)
   })
 
   it.each([

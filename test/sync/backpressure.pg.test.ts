@@ -17,9 +17,15 @@ let catalogPath: string
 
 beforeAll(async () => {
   db = await createTestDatabase('sync_bp')
-  await withAdmin(db, (c) => c.query(`CREATE TABLE narrow (id int PRIMARY KEY, v text); INSERT INTO narrow SELECT g, 'v' || g FROM generate_series(1, ${ROWS}) g`))
+  await withAdmin(db, (c) =>
+    c.query(
+      `CREATE TABLE narrow (id int PRIMARY KEY, v text); INSERT INTO narrow SELECT g, 'v' || g FROM generate_series(1, ${ROWS}) g`,
+    ),
+  )
   config = writeConfig(db, { itersize: 500 })
-  catalogPath = writeCatalog(selectStreams(await discoverCatalog(config), { narrow: { method: 'FULL_TABLE' } }))
+  catalogPath = writeCatalog(
+    selectStreams(await discoverCatalog(config), { narrow: { method: 'FULL_TABLE' } }),
+  )
 })
 
 afterAll(async () => {
@@ -43,20 +49,29 @@ function fetchedSoFar(stderr: string): number {
 
 describe('backpressure', () => {
   it('a stalled reader holds the reads back and memory stays flat', async () => {
-    const child = spawn(process.execPath, [BIN, 'sync', '--config', config, '--catalog', catalogPath], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [BIN, 'sync', '--config', config, '--catalog', catalogPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stderr = ''
     child.stderr.setEncoding('utf8')
-    child.stderr.on('data', (d: string) => { stderr += d })
+    child.stderr.on('data', (d: string) => {
+      stderr += d
+    })
     let peakKb = 0
     const sampler = setInterval(() => {
-      peakKb = Math.max(peakKb, memoryKb(child.pid as number, 'VmHWM') ?? 0, memoryKb(child.pid as number, 'VmRSS') ?? 0)
+      peakKb = Math.max(
+        peakKb,
+        memoryKb(child.pid as number, 'VmHWM') ?? 0,
+        memoryKb(child.pid as number, 'VmRSS') ?? 0,
+      )
     }, 50)
 
     // Start the stall clock at the first fetch, so a slow start (a loaded machine) cannot pass for
     // backpressure. Then nothing is read from stdout for 3 s: the pipe fills, writes wait for
     // 'drain', credits run out.
     const started = Date.now()
-    while (fetchedSoFar(stderr) === 0 && Date.now() - started < 30_000) await new Promise((resolve) => setTimeout(resolve, 20))
+    while (fetchedSoFar(stderr) === 0 && Date.now() - started < 30_000)
+      await new Promise((resolve) => setTimeout(resolve, 20))
     await new Promise((resolve) => setTimeout(resolve, 3000))
     const fetchedDuringStall = fetchedSoFar(stderr)
 

@@ -22,10 +22,17 @@ function channel(credits: number) {
   return { sender: new BatchSender(port1, credits), received, send }
 }
 
-const batch = (rows: number): BatchMessage => ({ type: 'batch', lines: `${'{"type":"RECORD"}\n'.repeat(rows)}`, rows })
+const batch = (rows: number): BatchMessage => ({
+  type: 'batch',
+  lines: `${'{"type":"RECORD"}\n'.repeat(rows)}`,
+  rows,
+})
 const settled = async (p: Promise<unknown>): Promise<boolean> => {
   let done = false
-  p.then(() => (done = true), () => (done = true))
+  p.then(
+    () => (done = true),
+    () => (done = true),
+  )
   await new Promise((r) => setTimeout(r, 20))
   return done
 }

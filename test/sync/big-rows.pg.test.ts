@@ -6,7 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, dropTestDatabase, withAdmin, writeConfig } from '../harness/pg.js'
 import { parseMessages } from '../harness/run-tap.js'
-import { discoverCatalog, expectSuccess, records, recordLines, selectStreams, sync, writeCatalog } from './catalog-helpers.js'
+import {
+  discoverCatalog,
+  expectSuccess,
+  records,
+  recordLines,
+  selectStreams,
+  sync,
+  writeCatalog,
+} from './catalog-helpers.js'
 
 let db: string
 let expected: Array<{ id: string; t: string | null; j: string | null }>
@@ -18,7 +26,9 @@ beforeAll(async () => {
     await c.query(`CREATE TABLE big (id int PRIMARY KEY, t text, j jsonb);
       INSERT INTO big SELECT g, repeat(E'a\\tb\\nc\\\\d"e\\u00e9\\u2028 ' || md5(g::text), g * 40000), NULL FROM generate_series(1, 4) g;
       INSERT INTO big SELECT 5, NULL, (SELECT jsonb_agg(jsonb_build_object('k', g, 's', md5(g::text) || E'\\t"\\u00e9')) FROM generate_series(1, 50000) g)`)
-    const r = await c.query<{ id: string; t: string | null; j: string | null }>('SELECT id, t, j FROM big ORDER BY id')
+    const r = await c.query<{ id: string; t: string | null; j: string | null }>(
+      'SELECT id, t, j FROM big ORDER BY id',
+    )
     return r.rows
   })
 }, 120_000)
@@ -31,7 +41,9 @@ describe('FULL_TABLE rows of several MB', () => {
   it('round-trips each row exactly', async () => {
     expect(expected[3].t?.length).toBeGreaterThan(7_000_000)
     const config = writeConfig(db)
-    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { big: { method: 'FULL_TABLE' } }))
+    const catalog = writeCatalog(
+      selectStreams(await discoverCatalog(config), { big: { method: 'FULL_TABLE' } }),
+    )
     const r = await sync(config, catalog)
     expectSuccess(r)
     const got = records(parseMessages(r.stdout), 'public-big').sort((a, b) => Number(a.id) - Number(b.id))

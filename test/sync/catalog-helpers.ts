@@ -40,7 +40,8 @@ export function selectStreams(catalog: Catalog, selections: Record<string, Selec
     }
   }
   for (const name of Object.keys(selections)) {
-    if (!copy.streams.some((s) => s.tap_stream_id === name || s.table_name === name)) throw new Error(`no stream ${name} in the catalog`)
+    if (!copy.streams.some((s) => s.tap_stream_id === name || s.table_name === name))
+      throw new Error(`no stream ${name} in the catalog`)
   }
   return copy
 }
@@ -50,14 +51,26 @@ export function writeCatalog(catalog: Catalog): string {
 }
 
 export function records(messages: SingerMessage[], stream?: string): Record<string, unknown>[] {
-  return messages.filter((m) => m.type === 'RECORD' && (stream === undefined || m.stream === stream)).map((m) => m.record as Record<string, unknown>)
+  return messages
+    .filter((m) => m.type === 'RECORD' && (stream === undefined || m.stream === stream))
+    .map((m) => m.record as Record<string, unknown>)
 }
 
-export function states(messages: SingerMessage[]): Array<{ currently_syncing: string | null; bookmarks: Record<string, Record<string, unknown>> }> {
-  return messages.filter((m) => m.type === 'STATE').map((m) => m.value as { currently_syncing: string | null; bookmarks: Record<string, Record<string, unknown>> })
+export function states(
+  messages: SingerMessage[],
+): Array<{ currently_syncing: string | null; bookmarks: Record<string, Record<string, unknown>> }> {
+  return messages
+    .filter((m) => m.type === 'STATE')
+    .map(
+      (m) =>
+        m.value as { currently_syncing: string | null; bookmarks: Record<string, Record<string, unknown>> },
+    )
 }
 
-export function lastState(messages: SingerMessage[]): { currently_syncing: string | null; bookmarks: Record<string, Record<string, unknown>> } {
+export function lastState(messages: SingerMessage[]): {
+  currently_syncing: string | null
+  bookmarks: Record<string, Record<string, unknown>>
+} {
   const all = states(messages)
   if (all.length === 0) throw new Error('no STATE message')
   return all[all.length - 1]
@@ -82,7 +95,12 @@ export function expectSuccess(r: TapResult): void {
 }
 
 /** `tap-postgres sync` through the built CLI, with the state (if any) written to a file first. */
-export function sync(config: string, catalog: string, state?: unknown, opts: Parameters<typeof runTap>[1] = {}): Promise<TapResult> {
+export function sync(
+  config: string,
+  catalog: string,
+  state?: unknown,
+  opts: Parameters<typeof runTap>[1] = {},
+): Promise<TapResult> {
   const args = ['sync', '--config', config, '--catalog', catalog]
   if (state !== undefined) args.push('--state', writeJsonFile('state.json', state))
   return runTap(args, { timeoutMs: 170_000, ...opts })

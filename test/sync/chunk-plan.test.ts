@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import {
-  addIndex, chunkCount, chunkPages, countIndexes, decideChunking, estimateRows, hasIndex, indexesOf, normalizeRanges, planChunks,
+  addIndex,
+  chunkCount,
+  chunkPages,
+  countIndexes,
+  decideChunking,
+  estimateRows,
+  hasIndex,
+  indexesOf,
+  normalizeRanges,
+  planChunks,
   type ChunkingInput,
 } from '../../src/sync/chunk-plan.js'
 import { chunkStateOf, chunkStateValue } from '../../src/singer/chunk-state.js'
@@ -39,7 +48,10 @@ describe('done ranges', () => {
   it('stay compact: sorted, merged half-open index ranges', () => {
     let r = normalizeRanges([])
     for (const i of [3, 0, 1, 7, 2, 8]) r = addIndex(r, i)
-    expect(r).toEqual([[0, 4], [7, 9]])
+    expect(r).toEqual([
+      [0, 4],
+      [7, 9],
+    ])
     expect(countIndexes(r)).toBe(6)
     expect(hasIndex(r, 3)).toBe(true)
     expect(hasIndex(r, 4)).toBe(false)
@@ -53,7 +65,13 @@ describe('done ranges', () => {
 
 describe('chunking decision', () => {
   const table = { pages: 1000, estimatedRows: 500_000, relfilenode: 16384 }
-  const base: ChunkingInput = { chunkRows: 50_000, serverVersion: 150004, eligible: true, table, xminResume: false }
+  const base: ChunkingInput = {
+    chunkRows: 50_000,
+    serverVersion: 150004,
+    eligible: true,
+    table,
+    xminResume: false,
+  }
 
   it('plans a big ordinary table on PostgreSQL 14+', () => {
     expect(decideChunking(base)).toEqual({ mode: 'fresh', plan: { pages: 1000, size: 100 } })
@@ -63,7 +81,9 @@ describe('chunking decision', () => {
     expect(decideChunking({ ...base, serverVersion: 130010 })).toEqual({ mode: 'single' })
     expect(decideChunking({ ...base, chunkRows: 0 })).toEqual({ mode: 'single' })
     expect(decideChunking({ ...base, eligible: false })).toEqual({ mode: 'single' })
-    expect(decideChunking({ ...base, table: { ...table, estimatedRows: 40_000 } })).toEqual({ mode: 'single' })
+    expect(decideChunking({ ...base, table: { ...table, estimatedRows: 40_000 } })).toEqual({
+      mode: 'single',
+    })
     expect(decideChunking({ ...base, table: undefined })).toEqual({ mode: 'single' })
   })
 
@@ -72,31 +92,73 @@ describe('chunking decision', () => {
   })
 
   it('resumes a saved plan of the same table file; starts again when the table was rewritten or the plan is unreadable', () => {
-    expect(decideChunking({ ...base, saved: { pages: 10, size: 5, relfilenode: 16384 } })).toEqual({ mode: 'resume' })
+    expect(decideChunking({ ...base, saved: { pages: 10, size: 5, relfilenode: 16384 } })).toEqual({
+      mode: 'resume',
+    })
     const rewritten = decideChunking({ ...base, saved: { pages: 10, size: 5, relfilenode: 99 } })
     expect(rewritten).toMatchObject({ mode: 'fresh', plan: { pages: 1000, size: 100 } })
     expect((rewritten as { note: string }).note).toMatch(/rewritten/)
-    expect(decideChunking({ ...base, saved: 'invalid' })).toMatchObject({ mode: 'fresh', note: expect.stringMatching(/cannot be read/) })
-    expect(decideChunking({ ...base, chunkRows: 0, saved: { pages: 10, size: 5, relfilenode: 16384 } })).toMatchObject({ mode: 'single', note: expect.stringMatching(/not possible/) })
+    expect(decideChunking({ ...base, saved: 'invalid' })).toMatchObject({
+      mode: 'fresh',
+      note: expect.stringMatching(/cannot be read/),
+    })
+    expect(
+      decideChunking({ ...base, chunkRows: 0, saved: { pages: 10, size: 5, relfilenode: 16384 } }),
+    ).toMatchObject({ mode: 'single', note: expect.stringMatching(/not possible/) })
   })
 })
 
 describe('chunk state in the bookmark', () => {
   it('round-trips through STATE text exactly, LSN as an integer', () => {
-    const value = chunkStateValue({ pages: 8334, size: 834, done: [[0, 3], [5, 6]], relfilenode: 16384, snapshotXmax: 730, snapshotXip: [726, 728], snapshotLsn: 9007199254740993n })
+    const value = chunkStateValue({
+      pages: 8334,
+      size: 834,
+      done: [
+        [0, 3],
+        [5, 6],
+      ],
+      relfilenode: 16384,
+      snapshotXmax: 730,
+      snapshotXip: [726, 728],
+      snapshotLsn: 9007199254740993n,
+    })
     const bookmark: Bookmark = { last_replication_method: 'LOG_BASED', version: 1700000000000, chunks: value }
     const text = stateJson({ currently_syncing: null, bookmarks: { 'public-big': bookmark } })
-    expect(text).toBe('{"currently_syncing":null,"bookmarks":{"public-big":{"last_replication_method":"LOG_BASED","version":1700000000000,' +
-      '"chunks":{"pages":8334,"size":834,"done":[[0,3],[5,6]],"relfilenode":16384,"snapshot_xmax":730,"snapshot_xip":[726,728],"snapshot_lsn":9007199254740993}}}}')
+    expect(text).toBe(
+      '{"currently_syncing":null,"bookmarks":{"public-big":{"last_replication_method":"LOG_BASED","version":1700000000000,' +
+        '"chunks":{"pages":8334,"size":834,"done":[[0,3],[5,6]],"relfilenode":16384,"snapshot_xmax":730,"snapshot_xip":[726,728],"snapshot_lsn":9007199254740993}}}}',
+    )
     // A state file read back (numbers exact: bigint beyond 2^53) keeps the key as it was.
-    const read = parseState({ bookmarks: { 'public-big': { last_replication_method: 'LOG_BASED', version: 1700000000000, chunks: value } } })
-    expect(chunkStateOf(read.bookmarks['public-big'])).toEqual({ pages: 8334, size: 834, done: [[0, 3], [5, 6]], relfilenode: 16384, snapshotXmax: 730, snapshotXip: [726, 728], snapshotLsn: 9007199254740993n })
+    const read = parseState({
+      bookmarks: {
+        'public-big': { last_replication_method: 'LOG_BASED', version: 1700000000000, chunks: value },
+      },
+    })
+    expect(chunkStateOf(read.bookmarks['public-big'])).toEqual({
+      pages: 8334,
+      size: 834,
+      done: [
+        [0, 3],
+        [5, 6],
+      ],
+      relfilenode: 16384,
+      snapshotXmax: 730,
+      snapshotXip: [726, 728],
+      snapshotLsn: 9007199254740993n,
+    })
   })
 
   it('is absent, or invalid when it cannot describe the load', () => {
     expect(chunkStateOf({ version: 1 })).toBeUndefined()
     const ok = { pages: 10, size: 5, done: [], relfilenode: 1, snapshot_xmax: 2 }
-    expect(chunkStateOf({ version: 1, chunks: ok })).toEqual({ pages: 10, size: 5, done: [], relfilenode: 1, snapshotXmax: 2, snapshotXip: [] })
+    expect(chunkStateOf({ version: 1, chunks: ok })).toEqual({
+      pages: 10,
+      size: 5,
+      done: [],
+      relfilenode: 1,
+      snapshotXmax: 2,
+      snapshotXip: [],
+    })
     expect(chunkStateOf({ version: 1, chunks: { ...ok, snapshot_xip: [1, 'x'] } })).toBe('invalid')
     expect(chunkStateOf({ chunks: ok })).toBe('invalid')
     expect(chunkStateOf({ version: 1, chunks: { ...ok, done: [[0, 3]] } })).toBe('invalid')
@@ -111,13 +173,21 @@ describe('chunk query', () => {
   it('selects a page range by ctid (a TID Range Scan), open-ended for the last chunk, optionally rows a snapshot did not see', () => {
     const base = { schemaName: 'public', tableName: 'big', columns: ['id'], order: 'unordered' as const }
     expect(fullTableQuery({ ...base, pages: { from: 100, to: 200 } })).toEqual({
-      text: `SELECT "id" FROM "public"."big" WHERE ctid >= '(100,0)'::tid AND ctid < '(200,0)'::tid`, values: [],
+      text: `SELECT "id" FROM "public"."big" WHERE ctid >= '(100,0)'::tid AND ctid < '(200,0)'::tid`,
+      values: [],
     })
-    expect(fullTableQuery({ ...base, pages: { from: 900 } }).text).toBe(`SELECT "id" FROM "public"."big" WHERE ctid >= '(900,0)'::tid`)
-    expect(fullTableQuery({ ...base, pages: { from: 0, to: 100, changedSince: { xmax: 730, xip: [] } } })).toEqual({
-      text: `SELECT "id" FROM "public"."big" WHERE ctid >= '(0,0)'::tid AND ctid < '(100,0)'::tid AND age(xmin) <= age($1::xid)`, values: ['730'],
+    expect(fullTableQuery({ ...base, pages: { from: 900 } }).text).toBe(
+      `SELECT "id" FROM "public"."big" WHERE ctid >= '(900,0)'::tid`,
+    )
+    expect(
+      fullTableQuery({ ...base, pages: { from: 0, to: 100, changedSince: { xmax: 730, xip: [] } } }),
+    ).toEqual({
+      text: `SELECT "id" FROM "public"."big" WHERE ctid >= '(0,0)'::tid AND ctid < '(100,0)'::tid AND age(xmin) <= age($1::xid)`,
+      values: ['730'],
     })
-    expect(fullTableQuery({ ...base, pages: { from: 0, to: 100, changedSince: { xmax: 730, xip: [726, 728] } } })).toEqual({
+    expect(
+      fullTableQuery({ ...base, pages: { from: 0, to: 100, changedSince: { xmax: 730, xip: [726, 728] } } }),
+    ).toEqual({
       text: `SELECT "id" FROM "public"."big" WHERE ctid >= '(0,0)'::tid AND ctid < '(100,0)'::tid AND (age(xmin) <= age($1::xid) OR xmin = ANY($2::xid[]))`,
       values: ['730', '{726,728}'],
     })

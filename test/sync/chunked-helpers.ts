@@ -25,7 +25,11 @@ export class SerialWriter {
   #running = true
   #loop: Promise<void> | undefined
 
-  constructor(readonly database: string, readonly table: string, rows: number) {
+  constructor(
+    readonly database: string,
+    readonly table: string,
+    rows: number,
+  ) {
     this.#alive = Array.from({ length: rows }, (_, i) => i + 1)
   }
 
@@ -58,7 +62,10 @@ export class SerialWriter {
           const t = this.#next(k)
           await client.query('BEGIN')
           await client.query(`UPDATE ${this.table} SET v = $1 WHERE id = ANY($2::int[])`, [k, t.updates])
-          await client.query(`INSERT INTO ${this.table} (id, v) SELECT x, $1 FROM unnest($2::int[]) x`, [k, t.inserts])
+          await client.query(`INSERT INTO ${this.table} (id, v) SELECT x, $1 FROM unnest($2::int[]) x`, [
+            k,
+            t.inserts,
+          ])
           await client.query(`DELETE FROM ${this.table} WHERE id = ANY($1::int[])`, [t.deletes])
           await client.query('COMMIT')
           this.committed.push(t)
@@ -93,7 +100,8 @@ export interface ConnectionSample {
 }
 
 /** The main connection's statements: discovery, end_lsn, table sizes, the snapshot export. */
-const MAIN_QUERY = /WITH RECURSIVE rels|pg_current_wal_lsn|pg_relation_filenode|pg_export_snapshot|idle_in_transaction_session_timeout/
+const MAIN_QUERY =
+  /WITH RECURSIVE rels|pg_current_wal_lsn|pg_relation_filenode|pg_export_snapshot|idle_in_transaction_session_timeout/
 
 /**
  * pg_stat_activity of `appName` every 20 ms. Table reads are the backends never seen running one of
@@ -108,9 +116,15 @@ export function sampleConnections(appName: string): { stop: () => Promise<Connec
   const loop = (async () => {
     await client.connect()
     while (running) {
-      const r = await client.query<{ pid: string; query: string }>('SELECT pid, query FROM pg_stat_activity WHERE application_name = $1', [appName])
+      const r = await client.query<{ pid: string; query: string }>(
+        'SELECT pid, query FROM pg_stat_activity WHERE application_name = $1',
+        [appName],
+      )
       for (const row of r.rows) if (MAIN_QUERY.test(row.query)) mainPids.add(Number(row.pid))
-      samples.push({ all: r.rows.length, tableReads: r.rows.filter((row) => !mainPids.has(Number(row.pid))).length })
+      samples.push({
+        all: r.rows.length,
+        tableReads: r.rows.filter((row) => !mainPids.has(Number(row.pid))).length,
+      })
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
     await client.end()

@@ -39,9 +39,16 @@ function apply(target: Map<number, number>, messages: SingerMessage[]): void {
 
 describe('chunked LOG_BASED initial load under concurrent writes', () => {
   it('load + changes applied in order equal the table', async () => {
-    const config = writeConfig(db, { chunk_rows: 20_000, max_workers: 2, itersize: 1000, replication_slot_name: 'chunked_lb' })
+    const config = writeConfig(db, {
+      chunk_rows: 20_000,
+      max_workers: 2,
+      itersize: 1000,
+      replication_slot_name: 'chunked_lb',
+    })
     expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
-    const catalog = writeCatalog(selectStreams(await discoverCatalog(config), { lb: { method: 'LOG_BASED', deselect: ['pad'] } }))
+    const catalog = writeCatalog(
+      selectStreams(await discoverCatalog(config), { lb: { method: 'LOG_BASED', deselect: ['pad'] } }),
+    )
     const writer = new SerialWriter(db, 'lb', ROWS)
     writer.start()
     let atFirstRecord = -1
@@ -60,17 +67,38 @@ describe('chunked LOG_BASED initial load under concurrent writes', () => {
 
     // wal2json only sees flushed WAL (the harness runs synchronous_commit=off).
     await withAdmin(db, (c) => c.query('CHECKPOINT'))
-    const run2 = await runTap(['sync', '--config', config, '--catalog', catalog, '--state', writeJsonFile('state.json', lastState(run1.messages))], { timeoutMs: 180_000 })
+    const run2 = await runTap(
+      [
+        'sync',
+        '--config',
+        config,
+        '--catalog',
+        catalog,
+        '--state',
+        writeJsonFile('state.json', lastState(run1.messages)),
+      ],
+      { timeoutMs: 180_000 },
+    )
     expectSuccess(run2)
 
     const target = new Map<number, number>()
     apply(target, run1.messages)
     apply(target, run2.messages)
-    const table = await withAdmin(db, async (c) => new Map((await c.query<{ id: string; v: string }>('SELECT id, v FROM lb')).rows.map((r) => [Number(r.id), Number(r.v)])))
+    const table = await withAdmin(
+      db,
+      async (c) =>
+        new Map(
+          (await c.query<{ id: string; v: string }>('SELECT id, v FROM lb')).rows.map((r) => [
+            Number(r.id),
+            Number(r.v),
+          ]),
+        ),
+    )
     expect(table).toEqual(tableAfter(ROWS, writer.committed, writer.committed.length))
     expect(target.size).toBe(table.size)
     const wrong: string[] = []
-    for (const [id, v] of table) if (target.get(id) !== v) wrong.push(`${id}: ${target.get(id)} instead of ${v}`)
+    for (const [id, v] of table)
+      if (target.get(id) !== v) wrong.push(`${id}: ${target.get(id)} instead of ${v}`)
     expect(wrong.slice(0, 10)).toEqual([])
   })
 })

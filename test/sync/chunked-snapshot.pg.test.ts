@@ -28,16 +28,30 @@ afterAll(async () => {
 
 describe('chunked FULL_TABLE load under concurrent writes', () => {
   it('loads exactly the table as of the snapshot', async () => {
-    const catalog = writeCatalog(selectStreams(await discoverCatalog(writeConfig(db)), { live: { method: 'FULL_TABLE', deselect: ['pad'] } }))
+    const catalog = writeCatalog(
+      selectStreams(await discoverCatalog(writeConfig(db)), {
+        live: { method: 'FULL_TABLE', deselect: ['pad'] },
+      }),
+    )
     const writer = new SerialWriter(db, 'live', ROWS)
     writer.start()
     let atFirstRecord = -1
-    const r = await runTap(['sync', '--config', writeConfig(db, { chunk_rows: 30_000, max_workers: 3, itersize: 1000 }), '--catalog', catalog], {
-      timeoutMs: 180_000,
-      onLine: (line) => {
-        if (atFirstRecord < 0 && line.startsWith('{"type":"RECORD"')) atFirstRecord = writer.committed.length
+    const r = await runTap(
+      [
+        'sync',
+        '--config',
+        writeConfig(db, { chunk_rows: 30_000, max_workers: 3, itersize: 1000 }),
+        '--catalog',
+        catalog,
+      ],
+      {
+        timeoutMs: 180_000,
+        onLine: (line) => {
+          if (atFirstRecord < 0 && line.startsWith('{"type":"RECORD"'))
+            atFirstRecord = writer.committed.length
+        },
       },
-    })
+    )
     const atExit = writer.committed.length
     await writer.stop()
     expectSuccess(r)
@@ -51,14 +65,16 @@ describe('chunked FULL_TABLE load under concurrent writes', () => {
     }
     // The newest writer transaction the load saw (every transaction inserts rows).
     let k = 0
-    for (const id of loaded.keys()) if (id >= INSERT_BASE) k = Math.max(k, Math.floor((id - INSERT_BASE) / 10))
+    for (const id of loaded.keys())
+      if (id >= INSERT_BASE) k = Math.max(k, Math.floor((id - INSERT_BASE) / 10))
     // Writes went on while the rows were read, and the load saw none of those after its snapshot.
     expect(atExit).toBeGreaterThan(atFirstRecord)
     expect(k).toBeLessThanOrEqual(atFirstRecord)
     const expected = tableAfter(ROWS, writer.committed, k)
     expect(loaded.size).toBe(expected.size)
     const wrong: string[] = []
-    for (const [id, v] of expected) if (loaded.get(id) !== v) wrong.push(`${id}: ${loaded.get(id)} instead of ${v}`)
+    for (const [id, v] of expected)
+      if (loaded.get(id) !== v) wrong.push(`${id}: ${loaded.get(id)} instead of ${v}`)
     expect(wrong.slice(0, 10)).toEqual([])
   })
 })

@@ -4,9 +4,25 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
-import { adminConfig, countActiveConnections, countConnectionsInLog, createTestDatabase, dropTestDatabase, uniqueAppName, withAdmin, writeConfig } from '../harness/pg.js'
+import {
+  adminConfig,
+  countActiveConnections,
+  countConnectionsInLog,
+  createTestDatabase,
+  dropTestDatabase,
+  uniqueAppName,
+  withAdmin,
+  writeConfig,
+} from '../harness/pg.js'
 import { runTap } from '../harness/run-tap.js'
-import { discoverCatalog, expectSuccess, records, selectStreams, writeCatalog, type Selection } from './catalog-helpers.js'
+import {
+  discoverCatalog,
+  expectSuccess,
+  records,
+  selectStreams,
+  writeCatalog,
+  type Selection,
+} from './catalog-helpers.js'
 import type { Catalog } from '../../src/catalog/catalog-types.js'
 
 const TABLES = 20
@@ -18,7 +34,9 @@ beforeAll(async () => {
   await withAdmin(db, async (c) => {
     for (let i = 0; i < TABLES; i++) {
       await c.query(`CREATE TABLE t${i} (id int PRIMARY KEY, tags text[], h hstore, v text)`)
-      await c.query(`INSERT INTO t${i} SELECT g, ARRAY['a', NULL, 'b'], 'k=>v, n=>NULL', repeat('x', 50) FROM generate_series(1, 3000) g`)
+      await c.query(
+        `INSERT INTO t${i} SELECT g, ARRAY['a', NULL, 'b'], 'k=>v, n=>NULL', repeat('x', 50) FROM generate_series(1, 3000) g`,
+      )
     }
   })
   catalog = await discoverCatalog(writeConfig(db))
@@ -41,7 +59,10 @@ function sampleConnections(appName: string): { stop: () => Promise<Sample[]> } {
   const loop = (async () => {
     await client.connect()
     while (running) {
-      const r = await client.query(`SELECT count(*) AS all, count(*) FILTER (WHERE query NOT LIKE '%WITH RECURSIVE rels%' AND query NOT LIKE '%pg_current_wal_lsn%') AS reads FROM pg_stat_activity WHERE application_name = $1`, [appName])
+      const r = await client.query(
+        `SELECT count(*) AS all, count(*) FILTER (WHERE query NOT LIKE '%WITH RECURSIVE rels%' AND query NOT LIKE '%pg_current_wal_lsn%') AS reads FROM pg_stat_activity WHERE application_name = $1`,
+        [appName],
+      )
       samples.push({ all: Number(r.rows[0].all), tableReads: Number(r.rows[0].reads) })
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
@@ -65,7 +86,13 @@ describe('connections', () => {
     const appName = uniqueAppName('bound')
     const config = writeConfig(db, { max_workers: 3, application_name: appName, itersize: 500 })
     const sampler = sampleConnections(appName)
-    const r = await runTap(['sync', '--config', config, '--catalog', writeCatalog(selectStreams(catalog, selectAll(TABLES)))])
+    const r = await runTap([
+      'sync',
+      '--config',
+      config,
+      '--catalog',
+      writeCatalog(selectStreams(catalog, selectAll(TABLES))),
+    ])
     const samples = await sampler.stop()
     expectSuccess(r)
     for (let i = 0; i < TABLES; i++) expect(records(r.messages, `public-t${i}`)).toHaveLength(3000)
@@ -84,7 +111,13 @@ describe('connections', () => {
   it('sizes the pool to the streams when there are fewer than max_workers', async () => {
     const appName = uniqueAppName('small')
     const config = writeConfig(db, { max_workers: 8, application_name: appName })
-    const r = await runTap(['sync', '--config', config, '--catalog', writeCatalog(selectStreams(catalog, selectAll(2)))])
+    const r = await runTap([
+      'sync',
+      '--config',
+      config,
+      '--catalog',
+      writeCatalog(selectStreams(catalog, selectAll(2))),
+    ])
     expectSuccess(r)
     expect(countConnectionsInLog(appName)).toBe(1 + 2)
   })

@@ -9,13 +9,24 @@ function setup(stateIntervalMs: number) {
   const lines: string[] = []
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''))
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      )
       done()
     },
   })
   let now = 1_000_000
   const emitter = new OutputEmitter(new SingerOutput(sink), EMPTY_STATE, { stateIntervalMs, now: () => now })
-  return { emitter, lines, tick: (ms: number) => { now += ms } }
+  return {
+    emitter,
+    lines,
+    tick: (ms: number) => {
+      now += ms
+    },
+  }
 }
 
 const types = (lines: string[]) => lines.map((l) => (JSON.parse(l) as { type: string }).type)
@@ -60,13 +71,23 @@ describe('OutputEmitter STATE interval', () => {
 
   it('commits to one stream leave the other bookmarks as they were read', async () => {
     const lines: string[] = []
-    const sink = new Writable({ write(c: Buffer, _e, d) { lines.push(c.toString()); d() } })
-    const input = { currently_syncing: null, bookmarks: { other: { lsn: 18446744073709551615n, version: 3 } } }
+    const sink = new Writable({
+      write(c: Buffer, _e, d) {
+        lines.push(c.toString())
+        d()
+      },
+    })
+    const input = {
+      currently_syncing: null,
+      bookmarks: { other: { lsn: 18446744073709551615n, version: 3 } },
+    }
     const emitter = new OutputEmitter(new SingerOutput(sink), input)
     emitter.commit('s', { xmin: 9 })
     emitter.commit('s', { xmin: undefined, version: 4 })
     await emitter.writeState()
-    expect(lines.join('')).toBe('{"type":"STATE","value":{"currently_syncing":null,"bookmarks":{"other":{"lsn":18446744073709551615,"version":3},"s":{"version":4}}}}\n')
+    expect(lines.join('')).toBe(
+      '{"type":"STATE","value":{"currently_syncing":null,"bookmarks":{"other":{"lsn":18446744073709551615,"version":3},"s":{"version":4}}}}\n',
+    )
     expect(input.bookmarks).toEqual({ other: { lsn: 18446744073709551615n, version: 3 } })
   })
 })

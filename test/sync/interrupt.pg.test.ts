@@ -4,7 +4,15 @@
  * missing a key and without starting over; pipelinewise's midway state resumes too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { countActiveConnections, createTestDatabase, dropTestDatabase, uniqueAppName, withAdmin, writeConfig, writeJsonFile } from '../harness/pg.js'
+import {
+  countActiveConnections,
+  createTestDatabase,
+  dropTestDatabase,
+  uniqueAppName,
+  withAdmin,
+  writeConfig,
+  writeJsonFile,
+} from '../harness/pg.js'
 import { runTap, type SingerMessage } from '../harness/run-tap.js'
 import { discoverCatalog, expectSuccess, records, selectStreams, writeCatalog } from './catalog-helpers.js'
 import type { Catalog } from '../../src/catalog/catalog-types.js'
@@ -22,8 +30,13 @@ beforeAll(async () => {
   await withAdmin(db, async (c) => {
     await c.query(`CREATE TABLE orders (id int PRIMARY KEY, v text)`)
     const per = ROWS / TRANSACTIONS
-    for (let t = 0; t < TRANSACTIONS; t++) await c.query(`INSERT INTO orders SELECT g, repeat('x', 20) FROM generate_series(${t * per + 1}, ${(t + 1) * per}) g`)
-    const r = await c.query<{ x: string }>(`SELECT DISTINCT xmin::text AS x, min(id) AS first FROM orders GROUP BY 1 ORDER BY 2`)
+    for (let t = 0; t < TRANSACTIONS; t++)
+      await c.query(
+        `INSERT INTO orders SELECT g, repeat('x', 20) FROM generate_series(${t * per + 1}, ${(t + 1) * per}) g`,
+      )
+    const r = await c.query<{ x: string }>(
+      `SELECT DISTINCT xmin::text AS x, min(id) AS first FROM orders GROUP BY 1 ORDER BY 2`,
+    )
     xmins = r.rows.map((row) => Number(row.x))
     // Fails after a few hundred rows: a runtime error in the middle of a read.
     await c.query(`CREATE VIEW boom AS SELECT g AS id, 1 / (g - 700) AS x FROM generate_series(1, 2000) g`)
@@ -36,14 +49,22 @@ afterAll(async () => {
   await dropTestDatabase(db)
 })
 
-type StateValue = { currently_syncing: string | null; bookmarks: Record<string, { version?: number; xmin?: number | null }> }
+type StateValue = {
+  currently_syncing: string | null
+  bookmarks: Record<string, { version?: number; xmin?: number | null }>
+}
 
 /** The messages a target would have committed: everything up to the last STATE it saw. */
 function committed(messages: SingerMessage[]): { records: number[]; state: StateValue } {
   let lastState = -1
-  messages.forEach((m, i) => { if (m.type === 'STATE') lastState = i })
+  messages.forEach((m, i) => {
+    if (m.type === 'STATE') lastState = i
+  })
   const upTo = messages.slice(0, lastState + 1)
-  return { records: records(upTo, 'public-orders').map((r) => r.id as number), state: messages[lastState].value as StateValue }
+  return {
+    records: records(upTo, 'public-orders').map((r) => r.id as number),
+    state: messages[lastState].value as StateValue,
+  }
 }
 
 function expectAllIds(ids: Iterable<number>): void {
@@ -60,7 +81,8 @@ describe('FULL_TABLE resume', () => {
     let xminStates = 0
     const first = await runTap(['sync', '--config', config, '--catalog', catalogPath], {
       onLine: (line, child) => {
-        if (line.startsWith('{"type":"STATE"') && /"xmin":\d+/.test(line) && ++xminStates === 3) child.kill('SIGKILL')
+        if (line.startsWith('{"type":"STATE"') && /"xmin":\d+/.test(line) && ++xminStates === 3)
+          child.kill('SIGKILL')
       },
     })
     expect(first.signal).toBe('SIGKILL')
@@ -69,7 +91,15 @@ describe('FULL_TABLE resume', () => {
     expect(typeof bookmark.xmin).toBe('number')
     expect(done.records.length).toBeLessThan(ROWS)
 
-    const second = await runTap(['sync', '--config', config, '--catalog', catalogPath, '--state', writeJsonFile('state.json', done.state)])
+    const second = await runTap([
+      'sync',
+      '--config',
+      config,
+      '--catalog',
+      catalogPath,
+      '--state',
+      writeJsonFile('state.json', done.state),
+    ])
     expectSuccess(second)
     const again = records(second.messages, 'public-orders').map((r) => r.id as number)
     expect(again.length).toBeLessThan(ROWS)
@@ -78,22 +108,41 @@ describe('FULL_TABLE resume', () => {
     const activations = second.messages.filter((m) => m.type === 'ACTIVATE_VERSION')
     expect(activations).toHaveLength(1)
     expect(activations[0].version).toBe(bookmark.version)
-    expect(second.messages.findIndex((m) => m.type === 'ACTIVATE_VERSION')).toBeGreaterThan(second.messages.findIndex((m) => m.type === 'RECORD'))
-    expect(second.messages.filter((m) => m.type === 'RECORD').every((m) => m.version === bookmark.version)).toBe(true)
+    expect(second.messages.findIndex((m) => m.type === 'ACTIVATE_VERSION')).toBeGreaterThan(
+      second.messages.findIndex((m) => m.type === 'RECORD'),
+    )
+    expect(
+      second.messages.filter((m) => m.type === 'RECORD').every((m) => m.version === bookmark.version),
+    ).toBe(true)
   })
 
   it('from a pipelinewise 2.1 midway state', async () => {
     const config = writeConfig(db)
     const midway = xmins[TRANSACTIONS / 2]
-    const pw = { bookmarks: { 'public-orders': { last_replication_method: 'FULL_TABLE', version: 1700000000000, xmin: midway } }, currently_syncing: 'public-orders' }
-    const r = await runTap(['sync', '--config', config, '--catalog', catalogPath, '--state', writeJsonFile('state.json', pw)])
+    const pw = {
+      bookmarks: {
+        'public-orders': { last_replication_method: 'FULL_TABLE', version: 1700000000000, xmin: midway },
+      },
+      currently_syncing: 'public-orders',
+    }
+    const r = await runTap([
+      'sync',
+      '--config',
+      config,
+      '--catalog',
+      catalogPath,
+      '--state',
+      writeJsonFile('state.json', pw),
+    ])
     expectSuccess(r)
     const ids = records(r.messages, 'public-orders').map((x) => x.id as number)
     // The bookmark's own transaction is read again (duplicates, never gaps), and nothing older.
     const per = ROWS / TRANSACTIONS
     expect(Math.min(...ids)).toBe((TRANSACTIONS / 2) * per + 1)
     expect(ids).toHaveLength(ROWS - (TRANSACTIONS / 2) * per)
-    expect(r.messages.filter((m) => m.type === 'ACTIVATE_VERSION').map((m) => m.version)).toEqual([1700000000000])
+    expect(r.messages.filter((m) => m.type === 'ACTIVATE_VERSION').map((m) => m.version)).toEqual([
+      1700000000000,
+    ])
     expect(r.messages.filter((m) => m.type === 'RECORD').every((m) => m.version === 1700000000000)).toBe(true)
   })
 })
@@ -102,7 +151,12 @@ describe('stopping', () => {
   it('SIGTERM: writes what was read, a final STATE safe to resume from, closes connections, exits 143', async () => {
     const appName = uniqueAppName('term')
     // The signal goes at the first midway STATE: every due STATE is written (no time bound).
-    const config = writeConfig(db, { itersize: 100, max_workers: 1, application_name: appName, state_interval_seconds: 0 })
+    const config = writeConfig(db, {
+      itersize: 100,
+      max_workers: 1,
+      application_name: appName,
+      state_interval_seconds: 0,
+    })
     let sent = false
     const r = await runTap(['sync', '--config', config, '--catalog', catalogPath], {
       onLine: (line, child) => {
@@ -120,7 +174,15 @@ describe('stopping', () => {
     expect(done.records.length).toBeLessThan(ROWS)
     expect(await countActiveConnections(appName)).toBe(0)
 
-    const rest = await runTap(['sync', '--config', config, '--catalog', catalogPath, '--state', writeJsonFile('state.json', done.state)])
+    const rest = await runTap([
+      'sync',
+      '--config',
+      config,
+      '--catalog',
+      catalogPath,
+      '--state',
+      writeJsonFile('state.json', done.state),
+    ])
     expectSuccess(rest)
     expectAllIds([...done.records, ...records(rest.messages, 'public-orders').map((x) => x.id as number)])
   })
@@ -144,11 +206,15 @@ describe('stopping', () => {
   it('a read that fails: the run stops, the stream and cause in one line, exit 1, no connection left', async () => {
     const appName = uniqueAppName('boom')
     const config = writeConfig(db, { itersize: 100, max_workers: 2, application_name: appName })
-    const cat = writeCatalog(selectStreams(catalog, { orders: { method: 'FULL_TABLE' }, boom: { method: 'FULL_TABLE' } }))
+    const cat = writeCatalog(
+      selectStreams(catalog, { orders: { method: 'FULL_TABLE' }, boom: { method: 'FULL_TABLE' } }),
+    )
     const r = await runTap(['sync', '--config', config, '--catalog', cat])
     expect(r.code).toBe(1)
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'))
-    expect(errors).toEqual(['error: stream public-boom: reading public.boom: division by zero (SQLSTATE 22012)'])
+    expect(errors).toEqual([
+      'error: stream public-boom: reading public.boom: division by zero (SQLSTATE 22012)',
+    ])
     expect(r.stderr).not.toMatch(/^\s+at /m)
     // What was written before the failure is covered by a last STATE.
     expect(r.messages.at(-1)?.type).toBe('STATE')
@@ -162,7 +228,11 @@ describe("SIGTERM's last line", () => {
 
   beforeAll(async () => {
     // One transaction: every row has the same xmin, so the bookmark does not change from batch to batch.
-    await withAdmin(db, (c) => c.query(`CREATE TABLE one_txn AS SELECT g AS id, repeat('x', 20) AS v FROM generate_series(1, ${ONE_TXN_ROWS}) g`))
+    await withAdmin(db, (c) =>
+      c.query(
+        `CREATE TABLE one_txn AS SELECT g AS id, repeat('x', 20) AS v FROM generate_series(1, ${ONE_TXN_ROWS}) g`,
+      ),
+    )
     oneTxnCatalog = await discoverCatalog(writeConfig(db))
   })
 

@@ -6,7 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, dropTestDatabase, withAdmin, writeConfig } from '../harness/pg.js'
 import { runTap } from '../harness/run-tap.js'
-import { discoverCatalog, expectSuccess, lastState, records, states, writeCatalog } from './catalog-helpers.js'
+import {
+  discoverCatalog,
+  expectSuccess,
+  lastState,
+  records,
+  states,
+  writeCatalog,
+} from './catalog-helpers.js'
 import type { Catalog } from '../../src/catalog/catalog-types.js'
 
 const TABLES = 300
@@ -17,7 +24,8 @@ beforeAll(async () => {
   db = await createTestDatabase('many_streams')
   await withAdmin(db, async (c) => {
     const ddl: string[] = []
-    for (let i = 0; i < TABLES; i++) ddl.push(`CREATE TABLE m_${String(i).padStart(3, '0')} (id int PRIMARY KEY, v text);`)
+    for (let i = 0; i < TABLES; i++)
+      ddl.push(`CREATE TABLE m_${String(i).padStart(3, '0')} (id int PRIMARY KEY, v text);`)
     await c.query(ddl.join('\n'))
     await c.query(`INSERT INTO m_000 SELECT g, 'v' || g FROM generate_series(1, 2500) g`)
   })
@@ -37,7 +45,10 @@ afterAll(async () => {
 describe(`${TABLES} streams in one run`, () => {
   it('writes STATE at most once per state_interval_seconds (plus the last), the last line a STATE with every bookmark', async () => {
     const started = Date.now()
-    const r = await runTap(['sync', '--config', writeConfig(db, { max_workers: 2 }), '--catalog', catalogPath], { timeoutMs: 240_000 })
+    const r = await runTap(
+      ['sync', '--config', writeConfig(db, { max_workers: 2 }), '--catalog', catalogPath],
+      { timeoutMs: 240_000 },
+    )
     const seconds = (Date.now() - started) / 1000
     expectSuccess(r)
     expect(records(r.messages, 'public-m_000')).toHaveLength(2500)
@@ -47,12 +58,22 @@ describe(`${TABLES} streams in one run`, () => {
     expect(r.messages.at(-1)?.type).toBe('STATE')
     const last = lastState(r.messages)
     expect(Object.keys(last.bookmarks)).toHaveLength(TABLES)
-    for (const b of Object.values(last.bookmarks)) expect(b).toMatchObject({ last_replication_method: 'FULL_TABLE', xmin: null })
+    for (const b of Object.values(last.bookmarks))
+      expect(b).toMatchObject({ last_replication_method: 'FULL_TABLE', xmin: null })
     expect(last.currently_syncing).toBeNull()
   })
 
   it('state_interval_seconds 0 writes every due STATE: at least a start and an end per stream', async () => {
-    const r = await runTap(['sync', '--config', writeConfig(db, { max_workers: 2, state_interval_seconds: 0 }), '--catalog', catalogPath], { timeoutMs: 240_000 })
+    const r = await runTap(
+      [
+        'sync',
+        '--config',
+        writeConfig(db, { max_workers: 2, state_interval_seconds: 0 }),
+        '--catalog',
+        catalogPath,
+      ],
+      { timeoutMs: 240_000 },
+    )
     expectSuccess(r)
     expect(states(r.messages).length).toBeGreaterThanOrEqual(2 * TABLES)
   })

@@ -4,11 +4,17 @@ import { SyncMetrics } from '../../src/log/metrics.js'
 
 function capture(): { logger: Logger; lines: string[] } {
   const lines: string[] = []
-  return { logger: new Logger({ level: 'info', format: 'text', secrets: [], sink: (l) => lines.push(l) }), lines }
+  return {
+    logger: new Logger({ level: 'info', format: 'text', secrets: [], sink: (l) => lines.push(l) }),
+    lines,
+  }
 }
 
 function metricsOf(lines: string[]): unknown[] {
-  return lines.map((l) => /METRIC: (\{.*\})$/.exec(l)?.[1]).filter((x): x is string => x !== undefined).map((x) => JSON.parse(x))
+  return lines
+    .map((l) => /METRIC: (\{.*\})$/.exec(l)?.[1])
+    .filter((x): x is string => x !== undefined)
+    .map((x) => JSON.parse(x))
 }
 
 afterEach(() => {
@@ -35,7 +41,11 @@ describe('SyncMetrics', () => {
       { type: 'counter', metric: 'record_count', value: 5, tags: { stream: 'public-a' } },
       { type: 'counter', metric: 'record_count', value: 0, tags: { stream: 'public-a' } },
     ])
-    expect(out[3]).toMatchObject({ type: 'timer', metric: 'sync_duration', tags: { stream: 'public-a', status: 'succeeded' } })
+    expect(out[3]).toMatchObject({
+      type: 'timer',
+      metric: 'sync_duration',
+      tags: { stream: 'public-a', status: 'succeeded' },
+    })
     expect(out).toHaveLength(4)
     expect(lines[0]).toMatch(/level=info message=METRIC: \{"type":"counter"/)
   })

@@ -4,7 +4,12 @@ import { ProgressModel, RateWindow, clockText, durationText, group } from '../..
 /** A clock the test moves by hand. */
 function fakeClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
   let t = start
-  return { now: () => t, advance: (ms) => { t += ms } }
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms
+    },
+  }
 }
 
 const SIZE = { width: 120, height: 30 }
@@ -55,11 +60,17 @@ describe('ProgressModel', () => {
   it('a load in flight: rows done / estimated, %, rows/s, ETA, chunks; then the total line', () => {
     const c = fakeClock()
     const m = new ProgressModel(c.now)
-    m.planned([{ stream: 'public-big', method: 'FULL_TABLE' }, { stream: 'public-small', method: 'FULL_TABLE' }])
+    m.planned([
+      { stream: 'public-big', method: 'FULL_TABLE' },
+      { stream: 'public-small', method: 'FULL_TABLE' },
+    ])
     m.started('public-big', 100_000, { total: 8, done: 2 })
     let lines = m.lines(SIZE)
     // Before the first rows: no rate, no ETA.
-    expect(lines).toEqual(['▶ public-big  0/100,000 rows  0%  waiting for the first rows  chunk 2/8', 'total  0/2 streams done  0 records  0:00 elapsed'])
+    expect(lines).toEqual([
+      '▶ public-big  0/100,000 rows  0%  waiting for the first rows  chunk 2/8',
+      'total  0/2 streams done  0 records  0:00 elapsed',
+    ])
     for (let i = 1; i <= 4; i++) {
       c.advance(500)
       m.advanced('public-big', 5000)
@@ -73,7 +84,11 @@ describe('ProgressModel', () => {
   it('a finished stream collapses to one line and counts as done; a failed one says so', () => {
     const c = fakeClock()
     const m = new ProgressModel(c.now)
-    m.planned([{ stream: 'public-a', method: 'FULL_TABLE' }, { stream: 'public-bb', method: 'INCREMENTAL' }, { stream: 'public-c', method: 'FULL_TABLE' }])
+    m.planned([
+      { stream: 'public-a', method: 'FULL_TABLE' },
+      { stream: 'public-bb', method: 'INCREMENTAL' },
+      { stream: 'public-c', method: 'FULL_TABLE' },
+    ])
     m.started('public-a', 3000)
     m.started('public-bb', 0)
     c.advance(2000)
@@ -94,7 +109,10 @@ describe('ProgressModel', () => {
   it('LOG_BASED: the initial load, "streaming next", then messages, msg/s and how far behind the server it is', () => {
     const c = fakeClock()
     const m = new ProgressModel(c.now)
-    m.planned([{ stream: 'public-ev', method: 'LOG_BASED' }, { stream: 'public-idle', method: 'LOG_BASED' }])
+    m.planned([
+      { stream: 'public-ev', method: 'LOG_BASED' },
+      { stream: 'public-idle', method: 'LOG_BASED' },
+    ])
     m.started('public-ev', 1000)
     c.advance(1000)
     m.advanced('public-ev', 1000)
@@ -133,7 +151,11 @@ describe('ProgressModel', () => {
   it('finish(): what is in flight was stopped, what never started says so, and the final line', () => {
     const c = fakeClock()
     const m = new ProgressModel(c.now)
-    m.planned([{ stream: 'public-a', method: 'FULL_TABLE' }, { stream: 'public-b', method: 'FULL_TABLE' }, { stream: 'public-c', method: 'FULL_TABLE' }])
+    m.planned([
+      { stream: 'public-a', method: 'FULL_TABLE' },
+      { stream: 'public-b', method: 'FULL_TABLE' },
+      { stream: 'public-c', method: 'FULL_TABLE' },
+    ])
     m.started('public-a', 100)
     c.advance(500)
     m.advanced('public-a', 100)

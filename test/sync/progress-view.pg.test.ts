@@ -15,7 +15,14 @@ import { parseMessages, runTap } from '../harness/run-tap.js'
 import { renderScreen, stripAnsi } from '../harness/terminal.js'
 import { group } from '../../src/sync/progress-model.js'
 import { LOG_BASED_PLUGINS } from '../replication/plugins.js'
-import { discoverCatalog, expectSuccess, lastState, recordLines, selectStreams, writeCatalog } from './catalog-helpers.js'
+import {
+  discoverCatalog,
+  expectSuccess,
+  lastState,
+  recordLines,
+  selectStreams,
+  writeCatalog,
+} from './catalog-helpers.js'
 
 const HIDE_CURSOR = '\u001B[?25l'
 const SHOW_CURSOR = '\u001B[?25h'
@@ -50,13 +57,15 @@ function out(name: string): string {
 /** The stdout of a run, with what differs between two runs of the same sync made comparable. */
 function comparable(stdout: string): string {
   const versions = new Map<string, string>()
-  return stdout
-    .replace(/,"time_extracted":"[^"]*"/g, '')
-    // A FULL_TABLE version is the run's start time: the n-th distinct one of each run must match.
-    .replace(/"version":(\d+)/g, (_m, v: string) => {
-      if (!versions.has(v)) versions.set(v, `V${versions.size}`)
-      return `"version":"${versions.get(v)}"`
-    })
+  return (
+    stdout
+      .replace(/,"time_extracted":"[^"]*"/g, '')
+      // A FULL_TABLE version is the run's start time: the n-th distinct one of each run must match.
+      .replace(/"version":(\d+)/g, (_m, v: string) => {
+        if (!versions.has(v)) versions.set(v, `V${versions.size}`)
+        return `"version":"${versions.get(v)}"`
+      })
+  )
 }
 
 describe('FULL_TABLE on a terminal', () => {
@@ -69,7 +78,13 @@ describe('FULL_TABLE on a terminal', () => {
     // and the stdout of a run on a terminal can be compared with a run without one, byte for byte.
     config = writeConfig(db, { max_workers: 1, itersize: 500, state_interval_seconds: 0 })
     const discovered = await discoverCatalog(config)
-    catalog = writeCatalog(selectStreams(discovered, { big: { method: 'FULL_TABLE' }, small: { method: 'FULL_TABLE' }, clamped: { method: 'FULL_TABLE' } }))
+    catalog = writeCatalog(
+      selectStreams(discovered, {
+        big: { method: 'FULL_TABLE' },
+        small: { method: 'FULL_TABLE' },
+        clamped: { method: 'FULL_TABLE' },
+      }),
+    )
     smallCatalog = writeCatalog(selectStreams(discovered, { small: { method: 'FULL_TABLE' } }))
   })
 
@@ -81,7 +96,10 @@ describe('FULL_TABLE on a terminal', () => {
     expect(plain.stderr).not.toContain('▶')
     expect(plain.stderr).not.toContain('Sync finished: 3/3')
 
-    const r = await runInPty(['sync', '--config', config, '--catalog', catalog], { stdoutPath: out('tty.jsonl'), readerDelaySeconds: 1 })
+    const r = await runInPty(['sync', '--config', config, '--catalog', catalog], {
+      stdoutPath: out('tty.jsonl'),
+      readerDelaySeconds: 1,
+    })
     expect(r.code).toBe(0)
     const stdout = readFileSync(out('tty.jsonl'), 'utf8')
     expect(stdout.length).toBeGreaterThan(0)
@@ -99,7 +117,9 @@ describe('FULL_TABLE on a terminal', () => {
 
     // The screen after the run: the warning (printed above the view), then the summary; no frame left.
     const screen = renderScreen(r.terminal)
-    const warning = screen.findIndex((l) => /level=warning stream=public-clamped message=Out-of-range date\/time values clamped/.test(l))
+    const warning = screen.findIndex((l) =>
+      /level=warning stream=public-clamped message=Out-of-range date\/time values clamped/.test(l),
+    )
     expect(warning).toBeGreaterThanOrEqual(0)
     const tail = screen.slice(warning + 1)
     expect(tail).toHaveLength(4)
@@ -118,7 +138,10 @@ describe('FULL_TABLE on a terminal', () => {
     ['--verbose', ['--verbose'], {}],
     ['LOG_LEVEL=info', [], { LOG_LEVEL: 'info' }],
   ])('%s: the info lines on the terminal, no view', async (_name, flags, env) => {
-    const r = await runInPty(['sync', '--config', config, '--catalog', smallCatalog, ...flags], { stdoutPath: out('lines.jsonl'), env })
+    const r = await runInPty(['sync', '--config', config, '--catalog', smallCatalog, ...flags], {
+      stdoutPath: out('lines.jsonl'),
+      env,
+    })
     expect(r.code).toBe(0)
     const drawn = stripAnsi(r.terminal)
     expect(drawn).toMatch(/level=info .*message=Fetched \d+ rows total/)
@@ -165,16 +188,26 @@ describe.each(LOG_BASED_PLUGINS)('LOG_BASED on a terminal (%s)', (plugin) => {
   let catalog: string
 
   beforeAll(async () => {
-    await sql(`CREATE TABLE ev_${plugin} (id serial PRIMARY KEY, v text); INSERT INTO ev_${plugin} (v) SELECT 'v' || i FROM generate_series(1, 100) i`)
+    await sql(
+      `CREATE TABLE ev_${plugin} (id serial PRIMARY KEY, v text); INSERT INTO ev_${plugin} (v) SELECT 'v' || i FROM generate_series(1, 100) i`,
+    )
     // Streaming goes on for 2 s after the last change, so the view draws the stream while it is in flight.
-    config = writeConfig(db, { replication_slot_name: slot, break_at_end_lsn: false, logical_poll_total_seconds: 2 })
+    config = writeConfig(db, {
+      replication_slot_name: slot,
+      break_at_end_lsn: false,
+      logical_poll_total_seconds: 2,
+    })
     expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
-    catalog = writeCatalog(selectStreams(await discoverCatalog(config), { [`ev_${plugin}`]: { method: 'LOG_BASED' } }))
+    catalog = writeCatalog(
+      selectStreams(await discoverCatalog(config), { [`ev_${plugin}`]: { method: 'LOG_BASED' } }),
+    )
   })
 
   it('the initial load, then streaming: messages, msg/s and how far behind, and the summary', async () => {
     const stream = `public-ev_${plugin}`
-    const first = await runInPty(['sync', '--config', config, '--catalog', catalog], { stdoutPath: out(`lb1-${plugin}.jsonl`) })
+    const first = await runInPty(['sync', '--config', config, '--catalog', catalog], {
+      stdoutPath: out(`lb1-${plugin}.jsonl`),
+    })
     expect(first.code).toBe(0)
     const firstScreen = renderScreen(first.terminal)
     expect(firstScreen.slice(-2)).toEqual([
@@ -183,15 +216,26 @@ describe.each(LOG_BASED_PLUGINS)('LOG_BASED on a terminal (%s)', (plugin) => {
     ])
     const state = lastState(parseMessages(readFileSync(out(`lb1-${plugin}.jsonl`), 'utf8')))
 
-    for (let i = 0; i < 20; i++) await sql(`INSERT INTO ev_${plugin} (v) SELECT 'w' || g FROM generate_series(1, 1000) g`)
+    for (let i = 0; i < 20; i++)
+      await sql(`INSERT INTO ev_${plugin} (v) SELECT 'w' || g FROM generate_series(1, 1000) g`)
     await sql('CHECKPOINT')
     const statePath = out(`state-${plugin}.json`)
     writeFileSync(statePath, JSON.stringify(state))
-    const second = await runInPty(['sync', '--config', config, '--catalog', catalog, '--state', statePath], { stdoutPath: out(`lb2-${plugin}.jsonl`) })
+    const second = await runInPty(['sync', '--config', config, '--catalog', catalog, '--state', statePath], {
+      stdoutPath: out(`lb2-${plugin}.jsonl`),
+    })
     expect(second.code).toBe(0)
-    expect(readFileSync(out(`lb2-${plugin}.jsonl`), 'utf8').split('\n').filter((l) => l.startsWith('{"type":"RECORD"'))).toHaveLength(20_000)
+    expect(
+      readFileSync(out(`lb2-${plugin}.jsonl`), 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{"type":"RECORD"')),
+    ).toHaveLength(20_000)
     const drawn = stripAnsi(second.terminal)
-    expect(drawn).toMatch(new RegExp(`▶ ${stream} +LOG_BASED {2}[\\d,]+ messages( {2}[\\d,.]+ msg/s)? {2}behind \\d+ (bytes|kB|MB)`))
+    expect(drawn).toMatch(
+      new RegExp(
+        `▶ ${stream} +LOG_BASED {2}[\\d,]+ messages( {2}[\\d,.]+ msg/s)? {2}behind \\d+ (bytes|kB|MB)`,
+      ),
+    )
     const screen = renderScreen(second.terminal)
     expect(screen.slice(-2)).toEqual([
       expect.stringMatching(new RegExp(`^✔ ${stream} +20,000 messages in `)),

@@ -21,7 +21,11 @@ function fakeTerminal(): { stream: NodeJS.WriteStream; out: () => string; write:
       return true
     },
   }
-  return { stream: stream as unknown as NodeJS.WriteStream, out: () => out, write: (s) => (stream as unknown as NodeJS.WriteStream).write(s) }
+  return {
+    stream: stream as unknown as NodeJS.WriteStream,
+    out: () => out,
+    write: (s) => (stream as unknown as NodeJS.WriteStream).write(s),
+  }
 }
 
 function count(text: string, part: string): number {
@@ -102,7 +106,10 @@ describe('LiveView', () => {
     expect(t.stream.write).not.toBe(write)
     expect(process.listenerCount('exit')).toBe(exitListeners + 1)
     expect(t.out().startsWith('\u001B[?25l')).toBe(true)
-    view.planned([{ stream: 'public-a', method: 'FULL_TABLE' }, { stream: 'public-b', method: 'FULL_TABLE' }])
+    view.planned([
+      { stream: 'public-a', method: 'FULL_TABLE' },
+      { stream: 'public-b', method: 'FULL_TABLE' },
+    ])
     view.started('public-a', 10)
     vi.advanceTimersByTime(1000)
     view.advanced('public-a', 10)
@@ -129,7 +136,10 @@ describe('LiveView', () => {
     expect(onExit).toBeDefined()
     view.started('public-a', 10)
     ;(onExit as () => void)()
-    expect(renderScreen(t.out())).toEqual(['■ public-a  stopped after 0 rows (0.0s)', 'Sync stopped: 0/1 streams, 0 records in 0.0s'])
+    expect(renderScreen(t.out())).toEqual([
+      '■ public-a  stopped after 0 rows (0.0s)',
+      'Sync stopped: 0/1 streams, 0 records in 0.0s',
+    ])
     expect(t.out().endsWith('\u001B[?25h')).toBe(true)
     expect(process.listeners('exit')).not.toContain(onExit)
   })

@@ -7,10 +7,26 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Catalog } from '../../src/catalog/catalog-types.js'
-import { countConnectionsInLog, createTestDatabase, dropTestDatabase, uniqueAppName, withAdmin, writeConfig, writeJsonFile } from '../harness/pg.js'
+import {
+  countConnectionsInLog,
+  createTestDatabase,
+  dropTestDatabase,
+  uniqueAppName,
+  withAdmin,
+  writeConfig,
+  writeJsonFile,
+} from '../harness/pg.js'
 import { runTap, type TapResult } from '../harness/run-tap.js'
 import { LOG_BASED_PLUGINS } from '../replication/plugins.js'
-import { discoverCatalog, expectSuccess, lastState, records, selectStreams, writeCatalog, type Selection } from './catalog-helpers.js'
+import {
+  discoverCatalog,
+  expectSuccess,
+  lastState,
+  records,
+  selectStreams,
+  writeCatalog,
+  type Selection,
+} from './catalog-helpers.js'
 
 let db: string
 let catalog: Catalog
@@ -38,8 +54,18 @@ afterAll(async () => {
   await dropTestDatabase(db)
 })
 
-function sync(selections: Record<string, Selection>, config: Record<string, unknown>, opts: { state?: unknown; env?: Record<string, string> } = {}): Promise<TapResult> {
-  const args = ['sync', '--config', writeConfig(db, config), '--catalog', writeCatalog(selectStreams(catalog, selections))]
+function sync(
+  selections: Record<string, Selection>,
+  config: Record<string, unknown>,
+  opts: { state?: unknown; env?: Record<string, string> } = {},
+): Promise<TapResult> {
+  const args = [
+    'sync',
+    '--config',
+    writeConfig(db, config),
+    '--catalog',
+    writeCatalog(selectStreams(catalog, selections)),
+  ]
   if (opts.state !== undefined) args.push('--state', writeJsonFile('state.json', opts.state))
   return runTap(args, { env: opts.env, timeoutMs: 120_000 })
 }
@@ -72,31 +98,52 @@ function expectRefused(r: TapResult, message: RegExp): void {
 
 describe('FULL_TABLE', () => {
   it('reads only the rows every clause holds for, and says so', async () => {
-    const r = await sync({ orders: { method: 'FULL_TABLE' } }, filterOf('public-orders', "status <> 'test'", 'id <= 150 -- a comment ; )'))
+    const r = await sync(
+      { orders: { method: 'FULL_TABLE' } },
+      filterOf('public-orders', "status <> 'test'", 'id <= 150 -- a comment ; )'),
+    )
     expectSuccess(r)
     expect(sorted(ids(r, 'public-orders'))).toEqual(range(1, 150, (id) => id % 5 !== 0))
-    expect(r.stderr).toContain(`stream public-orders: reading only rows where custom_where_clauses ["status <> 'test'","id <= 150 -- a comment ; )"] hold`)
+    expect(r.stderr).toContain(
+      `stream public-orders: reading only rows where custom_where_clauses ["status <> 'test'","id <= 150 -- a comment ; )"] hold`,
+    )
     expect(r.messages.filter((m) => m.type === 'ACTIVATE_VERSION')).toHaveLength(2)
   })
 
   it('a resumed read (xmin bookmark) is filtered too', async () => {
-    const [{ xmin }] = await withAdmin(db, async (c) => (await c.query<{ xmin: string }>('SELECT xmin::text AS xmin FROM orders LIMIT 1')).rows)
-    const state = { bookmarks: { 'public-orders': { last_replication_method: 'FULL_TABLE', version: 1, xmin: Number(xmin) } } }
-    const r = await sync({ orders: { method: 'FULL_TABLE' } }, filterOf('public-orders', 'id % 2 = 0'), { state })
+    const [{ xmin }] = await withAdmin(
+      db,
+      async (c) => (await c.query<{ xmin: string }>('SELECT xmin::text AS xmin FROM orders LIMIT 1')).rows,
+    )
+    const state = {
+      bookmarks: {
+        'public-orders': { last_replication_method: 'FULL_TABLE', version: 1, xmin: Number(xmin) },
+      },
+    }
+    const r = await sync({ orders: { method: 'FULL_TABLE' } }, filterOf('public-orders', 'id % 2 = 0'), {
+      state,
+    })
     expectSuccess(r)
     expect(r.stderr).toMatch(/resuming after xmin/)
     expect(sorted(ids(r, 'public-orders'))).toEqual(range(1, ORDERS, (id) => id % 2 === 0))
   })
 
   it('stream_options from TAP_POSTGRES_STREAM_OPTIONS (JSON text, as Meltano passes kind: object), winning over the file', async () => {
-    const env = { TAP_POSTGRES_STREAM_OPTIONS: JSON.stringify({ 'public-orders': { custom_where_clauses: ['id < 20', "status = 'test'"] } }).replace(/([:,])/g, '$1 ') }
+    const env = {
+      TAP_POSTGRES_STREAM_OPTIONS: JSON.stringify({
+        'public-orders': { custom_where_clauses: ['id < 20', "status = 'test'"] },
+      }).replace(/([:,])/g, '$1 '),
+    }
     const r = await sync({ orders: { method: 'FULL_TABLE' } }, filterOf('public-orders', 'id > 100'), { env })
     expectSuccess(r)
     expect(sorted(ids(r, 'public-orders'))).toEqual([5, 10, 15])
   })
 
   it('a chunked load: every chunk filtered, every matching row once', async () => {
-    const r = await sync({ big: { method: 'FULL_TABLE' } }, { chunk_rows: 2000, max_workers: 2, ...filterOf('public-big', 'v = 3') })
+    const r = await sync(
+      { big: { method: 'FULL_TABLE' } },
+      { chunk_rows: 2000, max_workers: 2, ...filterOf('public-big', 'v = 3') },
+    )
     expectSuccess(r)
     expect(r.stderr).toMatch(/Starting FULL_TABLE sync of public\.big in \d+ chunks/)
     const got = ids(r, 'public-big')
@@ -110,8 +157,20 @@ describe.each(['copy', 'cursor'])('INCREMENTAL (%s read path)', (readPath) => {
   const paid = (id: number): boolean => id % 5 !== 0
 
   it('from a bookmark; placeholder-looking text in a clause is not ours ($1 in a dollar-quoted string)', async () => {
-    const state = { bookmarks: { 'public-orders': { last_replication_method: 'INCREMENTAL', replication_key: 'k', replication_key_value: 1 } } }
-    const r = await sync({ orders: { method: 'INCREMENTAL', key: 'k' } }, filterOf('public-orders', "status = 'paid'", 'note <> $$n$1$$', 'id <= 40'), { state, env })
+    const state = {
+      bookmarks: {
+        'public-orders': {
+          last_replication_method: 'INCREMENTAL',
+          replication_key: 'k',
+          replication_key_value: 1,
+        },
+      },
+    }
+    const r = await sync(
+      { orders: { method: 'INCREMENTAL', key: 'k' } },
+      filterOf('public-orders', "status = 'paid'", 'note <> $$n$1$$', 'id <= 40'),
+      { state, env },
+    )
     expectSuccess(r)
     // k >= 1 means id >= 4; id 7 has the note `n$1`, which the second clause leaves out.
     expect(sorted(ids(r, 'public-orders'))).toEqual(range(4, 40, (id) => paid(id) && id !== 7))
@@ -127,8 +186,14 @@ describe.each(['copy', 'cursor'])('INCREMENTAL (%s read path)', (readPath) => {
     const delivered = new Set<number>()
     let state: unknown
     for (let run = 0; delivered.size < want.length; run++) {
-      expect(run, 'every matching row within the runs a limit needs').toBeLessThan(Math.ceil(want.length / limit) + 1)
-      const r = await sync({ orders: { method: 'INCREMENTAL', key: 'k' } }, { limit, ...filterOf('public-orders', 'id % 3 = 0') }, { state, env })
+      expect(run, 'every matching row within the runs a limit needs').toBeLessThan(
+        Math.ceil(want.length / limit) + 1,
+      )
+      const r = await sync(
+        { orders: { method: 'INCREMENTAL', key: 'k' } },
+        { limit, ...filterOf('public-orders', 'id % 3 = 0') },
+        { state, env },
+      )
       expectSuccess(r)
       const got = ids(r, 'public-orders')
       expect(got.every(match)).toBe(true)
@@ -143,40 +208,78 @@ describe.each(['copy', 'cursor'])('INCREMENTAL (%s read path)', (readPath) => {
 
 describe('refused before any output', () => {
   it('a clause that is not SQL', async () => {
-    const r = await sync({ orders: { method: 'FULL_TABLE' }, big: { method: 'FULL_TABLE' } }, filterOf('public-orders', 'id > 1', "status = = 'paid'"))
-    expectRefused(r, /^error: stream public-orders: stream_options custom_where_clauses\[1\] "status = = 'paid'" is not a valid filter of public\.orders: syntax error at or near "=" \(SQLSTATE 42601\)/)
+    const r = await sync(
+      { orders: { method: 'FULL_TABLE' }, big: { method: 'FULL_TABLE' } },
+      filterOf('public-orders', 'id > 1', "status = = 'paid'"),
+    )
+    expectRefused(
+      r,
+      /^error: stream public-orders: stream_options custom_where_clauses\[1\] "status = = 'paid'" is not a valid filter of public\.orders: syntax error at or near "=" \(SQLSTATE 42601\)/,
+    )
   })
 
   it('a clause naming an unknown column (INCREMENTAL)', async () => {
-    const r = await sync({ orders: { method: 'INCREMENTAL', key: 'k' } }, filterOf('public-orders', 'nope > 1', 'id > 1'))
-    expectRefused(r, /^error: stream public-orders: stream_options custom_where_clauses\[0\] "nope > 1" is not a valid filter of public\.orders: column "nope" does not exist \(SQLSTATE 42703\)/)
+    const r = await sync(
+      { orders: { method: 'INCREMENTAL', key: 'k' } },
+      filterOf('public-orders', 'nope > 1', 'id > 1'),
+    )
+    expectRefused(
+      r,
+      /^error: stream public-orders: stream_options custom_where_clauses\[0\] "nope > 1" is not a valid filter of public\.orders: column "nope" does not exist \(SQLSTATE 42703\)/,
+    )
   })
 
   it('a clause that is not boolean', async () => {
     const r = await sync({ orders: { method: 'FULL_TABLE' } }, filterOf('public-orders', 'id > 1', 'id + 1'))
-    expectRefused(r, /^error: stream public-orders: stream_options custom_where_clauses\[1\] "id \+ 1" is not a valid filter of public\.orders: argument of AND must be type boolean/)
+    expectRefused(
+      r,
+      /^error: stream public-orders: stream_options custom_where_clauses\[1\] "id \+ 1" is not a valid filter of public\.orders: argument of AND must be type boolean/,
+    )
   })
 
   it('a $1 in a clause (the reads bind their own parameters)', async () => {
-    const r = await sync({ orders: { method: 'INCREMENTAL', key: 'k' } }, filterOf('public-orders', 'id > $1'))
-    expectRefused(r, /^error: invalid config: stream_options\.public-orders\.custom_where_clauses\[0\] contains a parameter \$1/)
+    const r = await sync(
+      { orders: { method: 'INCREMENTAL', key: 'k' } },
+      filterOf('public-orders', 'id > $1'),
+    )
+    expectRefused(
+      r,
+      /^error: invalid config: stream_options\.public-orders\.custom_where_clauses\[0\] contains a parameter \$1/,
+    )
   })
 
   it('a clause that would change the statement around it, before connecting', async () => {
     const app = uniqueAppName('rf_shape')
-    const r = await sync({ orders: { method: 'FULL_TABLE' } }, { application_name: app, ...filterOf('public-orders', '1=1) OR (true') })
-    expectRefused(r, /^error: invalid config: stream_options\.public-orders\.custom_where_clauses\[0\] closes a parenthesis it did not open/)
-    const semi = await sync({ orders: { method: 'FULL_TABLE' } }, { application_name: app, ...filterOf('public-orders', 'true; SELECT 1') })
-    expectRefused(semi, /^error: invalid config: stream_options\.public-orders\.custom_where_clauses\[0\] contains ";"/)
+    const r = await sync(
+      { orders: { method: 'FULL_TABLE' } },
+      { application_name: app, ...filterOf('public-orders', '1=1) OR (true') },
+    )
+    expectRefused(
+      r,
+      /^error: invalid config: stream_options\.public-orders\.custom_where_clauses\[0\] closes a parenthesis it did not open/,
+    )
+    const semi = await sync(
+      { orders: { method: 'FULL_TABLE' } },
+      { application_name: app, ...filterOf('public-orders', 'true; SELECT 1') },
+    )
+    expectRefused(
+      semi,
+      /^error: invalid config: stream_options\.public-orders\.custom_where_clauses\[0\] contains ";"/,
+    )
     expect(countConnectionsInLog(app)).toBe(0)
   })
 
   it('a stream_options key that is no stream of the catalog is an error; one not selected, a warning', async () => {
     const r = await sync({ orders: { method: 'FULL_TABLE' } }, filterOf('public-ordrs', 'id > 1'))
-    expectRefused(r, /^error: invalid config: stream_options names stream "public-ordrs", which is not in the catalog/)
+    expectRefused(
+      r,
+      /^error: invalid config: stream_options names stream "public-ordrs", which is not in the catalog/,
+    )
     const ok = await sync({ orders: { method: 'FULL_TABLE' } }, filterOf('public-big', 'id > 1'))
     expectSuccess(ok)
-    expect(ok.stderr).toMatch(/level=warning message=stream_options\.public-big: stream public-big is not selected/)
+    expect(ok.stderr).toMatch(
+      /level=warning message=stream_options\.public-big: stream public-big is not selected/,
+    )
     expect(ids(ok, 'public-orders')).toHaveLength(ORDERS)
   })
 })
@@ -184,11 +287,21 @@ describe('refused before any output', () => {
 describe.each(LOG_BASED_PLUGINS)('LOG_BASED with custom_where_clauses (%s)', (plugin) => {
   it('is refused at start, before any connection or output, naming the stream and what to do', async () => {
     const app = uniqueAppName('rf_lb')
-    const r = await sync({ events: { method: 'LOG_BASED' }, orders: { method: 'FULL_TABLE' } }, {
-      application_name: app, replication_slot_name: `rf_${plugin}`, ...filterOf('public-events', 'v > 1'),
-    })
-    expectRefused(r, new RegExp(`^error: stream public-events: LOG_BASED changes cannot be filtered by stream_options custom_where_clauses \\(${plugin} sends every change of the table\\) `
-      + `\\(hint: remove stream_options\\.public-events\\.custom_where_clauses, or replicate the stream with FULL_TABLE or INCREMENTAL; .*publication row filter`))
+    const r = await sync(
+      { events: { method: 'LOG_BASED' }, orders: { method: 'FULL_TABLE' } },
+      {
+        application_name: app,
+        replication_slot_name: `rf_${plugin}`,
+        ...filterOf('public-events', 'v > 1'),
+      },
+    )
+    expectRefused(
+      r,
+      new RegExp(
+        `^error: stream public-events: LOG_BASED changes cannot be filtered by stream_options custom_where_clauses \\(${plugin} sends every change of the table\\) ` +
+          `\\(hint: remove stream_options\\.public-events\\.custom_where_clauses, or replicate the stream with FULL_TABLE or INCREMENTAL; .*publication row filter`,
+      ),
+    )
     expect(countConnectionsInLog(app)).toBe(0)
   })
 })

@@ -18,10 +18,18 @@ function fakeJob(id: string, log: string[]): FakeJob {
     events,
     run: () => {
       log.push(`start ${id}`)
-      return new Promise<JobOutcome>((r) => { resolve = r })
+      return new Promise<JobOutcome>((r) => {
+        resolve = r
+      })
     },
-    stop: () => { events.push('stop'); done({ status: 'stopped', streamCompleted: false }) },
-    abort: () => { events.push('abort'); done({ status: 'aborted', streamCompleted: false }) },
+    stop: () => {
+      events.push('stop')
+      done({ status: 'stopped', streamCompleted: false })
+    },
+    abort: () => {
+      events.push('abort')
+      done({ status: 'aborted', streamCompleted: false })
+    },
     skip: () => events.push('skip'),
     finish: (o = {}) => done(o),
   }
@@ -60,7 +68,7 @@ describe('runJobs', () => {
     expect(log).toEqual(['start a', 'start b'])
   })
 
-  it('a failed job stops the others and is the run\'s failure; a job that throws fails the same way', async () => {
+  it("a failed job stops the others and is the run's failure; a job that throws fails the same way", async () => {
     const log: string[] = []
     const jobs = ['a', 'b', 'c'].map((id) => fakeJob(id, log))
     const run = runJobs(jobs, 2, quiet, new AbortController().signal)
@@ -72,7 +80,13 @@ describe('runJobs', () => {
     expect(jobs[1].events).toEqual(['stop'])
     expect(jobs[2].events).toEqual(['skip'])
 
-    const throwing: Job = { tapStreamId: 'x', run: () => Promise.reject(new Error('bug')), stop: () => undefined, abort: () => undefined, skip: () => undefined }
+    const throwing: Job = {
+      tapStreamId: 'x',
+      run: () => Promise.reject(new Error('bug')),
+      stop: () => undefined,
+      abort: () => undefined,
+      skip: () => undefined,
+    }
     const out2 = await runJobs([throwing], 1, quiet, new AbortController().signal)
     expect(out2.failure?.code).toBe('INTERNAL')
     expect(out2.failure?.message).toBe('stream x: bug')
@@ -83,7 +97,11 @@ describe('runJobs', () => {
     const jobs = ['a', 'b', 'c'].map((id) => fakeJob(id, log))
     const run = runJobs(jobs, 2, quiet, new AbortController().signal)
     await tick()
-    jobs[0].finish({ status: 'failed', error: new TapError('OUTPUT_CLOSED', 'stdout was closed by its reader'), streamCompleted: false })
+    jobs[0].finish({
+      status: 'failed',
+      error: new TapError('OUTPUT_CLOSED', 'stdout was closed by its reader'),
+      streamCompleted: false,
+    })
     const out = await run
     expect(out.outputClosed).toBe(true)
     expect(out.failure).toBeUndefined()
@@ -104,7 +122,12 @@ describe('runJobs', () => {
 
 describe('streamOrder', () => {
   it('largest estimate first; ties keep catalog order', () => {
-    const s = [{ id: 'a', rowEstimate: 5 }, { id: 'b', rowEstimate: 50 }, { id: 'c', rowEstimate: 5 }, { id: 'd', rowEstimate: 0 }]
+    const s = [
+      { id: 'a', rowEstimate: 5 },
+      { id: 'b', rowEstimate: 50 },
+      { id: 'c', rowEstimate: 5 },
+      { id: 'd', rowEstimate: 0 },
+    ]
     expect(streamOrder(s).map((x) => x.id)).toEqual(['b', 'a', 'c', 'd'])
   })
 })

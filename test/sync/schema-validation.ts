@@ -9,7 +9,9 @@ import AjvModule, { type Ajv as AjvInstance } from 'ajv'
 import type { SingerMessage } from '../harness/run-tap.js'
 
 // ajv is CommonJS: under NodeNext its default import is the module object, whose `default` is the class.
-const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (opts: Record<string, unknown>) => AjvInstance
+const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (
+  opts: Record<string, unknown>,
+) => AjvInstance
 
 type Json = Record<string, unknown>
 
@@ -54,7 +56,10 @@ export function checkRecordsAgainstSchemas(messages: readonly SingerMessage[]): 
         problems.push(`line ${i + 1}: RECORD of ${m.stream} before its SCHEMA`)
         return
       }
-      if (!validate(m.record)) problems.push(`line ${i + 1}: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(m.record).slice(0, 300)}`)
+      if (!validate(m.record))
+        problems.push(
+          `line ${i + 1}: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(m.record).slice(0, 300)}`,
+        )
     }
   })
   return problems

@@ -10,7 +10,7 @@ import type { TableInfo } from '../../src/catalog/pg-type.js'
 import { buildConfig } from '../../src/config/load-config.js'
 import { Logger } from '../../src/log/logger.js'
 import { SyncMetrics } from '../../src/log/metrics.js'
-import type { BatchMessage, ControlMessage, TableTask, TaskResult } from '../../src/protocol/worker-messages.js'
+import type { BatchMessage, ControlMessage, TaskResult } from '../../src/protocol/worker-messages.js'
 import { SingerOutput } from '../../src/singer/output.js'
 import { EMPTY_STATE } from '../../src/singer/state.js'
 import { OutputEmitter } from '../../src/sync/emitter.js'
@@ -20,7 +20,11 @@ import { NO_PROGRESS } from '../../src/sync/progress.js'
 import { StreamRun, type StreamRunContext } from '../../src/sync/stream-runner.js'
 
 const TABLE: TableInfo = {
-  schemaName: 'public', tableName: 'orders', relkind: 'r', rowCount: 3, primaryKey: ['id'],
+  schemaName: 'public',
+  tableName: 'orders',
+  relkind: 'r',
+  rowCount: 3,
+  primaryKey: ['id'],
   columns: [{ name: 'id', sqlType: 'integer', type: { kind: 'integer', bits: 32 }, position: 1 }],
 }
 
@@ -34,18 +38,41 @@ interface FakeWorker {
 
 function setup() {
   const lines: string[] = []
-  const sink = new Writable({ write(c: Buffer, _e, done) { lines.push(...c.toString('utf8').split('\n').filter((l) => l !== '')); done() } })
+  const sink = new Writable({
+    write(c: Buffer, _e, done) {
+      lines.push(
+        ...c
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      )
+      done()
+    },
+  })
   const workers: FakeWorker[] = []
   let started: (w: FakeWorker) => void = () => undefined
-  const nextWorker = () => new Promise<FakeWorker>((r) => { started = r })
+  const nextWorker = () =>
+    new Promise<FakeWorker>((r) => {
+      started = r
+    })
   const pool = {
     run(task: TaskWithoutPort) {
       const { port1, port2 } = new MessageChannel()
       const control: ControlMessage[] = []
       port1.on('message', (m: ControlMessage) => control.push(m))
       let finish: (r: TaskResult) => void = () => undefined
-      const result = new Promise<TaskResult>((r) => { finish = r })
-      const w: FakeWorker = { task, control, send: (m) => port1.postMessage(m), finish: (r) => { finish(r); port1.close() } }
+      const result = new Promise<TaskResult>((r) => {
+        finish = r
+      })
+      const w: FakeWorker = {
+        task,
+        control,
+        send: (m) => port1.postMessage(m),
+        finish: (r) => {
+          finish(r)
+          port1.close()
+        },
+      }
       workers.push(w)
       started(w)
       return { port: port2 as MessagePort, result }
@@ -54,16 +81,51 @@ function setup() {
   const logger = new Logger({ level: 'warning', format: 'text', secrets: [], sink: () => undefined })
   const config = buildConfig([{ host: 'h', user: 'u', dbname: 'd', state_interval_seconds: 0 }]).config
   const emitter = new OutputEmitter(new SingerOutput(sink), EMPTY_STATE)
-  const ctx: StreamRunContext = { pool, emitter, metrics: new SyncMetrics(logger), progress: NO_PROGRESS, logger, config, maxInFlight: 2, now: () => 1_700_000_000_000 }
-  const [stream] = planStreams(selectStreams({ streams: [{
-    tap_stream_id: 'public-orders', stream: 'orders', table_name: 'orders', schema: { type: 'object', properties: { id: {} } },
-    metadata: [{ breadcrumb: [], metadata: { selected: true, 'replication-method': 'FULL_TABLE', 'schema-name': 'public', 'table-key-properties': ['id'] } }],
-  }] }, config), [TABLE]).streams
+  const ctx: StreamRunContext = {
+    pool,
+    emitter,
+    metrics: new SyncMetrics(logger),
+    progress: NO_PROGRESS,
+    logger,
+    config,
+    maxInFlight: 2,
+    now: () => 1_700_000_000_000,
+  }
+  const [stream] = planStreams(
+    selectStreams(
+      {
+        streams: [
+          {
+            tap_stream_id: 'public-orders',
+            stream: 'orders',
+            table_name: 'orders',
+            schema: { type: 'object', properties: { id: {} } },
+            metadata: [
+              {
+                breadcrumb: [],
+                metadata: {
+                  selected: true,
+                  'replication-method': 'FULL_TABLE',
+                  'schema-name': 'public',
+                  'table-key-properties': ['id'],
+                },
+              },
+            ],
+          },
+        ],
+      },
+      config,
+    ),
+    [TABLE],
+  ).streams
   return { ctx, stream, lines, workers, nextWorker }
 }
 
 const types = (lines: string[]) => lines.map((l) => (JSON.parse(l) as { type: string }).type)
-const recordLines = (ids: number[]) => ids.map((id) => `{"type":"RECORD","stream":"public-orders","record":{"id":${id}},"version":1700000000000}\n`).join('')
+const recordLines = (ids: number[]) =>
+  ids
+    .map((id) => `{"type":"RECORD","stream":"public-orders","record":{"id":${id}},"version":1700000000000}\n`)
+    .join('')
 const tick = () => new Promise((r) => setTimeout(r, 10))
 
 describe('StreamRun (FULL_TABLE) with a fake worker', () => {
@@ -71,15 +133,32 @@ describe('StreamRun (FULL_TABLE) with a fake worker', () => {
     const { ctx, stream, lines, nextWorker } = setup()
     const run = new StreamRun(ctx, stream).run()
     const w = await nextWorker()
-    expect(w.task).toMatchObject({ kind: 'fullTable', order: 'xmin', tapStreamId: 'public-orders', version: 1_700_000_000_000 })
+    expect(w.task).toMatchObject({
+      kind: 'fullTable',
+      order: 'xmin',
+      tapStreamId: 'public-orders',
+      version: 1_700_000_000_000,
+    })
     w.send({ type: 'batch', lines: recordLines([1, 2]), rows: 1000, mark: { xmin: 7 } })
     w.send({ type: 'batch', lines: recordLines([3]), rows: 1, mark: { xmin: 9 } })
     await tick()
     w.finish({ status: 'done', rows: 1001, clamped: [] })
     const outcome = await run
     expect(outcome).toEqual({ status: 'done', rows: 1001 })
-    expect(types(lines)).toEqual(['SCHEMA', 'STATE', 'ACTIVATE_VERSION', 'RECORD', 'RECORD', 'STATE', 'RECORD', 'ACTIVATE_VERSION', 'STATE'])
-    const states = lines.filter((l) => l.startsWith('{"type":"STATE"')).map((l) => JSON.parse(l).value.bookmarks['public-orders'])
+    expect(types(lines)).toEqual([
+      'SCHEMA',
+      'STATE',
+      'ACTIVATE_VERSION',
+      'RECORD',
+      'RECORD',
+      'STATE',
+      'RECORD',
+      'ACTIVATE_VERSION',
+      'STATE',
+    ])
+    const states = lines
+      .filter((l) => l.startsWith('{"type":"STATE"'))
+      .map((l) => JSON.parse(l).value.bookmarks['public-orders'])
     // The STATE after the first batch names its xmin; the second batch (1 row) is not yet due; the last closes the load.
     expect(states.map((b) => b.xmin)).toEqual([undefined, 7, null])
     expect(w.control.filter((m) => m.type === 'ack')).toHaveLength(2)
@@ -104,7 +183,11 @@ describe('StreamRun (FULL_TABLE) with a fake worker', () => {
     const { ctx, stream, lines, nextWorker } = setup()
     const run = new StreamRun(ctx, stream).run()
     const w = await nextWorker()
-    w.finish({ status: 'failed', rows: 0, error: { code: 'SYNC_FAILED', message: 'reading public.orders: permission denied', exitCode: 1 } })
+    w.finish({
+      status: 'failed',
+      rows: 0,
+      error: { code: 'SYNC_FAILED', message: 'reading public.orders: permission denied', exitCode: 1 },
+    })
     const outcome = await run
     expect(outcome.status).toBe('failed')
     expect(outcome.error?.message).toBe('stream public-orders: reading public.orders: permission denied')

@@ -6,7 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, dropTestDatabase, withAdmin, writeConfig } from '../harness/pg.js'
 import { runTap } from '../harness/run-tap.js'
-import { discoverCatalog, expectSuccess, recordLines, recordText, selectStreams, writeCatalog } from './catalog-helpers.js'
+import {
+  discoverCatalog,
+  expectSuccess,
+  recordLines,
+  recordText,
+  selectStreams,
+  writeCatalog,
+} from './catalog-helpers.js'
 import { checkRecordsAgainstSchemas } from './schema-validation.js'
 import { COLUMNS, createAllTypesTable, insertAllTypesRows } from './type-fixtures.js'
 
@@ -26,7 +33,8 @@ afterAll(async () => {
 
 function expectedRecord(id: number): string {
   const parts = [`"id":${id}`]
-  for (const [name, , row1, row2] of COLUMNS) parts.push(`${JSON.stringify(name)}:${id === 1 ? row1[1] : id === 2 ? row2[1] : 'null'}`)
+  for (const [name, , row1, row2] of COLUMNS)
+    parts.push(`${JSON.stringify(name)}:${id === 1 ? row1[1] : id === 2 ? row2[1] : 'null'}`)
   return `{${parts.join(',')}}`
 }
 

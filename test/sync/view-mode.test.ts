@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest'
 import { viewMode, type ViewModeInputs } from '../../src/log/view-mode.js'
 import { envLevel, levelFromEnv } from '../../src/log/logger.js'
 
-const TERMINAL: ViewModeInputs = { stderrIsTTY: true, stdoutIsStderr: false, format: 'text', askedLevel: undefined, progress: true, verbose: false }
+const TERMINAL: ViewModeInputs = {
+  stderrIsTTY: true,
+  stdoutIsStderr: false,
+  format: 'text',
+  askedLevel: undefined,
+  progress: true,
+  verbose: false,
+}
 
 describe('viewMode: the live view or the log lines', () => {
   it('a terminal on stderr, stdout elsewhere, text logs: the view, and warnings and errors above it', () => {
@@ -22,9 +29,18 @@ describe('viewMode: the live view or the log lines', () => {
     expect(viewMode({ ...TERMINAL, askedLevel: 'info' })).toEqual({ view: false, level: undefined })
     expect(viewMode({ ...TERMINAL, askedLevel: 'debug' })).toEqual({ view: false, level: undefined })
     expect(viewMode({ ...TERMINAL, verbose: true })).toEqual({ view: false, level: 'info' })
-    expect(viewMode({ ...TERMINAL, verbose: true, askedLevel: 'warning' })).toEqual({ view: false, level: 'info' })
-    expect(viewMode({ ...TERMINAL, verbose: true, askedLevel: 'debug' })).toEqual({ view: false, level: 'debug' })
-    expect(viewMode({ ...TERMINAL, stderrIsTTY: false, verbose: true })).toEqual({ view: false, level: 'info' })
+    expect(viewMode({ ...TERMINAL, verbose: true, askedLevel: 'warning' })).toEqual({
+      view: false,
+      level: 'info',
+    })
+    expect(viewMode({ ...TERMINAL, verbose: true, askedLevel: 'debug' })).toEqual({
+      view: false,
+      level: 'debug',
+    })
+    expect(viewMode({ ...TERMINAL, stderrIsTTY: false, verbose: true })).toEqual({
+      view: false,
+      level: 'info',
+    })
   })
 })
 

@@ -44,7 +44,11 @@ describe('renderHstore', () => {
       for (let i = 0; i <= t.length; i++) {
         const key = t.slice(0, i)
         const value = t.slice(i)
-        const pairs: Array<[string, string | null]> = [[key, value], [`${value}#`, null], [`#${key}`, key]]
+        const pairs: Array<[string, string | null]> = [
+          [key, value],
+          [`${value}#`, null],
+          [`#${key}`, key],
+        ]
         const out = renderHstore(hstoreText(pairs))
         expect(JSON.parse(out)).toEqual(Object.fromEntries(pairs))
         expect(out).not.toMatch(/[\n\u2028]/)

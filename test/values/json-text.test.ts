@@ -3,7 +3,9 @@ import { jsonString, minifyJson } from '../../src/values/json-text.js'
 
 /** What the record must contain: JSON.stringify's literal plus U+2028/U+2029 escaped. */
 function reference(text: string): string {
-  return JSON.stringify(text).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')
+  return JSON.stringify(text)
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029')
 }
 
 /** Deterministic PRNG so a failure reproduces. */
@@ -18,7 +20,35 @@ function rng(seed: number): () => number {
   }
 }
 
-const ALPHABET = ['a', 'Z', ' ', '"', '\\', '\n', '\r', '\t', '\u0000', '\u0001', '\u001f', '\u007f', 'é', '€', '😀', '\u2028', '\u2029', '{', '}', '[', ']', ',', ':', '=>', 'NULL', '/', '\u00a0']
+const ALPHABET = [
+  'a',
+  'Z',
+  ' ',
+  '"',
+  '\\',
+  '\n',
+  '\r',
+  '\t',
+  '\u0000',
+  '\u0001',
+  '\u001f',
+  '\u007f',
+  'é',
+  '€',
+  '😀',
+  '\u2028',
+  '\u2029',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  '=>',
+  'NULL',
+  '/',
+  '\u00a0',
+]
 
 function randomText(r: () => number, max = 12): string {
   let s = ''
@@ -63,8 +93,14 @@ describe('minifyJson', () => {
     ['{"a": 1, "b": [1, 2]}', '{"a":1,"b":[1,2]}'],
     ['{\n  "a" : 1 ,\r\n\t"b":[ ]\n}\n', '{"a":1,"b":[]}'],
     ['  [1 ,\n 2]  ', '[1,2]'],
-    ['{"big": 123456789012345678901234567890, "f": 1.000000000000000000001, "e": 1E+400}', '{"big":123456789012345678901234567890,"f":1.000000000000000000001,"e":1E+400}'],
-    ['{"s": "keeps  spaces\\n and \\"quotes\\" and \\\\ and \\u0041"}', '{"s":"keeps  spaces\\n and \\"quotes\\" and \\\\ and \\u0041"}'],
+    [
+      '{"big": 123456789012345678901234567890, "f": 1.000000000000000000001, "e": 1E+400}',
+      '{"big":123456789012345678901234567890,"f":1.000000000000000000001,"e":1E+400}',
+    ],
+    [
+      '{"s": "keeps  spaces\\n and \\"quotes\\" and \\\\ and \\u0041"}',
+      '{"s":"keeps  spaces\\n and \\"quotes\\" and \\\\ and \\u0041"}',
+    ],
     ['["ends with backslash \\\\", " x "]', '["ends with backslash \\\\"," x "]'],
     ['["\\\\\\"", 1]', '["\\\\\\"",1]'],
     ['{"ls": "a\u2028b\u2029c"}', '{"ls":"a\\u2028b\\u2029c"}'],
@@ -83,7 +119,12 @@ describe('minifyJson', () => {
   // Each tricky string is cut at every position; the halves become a key and a value so every
   // escape, quote and separator meets the scanner's string boundaries at every offset.
   it('splits: every cut of tricky strings as key and value', () => {
-    const tricky = ['a\\"b"\\\\c\n d\u2028e, f: [g] {h}\u2029 😀', '\\\\\\"', '" , : [ ] { }', '\\u2028 literal escape text']
+    const tricky = [
+      'a\\"b"\\\\c\n d\u2028e, f: [g] {h}\u2029 😀',
+      '\\\\\\"',
+      '" , : [ ] { }',
+      '\\u2028 literal escape text',
+    ]
     for (const t of tricky) {
       for (let i = 0; i <= t.length; i++) {
         const key = t.slice(0, i)
@@ -114,14 +155,20 @@ describe('minifyJson', () => {
     function write(v: unknown): string {
       if (Array.isArray(v)) return `[${ws()}${v.map((x) => write(x)).join(`${ws()},${ws()}`)}${ws()}]`
       if (v !== null && typeof v === 'object') {
-        return `{${ws()}${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}${ws()}:${ws()}${write(x)}`).join(`${ws()},${ws()}`)}${ws()}}`
+        return `{${ws()}${Object.entries(v)
+          .map(([k, x]) => `${JSON.stringify(k)}${ws()}:${ws()}${write(x)}`)
+          .join(`${ws()},${ws()}`)}${ws()}}`
       }
       return JSON.stringify(v)
     }
     for (let i = 0; i < 2000; i++) {
       const v = value(0)
       const doc = ws() + write(v) + ws()
-      expect(minifyJson(doc)).toBe(JSON.stringify(v).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029'))
+      expect(minifyJson(doc)).toBe(
+        JSON.stringify(v)
+          .replace(/\u2028/g, '\\u2028')
+          .replace(/\u2029/g, '\\u2029'),
+      )
     }
   })
 })

@@ -78,14 +78,22 @@ export const RENDER_CASES: Array<[string, PgValueType, string, boolean?]> = [
   [`box '((0,0),(1,1))'`, text, '"(1,1),(0,0)"'],
   // json / jsonb
   [`E'{"a": 1,\\n "b": [1.50, 2],\\n\\t"c": "x\\\\ny"}'::json`, json, '{"a":1,"b":[1.50,2],"c":"x\\ny"}'],
-  [`'{"b": [1.50, 2], "a": 12345678901234567890.000000000000000001}'::jsonb`, json, '{"a":12345678901234567890.000000000000000001,"b":[1.50,2]}'],
+  [
+    `'{"b": [1.50, 2], "a": 12345678901234567890.000000000000000001}'::jsonb`,
+    json,
+    '{"a":12345678901234567890.000000000000000001,"b":[1.50,2]}',
+  ],
   [`U&'["\\2028"]'::jsonb`, json, '["\\u2028"]'],
   [`'"scalar"'::jsonb`, json, '"scalar"'],
   [`'3'::json`, json, '3'],
   [`'null'::jsonb`, json, 'null'],
   [`'[]'::jsonb`, json, '[]'],
   // hstore (stored sorted by key length, then bytes)
-  [`'a=>1, b=>NULL, "c d"=>"NULL", "q\\"x"=>"\\\\"'::hstore`, hstore, '{"a":"1","b":null,"c d":"NULL","q\\"x":"\\\\"}'],
+  [
+    `'a=>1, b=>NULL, "c d"=>"NULL", "q\\"x"=>"\\\\"'::hstore`,
+    hstore,
+    '{"a":"1","b":null,"c d":"NULL","q\\"x":"\\\\"}',
+  ],
   [`''::hstore`, hstore, '{}'],
   [`'"k"=>"a=>b, c"'::hstore`, hstore, '{"k":"a=>b, c"}'],
   // bytea
@@ -119,18 +127,34 @@ export const RENDER_CASES: Array<[string, PgValueType, string, boolean?]> = [
   [`'[0:1]={7,8}'::int[]`, arr(int32), '[7,8]'],
   [`'{}'::int[]`, arr(int32), '[]'],
   [`NULL::int[]`, arr(int32), 'null'],
-  [`ARRAY['a,b', 'q"x', E'back\\\\slash', 'NULL', NULL, '', '{}', ' sp ', E'nl\\n']`, arr(text), '["a,b","q\\"x","back\\\\slash","NULL",null,"","{}"," sp ","nl\\n"]'],
+  [
+    `ARRAY['a,b', 'q"x', E'back\\\\slash', 'NULL', NULL, '', '{}', ' sp ', E'nl\\n']`,
+    arr(text),
+    '["a,b","q\\"x","back\\\\slash","NULL",null,"","{}"," sp ","nl\\n"]',
+  ],
   [`ARRAY[ARRAY['x y', NULL], ARRAY['}', '"']]`, arr(text), '[["x y",null],["}","\\""]]'],
   [`ARRAY['{"a": 1}'::jsonb, '[1, 2.50]', NULL, '"s"']`, arr(json), '[{"a":1},[1,2.50],null,"s"]'],
   [`ARRAY['a=>1, b=>NULL'::hstore, '']`, arr(hstore), '[{"a":"1","b":null},{}]'],
   [`ARRAY['\\x0a'::bytea, NULL]`, arr(bytea), '["0a",null]'],
-  [`ARRAY['2020-01-02'::date, 'infinity']`, arr(date), '["2020-01-02T00:00:00+00:00","9999-12-31T00:00:00+00:00"]', true],
-  [`ARRAY['2020-01-02 03:04:05.5+00'::timestamptz]`, arr(timestamptz), '["2020-01-02T03:04:05.500000+00:00"]'],
+  [
+    `ARRAY['2020-01-02'::date, 'infinity']`,
+    arr(date),
+    '["2020-01-02T00:00:00+00:00","9999-12-31T00:00:00+00:00"]',
+    true,
+  ],
+  [
+    `ARRAY['2020-01-02 03:04:05.5+00'::timestamptz]`,
+    arr(timestamptz),
+    '["2020-01-02T03:04:05.500000+00:00"]',
+  ],
   [`ARRAY['12:00:00+05:30'::timetz, '23:00:00-02']`, arr(timetz), '["06:30:00","01:00:00"]'],
-  [`ARRAY[1.50, 'NaN', 12345678901234567890.5]::numeric[]`, arr(numeric), '[1.50,null,12345678901234567890.5]'],
+  [
+    `ARRAY[1.50, 'NaN', 12345678901234567890.5]::numeric[]`,
+    arr(numeric),
+    '[1.50,null,12345678901234567890.5]',
+  ],
   [`ARRAY['P1D'::interval, '1 hour']`, arr(text), '["P1D","PT1H"]'],
   [`ARRAY[box '((0,0),(1,1))', box '((2,2),(3,3))']`, arr(text, ';'), '["(1,1),(0,0)","(3,3),(2,2)"]'],
   [`ARRAY[B'1'::bit(1), B'0']`, arr({ kind: 'bit1' }), '[true,false]'],
   [`ARRAY[U&'\\2028', '😀']`, arr(text), '["\\u2028","😀"]'],
 ]
-

@@ -52,16 +52,26 @@ describe('renderer on the server text forms', () => {
     await other.connect()
     try {
       await other.query(`SET DateStyle='ISO'; SET TimeZone='Asia/Kolkata'`)
-      await other.query(`INSERT INTO tz VALUES (1, '2020-01-02 03:04:05.5', '12:00:00'), (2, '1850-01-01 00:00:00', '00:00:00')`)
+      await other.query(
+        `INSERT INTO tz VALUES (1, '2020-01-02 03:04:05.5', '12:00:00'), (2, '1850-01-01 00:00:00', '00:00:00')`,
+      )
       const utc = await client.query({ text: 'SELECT ts FROM tz ORDER BY id', rowMode: 'array' })
       expect(renderValue(timestamptz, utc.rows[0][0])).toBe('"2020-01-01T21:34:05.500000+00:00"')
       // Asia/Kolkata's 1850 offset is local mean time with seconds (+05:53:28).
       expect(renderValue(timestamptz, utc.rows[1][0])).toBe('"1849-12-31T18:06:32+00:00"')
-      for (const zone of ['Asia/Kolkata', 'America/St_Johns', 'Europe/Amsterdam', 'Pacific/Kiritimati', 'Pacific/Pago_Pago']) {
+      for (const zone of [
+        'Asia/Kolkata',
+        'America/St_Johns',
+        'Europe/Amsterdam',
+        'Pacific/Kiritimati',
+        'Pacific/Pago_Pago',
+      ]) {
         await other.query(`SET TimeZone='${zone}'`)
         const local = await other.query({ text: 'SELECT ts FROM tz ORDER BY id', rowMode: 'array' })
         for (let i = 0; i < 2; i++) {
-          expect(renderValue(timestamptz, local.rows[i][0]), `${zone}: ${local.rows[i][0]}`).toBe(renderValue(timestamptz, utc.rows[i][0]))
+          expect(renderValue(timestamptz, local.rows[i][0]), `${zone}: ${local.rows[i][0]}`).toBe(
+            renderValue(timestamptz, utc.rows[i][0]),
+          )
         }
       }
       const tt = await client.query({ text: 'SELECT tt FROM tz ORDER BY id', rowMode: 'array' })

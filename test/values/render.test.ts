@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { LosslessNumber, parse as losslessParse } from 'lossless-json'
 import type { PgValueType } from '../../src/catalog/pg-type.js'
-import { ClampCounter, compileRecordRenderer, jsonString, renderValue, type RecordColumn } from '../../src/values/index.js'
+import {
+  ClampCounter,
+  compileRecordRenderer,
+  jsonString,
+  renderValue,
+  type RecordColumn,
+} from '../../src/values/index.js'
 
 const T = {
   int16: { kind: 'integer', bits: 16 },
@@ -70,7 +76,19 @@ describe('compileRecordRenderer', () => {
 
   it('writes the object in column order with every value rendered', () => {
     const render = compileRecordRenderer(columns)
-    const out = render(['1', '1.5000000000', '0.1', 'f', 'Ann', '{"k": [1]}', '"a"=>"b"', '\\x0a', '2020-01-02', '2020-01-02 03:04:05+00', '{1,2}'])
+    const out = render([
+      '1',
+      '1.5000000000',
+      '0.1',
+      'f',
+      'Ann',
+      '{"k": [1]}',
+      '"a"=>"b"',
+      '\\x0a',
+      '2020-01-02',
+      '2020-01-02 03:04:05+00',
+      '{1,2}',
+    ])
     expect(out).toBe(
       '{"id":1,"amount":1.5000000000,"ratio":0.1,"ok":false,"name":"Ann","doc":{"k":[1]},"tags":{"a":"b"},"raw":"0a",' +
         '"day":"2020-01-02T00:00:00+00:00","at":"2020-01-02T03:04:05+00:00","ids":[1,2]}',
@@ -105,9 +123,21 @@ describe('compileRecordRenderer', () => {
       { name: 'doc', type: T.json },
     ])
     const rows: string[][] = [
-      ['9223372036854775807', '12345678901234567890.1234567890', '1.7976931348623157e+308', '{0.1000000000000000000001,-99999999999999999999999}', '{"n": 123456789012345678901234567890.5}'],
+      [
+        '9223372036854775807',
+        '12345678901234567890.1234567890',
+        '1.7976931348623157e+308',
+        '{0.1000000000000000000001,-99999999999999999999999}',
+        '{"n": 123456789012345678901234567890.5}',
+      ],
       ['-9223372036854775808', '-0.000000000000000000000000000001', '-0', '{}', '[1e400, -1E-400]'],
-      ['9007199254740993', '100000000000000000000000000000000000000000000', '5e-324', '{1}', '9007199254740993'],
+      [
+        '9007199254740993',
+        '100000000000000000000000000000000000000000000',
+        '5e-324',
+        '{1}',
+        '9007199254740993',
+      ],
     ]
     for (const row of rows) {
       const out = render(row)
@@ -138,7 +168,11 @@ describe('compileRecordRenderer', () => {
     render(['infinity', '2020-01-01 00:00:00', '{infinity,-infinity,"2020-01-01 00:00:00+00"}', '1'])
     render(['0044-03-15 BC', '10000-01-01 00:00:00', null, '2'])
     render(['2020-01-01', '2020-01-01 00:00:00', '{}', '3'])
-    expect(clamps.entries()).toEqual([['d', 2], ['tsa', 2], ['ts', 1]])
+    expect(clamps.entries()).toEqual([
+      ['d', 2],
+      ['tsa', 2],
+      ['ts', 1],
+    ])
   })
 
   it('renderValue passes onClamp through', () => {

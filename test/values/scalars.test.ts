@@ -1,9 +1,26 @@
 import { describe, expect, it } from 'vitest'
-import { renderBit1, renderBoolean, renderBytea, renderFloat, renderInteger, renderJson, renderNumeric } from '../../src/values/scalars.js'
+import {
+  renderBit1,
+  renderBoolean,
+  renderBytea,
+  renderFloat,
+  renderInteger,
+  renderJson,
+  renderNumeric,
+} from '../../src/values/scalars.js'
 import { jsonString } from '../../src/values/json-text.js'
 
 describe('integers: text as it is, every digit', () => {
-  it.each(['0', '-1', '32767', '-32768', '2147483647', '-2147483648', '9223372036854775807', '-9223372036854775808'])('%s', (t) => {
+  it.each([
+    '0',
+    '-1',
+    '32767',
+    '-32768',
+    '2147483647',
+    '-2147483648',
+    '9223372036854775807',
+    '-9223372036854775808',
+  ])('%s', (t) => {
     expect(renderInteger(t)).toBe(t)
   })
 })
@@ -45,10 +62,18 @@ describe('float', () => {
 })
 
 describe('boolean and bit(1)', () => {
-  it.each([['t', 'true'], ['f', 'false'], ['true', 'true'], ['false', 'false']])('boolean %s', (t, out) => {
+  it.each([
+    ['t', 'true'],
+    ['f', 'false'],
+    ['true', 'true'],
+    ['false', 'false'],
+  ])('boolean %s', (t, out) => {
     expect(renderBoolean(t)).toBe(out)
   })
-  it.each([['1', 'true'], ['0', 'false']])('bit %s', (t, out) => {
+  it.each([
+    ['1', 'true'],
+    ['0', 'false'],
+  ])('bit %s', (t, out) => {
     expect(renderBit1(t)).toBe(out)
   })
   it('rejects anything else', () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { renderDate, renderTime, renderTimestamp, renderTimestamptz, renderTimetz } from '../../src/values/temporal.js'
+import {
+  renderDate,
+  renderTime,
+  renderTimestamp,
+  renderTimestamptz,
+  renderTimetz,
+} from '../../src/values/temporal.js'
 
 const MAX_TS = '"9999-12-31T23:59:59.999000+00:00"'
 const MIN_TS = '"0001-01-01T00:00:00+00:00"'
@@ -85,7 +91,7 @@ describe('timestamptz', () => {
 
   it('agrees with Date for random instants and offsets (whole seconds)', () => {
     let s = 12345
-    const r = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648)
+    const r = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648
     const pad = (n: number, w = 2) => String(n).padStart(w, '0')
     for (let i = 0; i < 2000; i++) {
       const ms = Math.floor(r() * 253402300799) * 1000 // 1970 .. 9999

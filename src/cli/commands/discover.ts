@@ -4,7 +4,7 @@ import { runDiscover } from '../../catalog/run-discover.js'
 import { SingerOutput } from '../../singer/output.js'
 
 export default class Discover extends BaseCommand {
-  static override summary = 'Write the catalog of the database\'s tables and views to stdout.'
+  static override summary = "Write the catalog of the database's tables and views to stdout."
   static override flags = { ...globalFlags, ...configFlag, ...stateFlag }
 
   async run(): Promise<void> {

@@ -14,12 +14,27 @@ export default class Sync extends BaseCommand {
     const { flags } = await this.parse(Sync)
     const config = this.loadTapConfig(flags.config, flags)
     const catalogPath = flags.catalog ?? flags.properties
-    if (catalogPath === undefined) throw new InputError('CATALOG_INVALID', 'missing --catalog: sync needs a catalog file (from --discover, with streams selected)')
+    if (catalogPath === undefined)
+      throw new InputError(
+        'CATALOG_INVALID',
+        'missing --catalog: sync needs a catalog file (from --discover, with streams selected)',
+      )
     const mode = viewMode({
-      stderrIsTTY: process.stderr.isTTY === true, stdoutIsStderr: sameFile(1, 2), format: this.logger.options.format,
-      askedLevel: flags.debug ? 'debug' : envLevel(process.env), progress: flags.progress, verbose: flags.verbose,
+      stderrIsTTY: process.stderr.isTTY === true,
+      stdoutIsStderr: sameFile(1, 2),
+      format: this.logger.options.format,
+      askedLevel: flags.debug ? 'debug' : envLevel(process.env),
+      progress: flags.progress,
+      verbose: flags.verbose,
     })
     if (mode.level !== undefined) this.logger = this.logger.withLevel(mode.level)
-    process.exitCode = await runSync({ config, catalogPath, statePath: flags.state, logger: this.logger, output: new SingerOutput(), progressView: mode.view })
+    process.exitCode = await runSync({
+      config,
+      catalogPath,
+      statePath: flags.state,
+      logger: this.logger,
+      output: new SingerOutput(),
+      progressView: mode.view,
+    })
   }
 }
