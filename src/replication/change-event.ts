@@ -46,7 +46,12 @@ export type ChangeEvent =
       readonly identity: ChangeTuple
     }
   /** TRUNCATE of one table (a multi-table TRUNCATE gives one per table, in the same transaction). */
-  | { readonly action: 'T'; readonly schema: string; readonly table: string; readonly timestamp: string | undefined }
+  | {
+      readonly action: 'T'
+      readonly schema: string
+      readonly table: string
+      readonly timestamp: string | undefined
+    }
   /** Messages the pipeline has no use for (logical messages, relation and type descriptions). */
   | { readonly action: 'other'; readonly kind: string }
 

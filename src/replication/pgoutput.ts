@@ -97,7 +97,8 @@ export class PgoutputDecoder {
       if (r.remaining !== 0) r.fail(`${r.remaining} bytes after the message`)
       return ev
     } catch (e) {
-      if (e instanceof BinaryReadError) throw new PgoutputError(`malformed pgoutput message${kind === '' ? '' : ` '${kind}'`}: ${e.message}`)
+      if (e instanceof BinaryReadError)
+        throw new PgoutputError(`malformed pgoutput message${kind === '' ? '' : ` '${kind}'`}: ${e.message}`)
       throw e
     }
   }
@@ -105,14 +106,16 @@ export class PgoutputDecoder {
   #decode(r: BinaryReader): PgoutputEvent {
     const type = r.uint8('the message type')
     switch (type) {
-      case 0x42: { // B
+      case 0x42: {
+        // B
         const commitLsn = r.uint64('the final LSN')
         const timestamp = pgTimestampText(r.int64('the commit time'))
         r.uint32('the xid')
         this.#timestamp = timestamp
         return { action: 'B', timestamp, nextLsn: undefined, commitLsn }
       }
-      case 0x43: { // C
+      case 0x43: {
+        // C
         r.uint8('the flags')
         r.uint64('the commit LSN')
         r.uint64('the end LSN')
@@ -123,29 +126,54 @@ export class PgoutputDecoder {
       case 0x52: // R
         this.#relation(r)
         return { action: 'other', kind: 'R' }
-      case 0x49: { // I
+      case 0x49: {
+        // I
         const rel = this.#changed(r)
         if (r.uint8('the tuple kind') !== 0x4e) r.fail("Insert without its 'N' tuple")
-        return { action: 'I', schema: rel.schema, table: rel.table, timestamp: this.#timestamp, columns: tuple(r, rel), identity: undefined }
+        return {
+          action: 'I',
+          schema: rel.schema,
+          table: rel.table,
+          timestamp: this.#timestamp,
+          columns: tuple(r, rel),
+          identity: undefined,
+        }
       }
-      case 0x55: { // U
+      case 0x55: {
+        // U
         const rel = this.#changed(r)
         let kind = r.uint8('the tuple kind')
         let identity: ChangeTuple | undefined
-        if (kind === 0x4b || kind === 0x4f) { // K, O
+        if (kind === 0x4b || kind === 0x4f) {
+          // K, O
           identity = kind === 0x4b ? keyTuple(r, rel) : tuple(r, rel)
           kind = r.uint8('the tuple kind')
         }
         if (kind !== 0x4e) r.fail("Update without its 'N' tuple")
-        return { action: 'U', schema: rel.schema, table: rel.table, timestamp: this.#timestamp, columns: tuple(r, rel), identity }
+        return {
+          action: 'U',
+          schema: rel.schema,
+          table: rel.table,
+          timestamp: this.#timestamp,
+          columns: tuple(r, rel),
+          identity,
+        }
       }
-      case 0x44: { // D
+      case 0x44: {
+        // D
         const rel = this.#changed(r)
         const kind = r.uint8('the tuple kind')
         if (kind !== 0x4b && kind !== 0x4f) r.fail("Delete without its 'K' or 'O' tuple")
-        return { action: 'D', schema: rel.schema, table: rel.table, timestamp: this.#timestamp, identity: kind === 0x4b ? keyTuple(r, rel) : tuple(r, rel) }
+        return {
+          action: 'D',
+          schema: rel.schema,
+          table: rel.table,
+          timestamp: this.#timestamp,
+          identity: kind === 0x4b ? keyTuple(r, rel) : tuple(r, rel),
+        }
       }
-      case 0x54: { // T
+      case 0x54: {
+        // T
         this.#inTransaction(r, 'Truncate')
         const n = r.int32('the relation count')
         if (n < 0) r.fail(`negative relation count ${n}`)
@@ -166,7 +194,8 @@ export class PgoutputDecoder {
         r.uint64('the origin LSN')
         r.cstring('the origin name')
         return { action: 'other', kind: 'O' }
-      case 0x4d: { // M: a logical decoding message (pg_logical_emit_message), never data.
+      case 0x4d: {
+        // M: a logical decoding message (pg_logical_emit_message), never data.
         r.uint8('the flags')
         r.uint64('the message LSN')
         r.cstring('the prefix')
@@ -174,7 +203,9 @@ export class PgoutputDecoder {
         return { action: 'other', kind: 'M' }
       }
       default:
-        throw new PgoutputError(`pgoutput message of unknown type ${describeType(type)} (proto_version 1 does not send it)`)
+        throw new PgoutputError(
+          `pgoutput message of unknown type ${describeType(type)} (proto_version 1 does not send it)`,
+        )
     }
   }
 
@@ -196,8 +227,14 @@ export class PgoutputDecoder {
     }
     const keyIndexes = columns.flatMap((c, i) => (c.key ? [i] : []))
     this.#relations.set(oid, {
-      oid, schema, table, replicaIdentity, columns,
-      names: columns.map((c) => c.name), keyIndexes, keyNames: keyIndexes.map((i) => columns[i].name),
+      oid,
+      schema,
+      table,
+      replicaIdentity,
+      columns,
+      names: columns.map((c) => c.name),
+      keyIndexes,
+      keyNames: keyIndexes.map((i) => columns[i].name),
     })
   }
 
@@ -227,8 +264,10 @@ function tuple(r: BinaryReader, rel: RelationInfo): ChangeTuple {
     const kind = r.uint8('a column kind')
     if (kind === TUPLE_TEXT) values[i] = r.utf8(r.int32('a value length'))
     else if (kind === TUPLE_NULL) values[i] = null
-    else if (kind === TUPLE_UNCHANGED) (unchanged ??= []).push(i)
-    else valueKindError(r, kind)
+    else if (kind === TUPLE_UNCHANGED) {
+      unchanged ??= []
+      unchanged.push(i)
+    } else valueKindError(r, kind)
   }
   if (unchanged === undefined) return { names: rel.names, values }
   const skip = new Set(unchanged)
@@ -245,7 +284,8 @@ function keyTuple(r: BinaryReader, rel: RelationInfo): ChangeTuple {
 
 function columnCount(r: BinaryReader, rel: RelationInfo): number {
   const n = r.int16('the column count')
-  if (n !== rel.names.length) r.fail(`tuple of ${n} columns for ${rel.schema}.${rel.table}, described with ${rel.names.length}`)
+  if (n !== rel.names.length)
+    r.fail(`tuple of ${n} columns for ${rel.schema}.${rel.table}, described with ${rel.names.length}`)
   return n
 }
 
@@ -255,7 +295,9 @@ function valueKindError(r: BinaryReader, kind: number): never {
 }
 
 function describeType(byte: number): string {
-  return byte >= 0x20 && byte < 0x7f ? `'${String.fromCharCode(byte)}'` : `0x${byte.toString(16).padStart(2, '0')}`
+  return byte >= 0x20 && byte < 0x7f
+    ? `'${String.fromCharCode(byte)}'`
+    : `0x${byte.toString(16).padStart(2, '0')}`
 }
 
 /**

@@ -28,7 +28,12 @@ const SESSION = `SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle 
 /** Every pgoutput event since the slot was made, one event per truncated table. */
 async function pgoutputEvents(c: pg.Client, slot: string, publication: string): Promise<ChangeEvent[]> {
   // The admin client leaves every value as text: bytea as `\x<hex>`.
-  const rows = (await c.query<{ data: string }>(`SELECT data FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL, 'proto_version', '1', 'publication_names', $2)`, [slot, publication])).rows
+  const rows = (
+    await c.query<{ data: string }>(
+      `SELECT data FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL, 'proto_version', '1', 'publication_names', $2)`,
+      [slot, publication],
+    )
+  ).rows
   const d = new PgoutputDecoder()
   return rows.flatMap((r) => {
     const ev = d.decode(Buffer.from(r.data.slice(2), 'hex'))
@@ -37,7 +42,12 @@ async function pgoutputEvents(c: pg.Client, slot: string, publication: string): 
 }
 
 async function wal2jsonEvents(c: pg.Client, slot: string): Promise<ChangeEvent[]> {
-  const rows = (await c.query<{ data: string }>(`SELECT data FROM pg_logical_slot_peek_changes($1, NULL, NULL, 'format-version', '2', 'include-timestamp', 'true', 'include-lsn', 'true', 'include-types', 'false', 'actions', 'insert,update,delete,truncate')`, [slot])).rows
+  const rows = (
+    await c.query<{ data: string }>(
+      `SELECT data FROM pg_logical_slot_peek_changes($1, NULL, NULL, 'format-version', '2', 'include-timestamp', 'true', 'include-lsn', 'true', 'include-types', 'false', 'actions', 'insert,update,delete,truncate')`,
+      [slot],
+    )
+  ).rows
   return rows.map((r) => decodeWal2Json(r.data)).filter((e) => e.action !== 'other')
 }
 
@@ -98,15 +108,34 @@ describe('pgoutput decoded from the server agrees with wal2json', () => {
       // What the comparison rests on, checked outright.
       const changes = po.filter((e) => e.action !== 'B' && e.action !== 'C')
       expect(changes.map((e) => `${e.action} ${'table' in e ? e.table : ''}`)).toEqual([
-        'I every', 'I every', 'I every', 'I toasty', 'U toasty', 'U toasty', 'U every', 'I Odd Name', 'D toasty', 'D every', 'T Odd Name', 'T every',
+        'I every',
+        'I every',
+        'I every',
+        'I toasty',
+        'U toasty',
+        'U toasty',
+        'U every',
+        'I Odd Name',
+        'D toasty',
+        'D every',
+        'T Odd Name',
+        'T every',
       ])
       const [, , , , toastUpdate, keyUpdate] = changes
-      expect(toastUpdate).toMatchObject({ columns: { names: ['id', 'note'], values: ['9223372036854775807', 'changed'] }, identity: undefined })
-      expect(keyUpdate).toMatchObject({ columns: { names: ['id', 'note'] }, identity: { names: ['id'], values: ['9223372036854775807'] } })
+      expect(toastUpdate).toMatchObject({
+        columns: { names: ['id', 'note'], values: ['9223372036854775807', 'changed'] },
+        identity: undefined,
+      })
+      expect(keyUpdate).toMatchObject({
+        columns: { names: ['id', 'note'] },
+        identity: { names: ['id'], values: ['9223372036854775807'] },
+      })
       expect(changes[8]).toMatchObject({ identity: { names: ['id'], values: ['1'] } })
       // A Begin's commit LSN is where the commit record starts: before wal2json's `nextlsn`, its end.
       const begins = po.filter((e) => e.action === 'B')
-      const ends = wj.flatMap((e) => (e.action === 'B' && e.nextLsn !== undefined ? [parseLsn(e.nextLsn)] : []))
+      const ends = wj.flatMap((e) =>
+        e.action === 'B' && e.nextLsn !== undefined ? [parseLsn(e.nextLsn)] : [],
+      )
       expect(ends).toHaveLength(begins.length)
       begins.forEach((b, i) => {
         expect(b.timestamp).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?\+00$/)

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { BinaryReader } from '../../src/replication/binary-reader.js'
-import { PgoutputDecoder, PgoutputError, pgoutputStartOptions, pgTimestampText } from '../../src/replication/pgoutput.js'
+import {
+  PgoutputDecoder,
+  PgoutputError,
+  pgoutputStartOptions,
+  pgTimestampText,
+} from '../../src/replication/pgoutput.js'
 import { thrownBy } from '../harness/thrown.js'
 
 /**
@@ -64,13 +69,28 @@ const begin = (finalLsn = 0x19d7038n) => new Msg().byte('B').int64(finalLsn).int
 const commit = () => new Msg().byte('C').byte(0).int64(0x19d7038n).int64(0x19d7068n).int64(COMMIT_US).buf
 
 /** Relation 16384 public.t (id int4 key, n numeric, big text, "we ird" text[]). */
-function relation(oid = 16384, columns: ReadonlyArray<[string, number, boolean]> = [['id', 23, true], ['n', 1700, false], ['big', 25, false], ['we ird', 1009, false]], schema = 'public', table = 't'): Buffer {
+function relation(
+  oid = 16384,
+  columns: ReadonlyArray<[string, number, boolean]> = [
+    ['id', 23, true],
+    ['n', 1700, false],
+    ['big', 25, false],
+    ['we ird', 1009, false],
+  ],
+  schema = 'public',
+  table = 't',
+): Buffer {
   const m = new Msg().byte('R').int32(oid).str(schema).str(table).byte('d').int16(columns.length)
-  for (const [name, type, key] of columns) m.byte(key ? 1 : 0).str(name).int32(type).int32(-1)
+  for (const [name, type, key] of columns)
+    m.byte(key ? 1 : 0)
+      .str(name)
+      .int32(type)
+      .int32(-1)
   return m.buf
 }
 
-const insert = (values: ReadonlyArray<string | null | undefined>, oid = 16384) => new Msg().byte('I').int32(oid).byte('N').tuple(values).buf
+const insert = (values: ReadonlyArray<string | null | undefined>, oid = 16384) =>
+  new Msg().byte('I').int32(oid).byte('N').tuple(values).buf
 
 /** A decoder inside a transaction that knows relation 16384. */
 function ready(): PgoutputDecoder {
@@ -83,7 +103,12 @@ function ready(): PgoutputDecoder {
 describe('PgoutputDecoder', () => {
   it('decodes begin and commit: the commit record start and the commit time as timestamptz text', () => {
     const d = new PgoutputDecoder()
-    expect(d.decode(begin())).toEqual({ action: 'B', timestamp: TS, nextLsn: undefined, commitLsn: 0x19d7038n })
+    expect(d.decode(begin())).toEqual({
+      action: 'B',
+      timestamp: TS,
+      nextLsn: undefined,
+      commitLsn: 0x19d7038n,
+    })
     expect(d.decode(commit())).toEqual({ action: 'C', timestamp: TS, nextLsn: undefined })
   })
 
@@ -91,7 +116,13 @@ describe('PgoutputDecoder', () => {
     const d = new PgoutputDecoder()
     d.decode(begin())
     expect(d.decode(relation())).toEqual({ action: 'other', kind: 'R' })
-    expect(d.relation(16384)).toMatchObject({ schema: 'public', table: 't', replicaIdentity: 'd', names: ['id', 'n', 'big', 'we ird'], keyNames: ['id'] })
+    expect(d.relation(16384)).toMatchObject({
+      schema: 'public',
+      table: 't',
+      replicaIdentity: 'd',
+      names: ['id', 'n', 'big', 'we ird'],
+      keyNames: ['id'],
+    })
     expect(d.relation(16384)?.columns[1]).toEqual({ name: 'n', typeOid: 1700, typeMod: -1, key: false })
   })
 
@@ -99,8 +130,15 @@ describe('PgoutputDecoder', () => {
     const d = ready()
     const ev = d.decode(insert(['1', '12345678901234567890.1234567890', null, '{"a,b","x\\"y"}']))
     expect(ev).toEqual({
-      action: 'I', schema: 'public', table: 't', timestamp: TS, identity: undefined,
-      columns: { names: ['id', 'n', 'big', 'we ird'], values: ['1', '12345678901234567890.1234567890', null, '{"a,b","x\\"y"}'] },
+      action: 'I',
+      schema: 'public',
+      table: 't',
+      timestamp: TS,
+      identity: undefined,
+      columns: {
+        names: ['id', 'n', 'big', 'we ird'],
+        values: ['1', '12345678901234567890.1234567890', null, '{"a,b","x\\"y"}'],
+      },
     })
   })
 
@@ -114,27 +152,67 @@ describe('PgoutputDecoder', () => {
   it('leaves an unchanged TOAST value out of an update (absent, not null)', () => {
     const d = ready()
     const ev = d.decode(new Msg().byte('U').int32(16384).byte('N').tuple(['1', '2', undefined, null]).buf)
-    expect(ev).toEqual({ action: 'U', schema: 'public', table: 't', timestamp: TS, identity: undefined, columns: { names: ['id', 'n', 'we ird'], values: ['1', '2', null] } })
+    expect(ev).toEqual({
+      action: 'U',
+      schema: 'public',
+      table: 't',
+      timestamp: TS,
+      identity: undefined,
+      columns: { names: ['id', 'n', 'we ird'], values: ['1', '2', null] },
+    })
   })
 
   it('gives the old key of an update that changed it: the key columns only', () => {
     const d = ready()
-    const ev = d.decode(new Msg().byte('U').int32(16384).byte('K').tuple(['1', null, null, null]).byte('N').tuple(['2', '5', 'x', null]).buf)
-    expect(ev).toMatchObject({ action: 'U', identity: { names: ['id'], values: ['1'] }, columns: { names: ['id', 'n', 'big', 'we ird'], values: ['2', '5', 'x', null] } })
+    const ev = d.decode(
+      new Msg()
+        .byte('U')
+        .int32(16384)
+        .byte('K')
+        .tuple(['1', null, null, null])
+        .byte('N')
+        .tuple(['2', '5', 'x', null]).buf,
+    )
+    expect(ev).toMatchObject({
+      action: 'U',
+      identity: { names: ['id'], values: ['1'] },
+      columns: { names: ['id', 'n', 'big', 'we ird'], values: ['2', '5', 'x', null] },
+    })
   })
 
   it('gives the whole old row of an update under REPLICA IDENTITY FULL', () => {
     const d = ready()
-    const ev = d.decode(new Msg().byte('U').int32(16384).byte('O').tuple(['1', '4', 'x', null]).byte('N').tuple(['1', '5', 'x', null]).buf)
-    expect(ev).toMatchObject({ action: 'U', identity: { names: ['id', 'n', 'big', 'we ird'], values: ['1', '4', 'x', null] } })
+    const ev = d.decode(
+      new Msg()
+        .byte('U')
+        .int32(16384)
+        .byte('O')
+        .tuple(['1', '4', 'x', null])
+        .byte('N')
+        .tuple(['1', '5', 'x', null]).buf,
+    )
+    expect(ev).toMatchObject({
+      action: 'U',
+      identity: { names: ['id', 'n', 'big', 'we ird'], values: ['1', '4', 'x', null] },
+    })
   })
 
   it('decodes a delete: the key (K) or the whole row (O)', () => {
     const d = ready()
-    expect(d.decode(new Msg().byte('D').int32(16384).byte('K').tuple(['-7', null, null, null]).buf))
-      .toEqual({ action: 'D', schema: 'public', table: 't', timestamp: TS, identity: { names: ['id'], values: ['-7'] } })
-    expect(d.decode(new Msg().byte('D').int32(16384).byte('O').tuple(['-7', '1.5', 'x', '{}']).buf))
-      .toEqual({ action: 'D', schema: 'public', table: 't', timestamp: TS, identity: { names: ['id', 'n', 'big', 'we ird'], values: ['-7', '1.5', 'x', '{}'] } })
+    expect(d.decode(new Msg().byte('D').int32(16384).byte('K').tuple(['-7', null, null, null]).buf)).toEqual({
+      action: 'D',
+      schema: 'public',
+      table: 't',
+      timestamp: TS,
+      identity: { names: ['id'], values: ['-7'] },
+    })
+    expect(d.decode(new Msg().byte('D').int32(16384).byte('O').tuple(['-7', '1.5', 'x', '{}']).buf)).toEqual({
+      action: 'D',
+      schema: 'public',
+      table: 't',
+      timestamp: TS,
+      identity: { names: ['id', 'n', 'big', 'we ird'], values: ['-7', '1.5', 'x', '{}'] },
+    })
   })
 
   it('decodes a truncate of several tables: one event per table, in order', () => {
@@ -142,14 +220,27 @@ describe('PgoutputDecoder', () => {
     d.decode(relation(16390, [['k', 20, true]], 'S p', 't"x'))
     expect(d.decode(new Msg().byte('T').int32(2).byte(1).int32(16390).int32(16384).buf)).toEqual({
       action: 'truncate',
-      tables: [{ action: 'T', schema: 'S p', table: 't"x', timestamp: TS }, { action: 'T', schema: 'public', table: 't', timestamp: TS }],
+      tables: [
+        { action: 'T', schema: 'S p', table: 't"x', timestamp: TS },
+        { action: 'T', schema: 'public', table: 't', timestamp: TS },
+      ],
     })
   })
 
   it('follows a Relation message sent again after a column was added', () => {
     const d = ready()
-    d.decode(relation(16384, [['id', 23, true], ['n', 1700, false], ['big', 25, false], ['we ird', 1009, false], ['added', 16, false]]))
-    expect(d.decode(insert(['1', null, null, null, 't']))).toMatchObject({ columns: { names: ['id', 'n', 'big', 'we ird', 'added'], values: ['1', null, null, null, 't'] } })
+    d.decode(
+      relation(16384, [
+        ['id', 23, true],
+        ['n', 1700, false],
+        ['big', 25, false],
+        ['we ird', 1009, false],
+        ['added', 16, false],
+      ]),
+    )
+    expect(d.decode(insert(['1', null, null, null, 't']))).toMatchObject({
+      columns: { names: ['id', 'n', 'big', 'we ird', 'added'], values: ['1', null, null, null, 't'] },
+    })
   })
 
   it('names pg_catalog for an empty namespace', () => {
@@ -160,9 +251,17 @@ describe('PgoutputDecoder', () => {
 
   it('ignores type, origin and logical decoding messages', () => {
     const d = ready()
-    expect(d.decode(new Msg().byte('Y').int32(16500).str('public').str('mood').buf)).toEqual({ action: 'other', kind: 'Y' })
-    expect(d.decode(new Msg().byte('O').int64(0x1000n).str('elsewhere').buf)).toEqual({ action: 'other', kind: 'O' })
-    expect(d.decode(new Msg().byte('M').byte(1).int64(0x1000n).str('hb').int32(3).byte(1).byte(2).byte(3).buf)).toEqual({ action: 'other', kind: 'M' })
+    expect(d.decode(new Msg().byte('Y').int32(16500).str('public').str('mood').buf)).toEqual({
+      action: 'other',
+      kind: 'Y',
+    })
+    expect(d.decode(new Msg().byte('O').int64(0x1000n).str('elsewhere').buf)).toEqual({
+      action: 'other',
+      kind: 'O',
+    })
+    expect(
+      d.decode(new Msg().byte('M').byte(1).int64(0x1000n).str('hb').int32(3).byte(1).byte(2).byte(3).buf),
+    ).toEqual({ action: 'other', kind: 'M' })
   })
 
   it.each([
@@ -170,16 +269,52 @@ describe('PgoutputDecoder', () => {
     ['an unknown message type', Buffer.from('Z'), /unknown type 'Z'/],
     ['a streaming message (proto_version 2)', Buffer.from('S'), /unknown type 'S'/],
     ['a change of a relation never described', insert(['1'], 7), /relation 7 was never described/],
-    ['a tuple with fewer columns than its relation', insert(['1', null]), /tuple of 2 columns for public\.t, described with 4/],
-    ['a binary value', new Msg().byte('I').int32(16384).byte('N').int16(4).byte('b').int32(1).byte(0).buf, /binary value/],
-    ['an unknown column kind', new Msg().byte('I').int32(16384).byte('N').int16(4).byte('x').buf, /unknown column kind 'x'/],
-    ['an insert without its N', new Msg().byte('I').int32(16384).byte('K').tuple(['1', null, null, null]).buf, /Insert without its 'N' tuple/],
-    ['a delete without K or O', new Msg().byte('D').int32(16384).byte('N').tuple(['1', null, null, null]).buf, /Delete without its 'K' or 'O' tuple/],
-    ['a value longer than the message', new Msg().byte('I').int32(16384).byte('N').int16(4).byte('t').int32(100).byte('x').buf, /ends inside a value/],
-    ['a negative value length', new Msg().byte('I').int32(16384).byte('N').int16(4).byte('t').int32(-2).buf, /negative length -2/],
-    ['bytes after the message', Buffer.concat([insert(['1', null, null, null]), Buffer.from([0])]), /1 bytes after the message/],
+    [
+      'a tuple with fewer columns than its relation',
+      insert(['1', null]),
+      /tuple of 2 columns for public\.t, described with 4/,
+    ],
+    [
+      'a binary value',
+      new Msg().byte('I').int32(16384).byte('N').int16(4).byte('b').int32(1).byte(0).buf,
+      /binary value/,
+    ],
+    [
+      'an unknown column kind',
+      new Msg().byte('I').int32(16384).byte('N').int16(4).byte('x').buf,
+      /unknown column kind 'x'/,
+    ],
+    [
+      'an insert without its N',
+      new Msg().byte('I').int32(16384).byte('K').tuple(['1', null, null, null]).buf,
+      /Insert without its 'N' tuple/,
+    ],
+    [
+      'a delete without K or O',
+      new Msg().byte('D').int32(16384).byte('N').tuple(['1', null, null, null]).buf,
+      /Delete without its 'K' or 'O' tuple/,
+    ],
+    [
+      'a value longer than the message',
+      new Msg().byte('I').int32(16384).byte('N').int16(4).byte('t').int32(100).byte('x').buf,
+      /ends inside a value/,
+    ],
+    [
+      'a negative value length',
+      new Msg().byte('I').int32(16384).byte('N').int16(4).byte('t').int32(-2).buf,
+      /negative length -2/,
+    ],
+    [
+      'bytes after the message',
+      Buffer.concat([insert(['1', null, null, null]), Buffer.from([0])]),
+      /1 bytes after the message/,
+    ],
     ['an unterminated name', Buffer.from('R\0\0\0\x09pub', 'latin1'), /unterminated the schema name/],
-    ['a truncate of an unknown relation', new Msg().byte('T').int32(1).byte(0).int32(5).buf, /relation 5 was never described/],
+    [
+      'a truncate of an unknown relation',
+      new Msg().byte('T').int32(1).byte(0).int32(5).buf,
+      /relation 5 was never described/,
+    ],
   ])('refuses %s with a PgoutputError', (_what, buf, message) => {
     const e = thrownBy(PgoutputError, () => ready().decode(buf))
     expect(e.message).toMatch(message)
@@ -188,22 +323,36 @@ describe('PgoutputDecoder', () => {
   it('refuses a change outside a transaction', () => {
     const d = ready()
     d.decode(commit())
-    expect(thrownBy(PgoutputError, () => d.decode(insert(['1', null, null, null]))).message).toMatch(/change outside a transaction/)
+    expect(thrownBy(PgoutputError, () => d.decode(insert(['1', null, null, null]))).message).toMatch(
+      /change outside a transaction/,
+    )
   })
 
   it('refuses every truncation of every message kind (never a partial row)', () => {
     const messages = [
-      begin(), relation(), insert(['1', '2.5', 'é', null]),
-      new Msg().byte('U').int32(16384).byte('K').tuple(['1', null, null, null]).byte('N').tuple(['2', null, undefined, 'x']).buf,
+      begin(),
+      relation(),
+      insert(['1', '2.5', 'é', null]),
+      new Msg()
+        .byte('U')
+        .int32(16384)
+        .byte('K')
+        .tuple(['1', null, null, null])
+        .byte('N')
+        .tuple(['2', null, undefined, 'x']).buf,
       new Msg().byte('D').int32(16384).byte('O').tuple(['1', '2', '3', '4']).buf,
       new Msg().byte('T').int32(1).byte(0).int32(16384).buf,
       new Msg().byte('M').byte(1).int64(1n).str('p').int32(2).byte(1).byte(2).buf,
-      new Msg().byte('Y').int32(1).str('s').str('t').buf, new Msg().byte('O').int64(1n).str('o').buf, commit(),
+      new Msg().byte('Y').int32(1).str('s').str('t').buf,
+      new Msg().byte('O').int64(1n).str('o').buf,
+      commit(),
     ]
     for (const m of messages) {
       for (let cut = 0; cut < m.length; cut++) {
         const e = thrownBy(PgoutputError, () => ready().decode(m.subarray(0, cut)))
-        expect(e.message, `'${String.fromCharCode(m[0])}' cut at ${cut}`).toMatch(/malformed pgoutput message/)
+        expect(e.message, `'${String.fromCharCode(m[0])}' cut at ${cut}`).toMatch(
+          /malformed pgoutput message/,
+        )
       }
       expect(() => ready().decode(m)).not.toThrow()
     }
@@ -217,7 +366,10 @@ describe('pgTimestampText', () => {
     [COMMIT_US, TS],
     [-1n, '1999-12-31 23:59:59.999999+00'],
     [500_000n, '2000-01-01 00:00:00.5+00'],
-    [BigInt(Date.UTC(2038, 0, 19, 3, 14, 8) - Date.UTC(2000, 0, 1)) * 1000n + 120n, '2038-01-19 03:14:08.00012+00'],
+    [
+      BigInt(Date.UTC(2038, 0, 19, 3, 14, 8) - Date.UTC(2000, 0, 1)) * 1000n + 120n,
+      '2038-01-19 03:14:08.00012+00',
+    ],
   ])('prints %s µs as the server prints a timestamptz in UTC', (us, text) => {
     expect(pgTimestampText(us)).toBe(text)
   })
@@ -226,7 +378,9 @@ describe('pgTimestampText', () => {
 describe('pgoutputStartOptions', () => {
   it('asks for protocol version 1 and quotes the publication as an identifier inside the command literal', () => {
     expect(pgoutputStartOptions('tap_pub')).toBe(`proto_version '1', publication_names '"tap_pub"'`)
-    expect(pgoutputStartOptions(`My "odd", it's`)).toBe(`proto_version '1', publication_names '"My ""odd"", it''s"'`)
+    expect(pgoutputStartOptions(`My "odd", it's`)).toBe(
+      `proto_version '1', publication_names '"My ""odd"", it''s"'`,
+    )
   })
 })
 
