@@ -32,6 +32,11 @@ export type ErrorCode =
   | 'SLOT_ERROR'
   /** The server cannot do logical replication as configured (wal_level, wal2json). */
   | 'REPLICATION_UNAVAILABLE'
+  /**
+   * pgoutput: the slot's publication is missing, or leaves out a selected LOG_BASED table (or part of
+   * its changes) and cannot be made to cover it (src/replication/publication.ts).
+   */
+  | 'PUBLICATION_INVALID'
   /** Logical replication failed while streaming. */
   | 'REPLICATION_FAILED'
   /** use_secondary: the replica has not replayed the WAL a LOG_BASED initial load read there needs. */

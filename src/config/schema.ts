@@ -186,6 +186,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'Replication slot to read from; default: pipelinewise_<dbname>[_<tap_id>].',
   },
   {
+    name: 'publication_name',
+    kind: 'string',
+    description:
+      "LOG_BASED on a pgoutput slot: the publication the slot streams through; default: the slot's name. `slot create` creates it; a run adds each selected LOG_BASED table it lacks (README: LOG_BASED).",
+  },
+  {
     name: 'poll_interval',
     kind: 'number',
     default: 5,

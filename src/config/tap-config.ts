@@ -31,6 +31,8 @@ export interface TapConfig {
   readonly limit?: number
   readonly tap_id?: string
   readonly replication_slot_name?: string
+  /** pgoutput slots: the publication; default: the slot's name (src/replication/publication.ts). */
+  readonly publication_name?: string
   readonly poll_interval: number
   readonly logical_poll_total_seconds: number
   readonly max_run_seconds: number

@@ -45,3 +45,10 @@ export function pickExistingSlot(
   const have = new Set(existing)
   return candidates.find((n) => have.has(n))
 }
+
+/** The publication a pgoutput slot streams through: `publication_name`, else the slot's own name. */
+export function publicationNameOf(config: Pick<TapConfig, 'publication_name'>, slotName: string): string {
+  return config.publication_name !== undefined && config.publication_name !== ''
+    ? config.publication_name
+    : slotName
+}

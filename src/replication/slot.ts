@@ -9,9 +9,22 @@ import type { TapConfig } from '../config/tap-config.js'
 import { SlotError, TapError } from '../errors.js'
 import { queryError } from '../pg/pg-errors.js'
 import { parseLsn, type Lsn } from '../pg/lsn.js'
-import { defaultSlotNames, pickExistingSlot, slotNameToCreate } from './slot-name.js'
+import { createPublication, PublicationError, readPublication } from './publication.js'
+import { defaultSlotNames, pickExistingSlot, publicationNameOf, slotNameToCreate } from './slot-name.js'
 
-const OUTPUT_PLUGIN = 'wal2json'
+/**
+ * The output plugins the tap streams from. A run uses the slot's own (pg_replication_slots.plugin),
+ * so a wal2json slot made by pipelinewise keeps working. pgoutput is built into PostgreSQL 10+,
+ * wal2json is an extension.
+ */
+export const SLOT_PLUGINS = ['pgoutput', 'wal2json'] as const
+export type SlotPlugin = (typeof SLOT_PLUGINS)[number]
+// wal2json until the replication worker decodes pgoutput (issue #13, phase 2), then pgoutput.
+export const DEFAULT_SLOT_PLUGIN: SlotPlugin = 'wal2json'
+
+export function isSlotPlugin(plugin: string | null): plugin is SlotPlugin {
+  return (SLOT_PLUGINS as readonly (string | null)[]).includes(plugin)
+}
 
 const CREATE_HINT =
   'create it with `tap-postgres slot create --config <config>` (needs the REPLICATION attribute)'
@@ -97,14 +110,14 @@ export async function findSlot(
   return slot
 }
 
-/** A slot we can stream from: ours (wal2json, this database) and not lost. */
+/** A slot we can stream from: ours (pgoutput or wal2json, this database) and not lost. */
 export function assertUsable(slot: SlotInfo, dbname: string): void {
-  if (slot.plugin !== OUTPUT_PLUGIN) {
+  if (!isSlotPlugin(slot.plugin)) {
     throw new SlotError(
       slot.name,
-      `replication slot "${slot.name}" uses ${slot.plugin === null ? 'physical replication' : `the ${slot.plugin} plugin`}, not ${OUTPUT_PLUGIN}`,
+      `replication slot "${slot.name}" uses ${slot.plugin === null ? 'physical replication' : `the ${slot.plugin} plugin`}, not ${SLOT_PLUGINS.join(' or ')}`,
       {
-        hint: 'set replication_slot_name to a wal2json slot, or drop this one and run `tap-postgres slot create`',
+        hint: 'set replication_slot_name to a pgoutput or wal2json slot, or drop this one and run `tap-postgres slot create`',
       },
     )
   }
@@ -147,24 +160,51 @@ export function unreservedSlotWarning(
   )
 }
 
-export type CreateResult =
-  | { readonly created: true; readonly slot: SlotInfo }
-  | { readonly created: false; readonly slot: SlotInfo }
+export interface CreateResult {
+  /** False: a usable slot of that name existed and was kept as it is (whatever its plugin). */
+  readonly created: boolean
+  readonly slot: SlotInfo
+  /** pgoutput: the publication and whether this call created it. */
+  readonly publication?: { readonly name: string; readonly created: boolean }
+}
 
-/** Creates the configured slot with wal2json; an existing wal2json slot of that name is kept. */
+/**
+ * Creates the configured slot with `plugin`; an existing usable slot of that name is kept. For
+ * pgoutput the publication (publication_name, default: the slot's name) is created first when
+ * missing: pgoutput cannot decode WAL from before its publication existed (publication.ts).
+ */
 export async function createSlot(
   client: pg.Client,
-  config: Pick<TapConfig, 'dbname' | 'tap_id' | 'replication_slot_name'>,
+  config: Pick<TapConfig, 'dbname' | 'tap_id' | 'replication_slot_name' | 'publication_name'>,
+  plugin: SlotPlugin = DEFAULT_SLOT_PLUGIN,
 ): Promise<CreateResult> {
   const name = slotNameToCreate(config)
   const existing = (await readSlots(client, [name])).get(name)
   if (existing !== undefined) {
     assertUsable(existing, config.dbname)
-    return { created: false, slot: existing }
+    if (existing.plugin !== 'pgoutput') return { created: false, slot: existing }
+    const publication = publicationNameOf(config, name)
+    if ((await readPublication(client, publication)) === undefined) {
+      throw new PublicationError(
+        publication,
+        `replication slot "${name}" (pgoutput) exists but publication "${publication}" does not, and one created now cannot be decoded for the WAL the slot holds from before it`,
+        {
+          hint: 'drop the slot (`tap-postgres slot drop`) and run `tap-postgres slot create` again, which creates the publication first',
+        },
+      )
+    }
+    return { created: false, slot: existing, publication: { name: publication, created: false } }
   }
   await assertLogicalWal(client)
+  let publication: CreateResult['publication']
+  if (plugin === 'pgoutput') {
+    const pubName = publicationNameOf(config, name)
+    const found = (await readPublication(client, pubName)) !== undefined
+    if (!found) await createPublication(client, pubName)
+    publication = { name: pubName, created: !found }
+  }
   try {
-    await client.query('SELECT pg_catalog.pg_create_logical_replication_slot($1, $2)', [name, OUTPUT_PLUGIN])
+    await client.query('SELECT pg_catalog.pg_create_logical_replication_slot($1, $2)', [name, plugin])
   } catch (e) {
     throw replicationError(e, name, `creating replication slot "${name}"`)
   }
@@ -174,7 +214,7 @@ export async function createSlot(
       name,
       `replication slot "${name}" was created but is not listed in pg_replication_slots`,
     )
-  return { created: true, slot }
+  return { created: true, slot, publication }
 }
 
 /** Drops the slot the run would use (the first configured name that exists). */
@@ -232,6 +272,14 @@ export function replicationError(e: unknown, slotName: string, what: string): Ta
   const err = e as { code?: string; message?: string }
   const message = (err.message ?? String(e)).split('\n')[0]
   const code = err.code ?? ''
+  // pgoutput, 42704 undefined_object like a missing slot: `publication "x" does not exist`.
+  const publication = /publication "((?:[^"]|"")*)" does not exist/.exec(message)
+  if (publication !== null) {
+    return new PublicationError(publication[1], `${what}: ${message}`, {
+      hint: 'a publication created after the slot cannot be decoded for the WAL before it: drop the slot and run `tap-postgres slot create`, which creates the publication first',
+      cause: e,
+    })
+  }
   // 58P01 undefined_file: `could not access file "wal2json": No such file or directory`.
   if (code === '58P01' || /could not access file "?wal2json/i.test(message)) {
     return new TapError(
@@ -243,10 +291,16 @@ export function replicationError(e: unknown, slotName: string, what: string): Ta
     )
   }
   if (/may not be used as an output plugin/i.test(message)) {
+    const plugin = /"([^"]+)" may not be used/.exec(message)?.[1] ?? 'the plugin'
     return new TapError(
       'REPLICATION_UNAVAILABLE',
-      `${what}: the server does not allow wal2json as an output plugin (${message})`,
-      { hint: 'add wal2json to output_plugin_libraries in postgresql.conf' },
+      `${what}: the server does not allow ${plugin} as an output plugin (${message})`,
+      {
+        hint:
+          plugin === 'pgoutput'
+            ? `add pgoutput to output_plugin_libraries in postgresql.conf`
+            : `add ${plugin} to output_plugin_libraries in postgresql.conf, or use a pgoutput slot (\`tap-postgres slot create\`, the default), which needs no extension`,
+      },
     )
   }
   // 55000 object_not_in_prerequisite_state: `logical decoding requires wal_level >= logical`.

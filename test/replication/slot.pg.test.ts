@@ -80,7 +80,7 @@ describe('tap-postgres slot create|status|drop', () => {
     const cfg = writeConfig(db, { replication_slot_name: 'other_plugin_slot' })
     const r = await runTap(['slot', 'status', '--config', cfg])
     expect(r.code).toBe(1)
-    expect(r.stderr).toContain('uses the test_decoding plugin, not wal2json')
+    expect(r.stderr).toContain('uses the test_decoding plugin, not pgoutput or wal2json')
     await withAdmin(db, (c) => c.query(`SELECT pg_drop_replication_slot('other_plugin_slot')`))
   })
 

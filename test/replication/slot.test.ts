@@ -45,6 +45,21 @@ describe('replicationError', () => {
       'REPLICATION_UNAVAILABLE',
       'REPLICATION',
     ],
+    [
+      { code: '42704', message: 'publication "tap_pub" does not exist' },
+      'PUBLICATION_INVALID',
+      'creates the publication first',
+    ],
+    [
+      { code: '42501', message: 'library "wal2json" may not be used as an output plugin' },
+      'REPLICATION_UNAVAILABLE',
+      'or use a pgoutput slot',
+    ],
+    [
+      { code: '42501', message: 'library "pgoutput" may not be used as an output plugin' },
+      'REPLICATION_UNAVAILABLE',
+      'add pgoutput to output_plugin_libraries',
+    ],
     [{ code: 'XX000', message: 'something else\nsecond line' }, 'REPLICATION_FAILED', 'something else'],
   ])('maps %o to %s', (err, code, text) => {
     const e = replicationError(err, 's', 'starting replication')
@@ -60,11 +75,12 @@ describe('replicationError', () => {
 })
 
 describe('assertUsable', () => {
-  it('accepts a wal2json slot of this database', () => {
+  it('accepts a wal2json or pgoutput slot of this database', () => {
     expect(() => assertUsable(slot, 'db')).not.toThrow()
+    expect(() => assertUsable({ ...slot, plugin: 'pgoutput' }, 'db')).not.toThrow()
   })
   it.each([
-    [{ plugin: 'pgoutput' }, 'uses the pgoutput plugin'],
+    [{ plugin: 'test_decoding' }, 'uses the test_decoding plugin, not pgoutput or wal2json'],
     [{ plugin: null, database: null }, 'physical replication'],
     [{ database: 'other' }, 'belongs to database "other"'],
     [{ walStatus: 'lost' }, 'is lost'],
