@@ -20,7 +20,7 @@ import { expose } from 'comlink'
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
 import type pg from 'pg'
 import { LogicalReplicationService } from 'pg-logical-replication'
-import type { ColumnInfo } from '../src/catalog/pg-type.js'
+import type { ColumnInfo } from '../src/values/pg-type.js'
 import { serializeError, TapError } from '../src/errors.js'
 import { Logger } from '../src/log/logger.js'
 import { clientConfig, openClient } from '../src/pg/connect.js'
@@ -35,7 +35,7 @@ import type {
   ReplicationWorkerData,
   StartOptions,
   WorkerToMain,
-} from '../src/replication/protocol.js'
+} from '../src/protocol/replication-messages.js'
 import { readRelationRoutes } from '../src/replication/replica-identity.js'
 import {
   hasMessagesBehind,
@@ -47,7 +47,7 @@ import {
 } from '../src/replication/replication-service.js'
 import { replicationError } from '../src/replication/slot.js'
 import { addTablesOption, decodeWal2Json } from '../src/replication/wal2json.js'
-import { readLiveTables } from '../src/sync/live-tables.js'
+import { readLiveTables } from '../src/catalog/live-tables.js'
 
 const data = workerData as ReplicationWorkerData
 const logger = new Logger(data.logger).child({ component: 'replication' })

@@ -23,7 +23,7 @@ import type {
   TableWorkerData,
   TaskResult,
 } from '../src/protocol/worker-messages.js'
-import { runTableTask } from '../src/sync/table-reader.js'
+import { runTableTask } from '../src/read/table-reader.js'
 
 const data = workerData as TableWorkerData
 const logger = new Logger(data.logger).child({ worker: threadId })

@@ -2,9 +2,9 @@
  * TableInfo[] → the Singer catalog (docs/behaviour.md#discovery-and-the-catalog, docs/examples/catalog-entry.json). Pure and
  * deterministic: the same tables give the same bytes, so users can diff catalogs between runs.
  */
-import type { Catalog, CatalogEntry, JsonSchema, MetadataEntry } from './catalog-types.js'
+import type { Catalog, CatalogEntry, JsonSchema, MetadataEntry } from '../singer/catalog-types.js'
 import { jsonSchemaForType } from './json-schema.js'
-import { isViewRelkind, tapStreamId, type TableInfo } from './pg-type.js'
+import { isViewRelkind, tapStreamId, type TableInfo } from '../values/pg-type.js'
 import { stringifyJson, stringifyJsonAt } from '../singer/json.js'
 
 /**

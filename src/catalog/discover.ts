@@ -7,7 +7,7 @@ import type pg from 'pg'
 import type { TapConfig } from '../config/tap-config.js'
 import { withClient } from '../pg/connect.js'
 import { queryError } from '../pg/pg-errors.js'
-import type { ColumnInfo, TableInfo } from './pg-type.js'
+import type { ColumnInfo, TableInfo } from '../values/pg-type.js'
 import { resolveType, type PgTypeFacts } from './resolve-type.js'
 
 /**

@@ -5,7 +5,7 @@
  * 64-bit and large numeric bounds are BigInt: write schemas with `stringifyJson` (src/singer/json.ts),
  * never JSON.stringify (which throws on BigInt, and a JS number would lose the digits).
  */
-import type { PgValueType } from './pg-type.js'
+import type { PgValueType } from '../values/pg-type.js'
 
 export { stringifyJson } from '../singer/json.js'
 

@@ -5,7 +5,7 @@
  */
 import { InputError } from '../errors.js'
 import { REPLICATION_METHODS, type ReplicationMethod } from '../config/schema.js'
-import type { CatalogEntry, PropertyMetadata, StreamMetadata } from './catalog-types.js'
+import type { CatalogEntry, PropertyMetadata, StreamMetadata } from '../singer/catalog-types.js'
 
 function breadcrumbIs(b: readonly string[], want: readonly string[]): boolean {
   return b.length === want.length && b.every((x, i) => x === want[i])

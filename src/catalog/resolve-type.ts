@@ -3,7 +3,7 @@
  * of every type a column can reach (through array elements and domain bases) in its one query, and
  * this module walks them without asking the server anything more.
  */
-import type { PgValueType } from './pg-type.js'
+import type { PgValueType } from '../values/pg-type.js'
 
 /** The pg_type columns resolution needs, for one type. */
 export interface PgTypeFacts {

@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js'
 import type { SingerOutput } from '../singer/output.js'
 import { catalogText, duplicateIds } from './build-catalog.js'
 import { discoverTables } from './discover.js'
-import { tapStreamId } from './pg-type.js'
+import { tapStreamId } from '../values/pg-type.js'
 
 /**
  * `discover`: the catalog JSON on stdout (pretty, 2 spaces, bounds exact), counts and timing on

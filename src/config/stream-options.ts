@@ -4,7 +4,7 @@
  * Checked here for shape only (every problem names its key path); which streams exist is the sync's
  * business (sync/row-filters.ts), whether the SQL parses the server's (sync/check-row-filters.ts).
  */
-import { clauseShapeProblem } from '../pg/clause-shape.js'
+import { clauseShapeProblem } from './clause-shape.js'
 
 export interface StreamOptionsEntry {
   /** SQL boolean expressions over the stream's table, ANDed into every read of the stream. */

@@ -11,7 +11,7 @@
  * the database reads instead of filling memory.
  */
 import type { MessagePort } from 'node:worker_threads'
-import type { PgValueType } from '../catalog/pg-type.js'
+import type { PgValueType } from '../values/pg-type.js'
 import type { TapConfig } from '../config/tap-config.js'
 import type { SerializedTapError } from '../errors.js'
 import type { SerializableLoggerOptions } from '../log/logger.js'

@@ -34,20 +34,20 @@
  * them differently). A row moved between partitions is a DELETE in one and an INSERT in the
  * other, in that order: a target applying them in order ends with the row.
  */
-import type { ColumnInfo, PgValueType } from '../catalog/pg-type.js'
+import type { ColumnInfo, PgValueType } from '../values/pg-type.js'
 import type { Logger } from '../log/logger.js'
 import { activateVersionLine, recordPrefix, recordSuffix } from '../singer/messages.js'
-import { streamSchemaLine } from '../sync/stream-schema.js'
+import { streamSchemaLine } from '../catalog/stream-schema.js'
 import { ClampCounter, compileRecordRenderer, type RecordColumn } from '../values/index.js'
-import type { ReplicatedStream, StreamReport, VersionSwitch } from './protocol.js'
+import type { ReplicatedStream, StreamReport, VersionSwitch } from '../protocol/replication-messages.js'
 import {
   attachedDuringRunError,
   identityProblem,
   newPartitionRefusal,
   partitionTruncateRefusal,
   type RelationRoute,
-  type TableName,
 } from './replica-identity.js'
+import type { TableName } from '../values/pg-type.js'
 import { byteaText, type Wal2JsonEvent, type Wal2JsonTuple } from './wal2json.js'
 
 type ChangeEvent = Extract<Wal2JsonEvent, { action: 'I' | 'U' | 'D' }>

@@ -15,11 +15,7 @@ import type pg from 'pg'
 import { InputError, TapError } from '../errors.js'
 import { queryError } from '../pg/pg-errors.js'
 import { qualifiedName } from '../pg/sql.js'
-
-export interface TableName {
-  readonly schemaName: string
-  readonly tableName: string
-}
+import type { TableName } from '../values/pg-type.js'
 
 /** pg_class facts that decide whether a relation's UPDATEs and DELETEs reach the WAL with a key. */
 export interface IdentityFacts {

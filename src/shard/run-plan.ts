@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:
 import { join, resolve } from 'node:path'
 import type { TapConfig } from '../config/tap-config.js'
 import { InputError } from '../errors.js'
-import type { Catalog, CatalogEntry } from '../catalog/catalog-types.js'
+import type { Catalog, CatalogEntry } from '../singer/catalog-types.js'
 import { isStreamSelected } from '../catalog/metadata.js'
 import { readServerFacts } from '../check/server-facts.js'
 import { describeTarget, withClient } from '../pg/connect.js'

@@ -7,7 +7,7 @@
 import { jsonString } from '../values/json-text.js'
 import { stringifyJson } from './json.js'
 import { stateJson, type SingerState } from './state.js'
-import type { JsonSchema } from '../catalog/catalog-types.js'
+import type { JsonSchema } from './catalog-types.js'
 
 export function schemaLine(
   stream: string,

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { parse as parseLossless, LosslessNumber } from 'lossless-json'
 import { InputError, type ErrorCode } from '../errors.js'
-import type { Catalog, CatalogEntry } from '../catalog/catalog-types.js'
+import type { Catalog, CatalogEntry } from './catalog-types.js'
 import { rawJson, isRawJson, EMPTY_STATE, type Bookmark, type SingerState, type StateValue } from './state.js'
 import { jsonString } from '../values/json-text.js'
 import { lsnFromState } from '../pg/lsn.js'

@@ -12,7 +12,7 @@
 import type { StateBehindSlot } from '../config/schema.js'
 import { InputError } from '../errors.js'
 import { formatLsn, type Lsn } from '../pg/lsn.js'
-import { chunkStateOf } from '../singer/chunk-state.js'
+import { chunkStateOf } from './chunk-state.js'
 import { getBookmark, type Bookmark, type SingerState } from '../singer/state.js'
 
 /** Where a LOG_BASED stream would start streaming, and what that position is in its bookmark. */

@@ -6,7 +6,7 @@
  * every value this tap and pipelinewise-tap-postgres write; text-like keys are left to the server.
  */
 import { InputError } from '../errors.js'
-import type { ColumnInfo } from '../catalog/pg-type.js'
+import type { ColumnInfo } from '../values/pg-type.js'
 import type { RawJson } from '../singer/state.js'
 
 const INTEGER_BOUNDS = {

@@ -5,7 +5,7 @@
  * connection, in the phase that re-reads the live columns.
  */
 import type pg from 'pg'
-import type { TableInfo } from '../catalog/pg-type.js'
+import type { TableInfo } from '../values/pg-type.js'
 import { InputError } from '../errors.js'
 import { isConnectionFailure, queryError } from '../pg/pg-errors.js'
 import { qualifiedName, rowFilterSql } from '../pg/sql.js'

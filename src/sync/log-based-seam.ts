@@ -17,12 +17,12 @@
  * it returns, or a line went out after the runner's last STATE. LSNs are bigint; `commit(id, {lsn})`
  * is written into STATE as a JSON integer.
  *
- * The implementation: src/replication/run-log-based.ts, `export const runLogBased: LogBasedRunner`.
+ * The implementation: src/sync/run-log-based.ts, `export const runLogBased: LogBasedRunner`.
  */
-import type { ColumnInfo } from '../catalog/pg-type.js'
+import type { ColumnInfo } from '../values/pg-type.js'
 import type { TapConfig } from '../config/tap-config.js'
 import type { Logger } from '../log/logger.js'
-import type { TableName } from '../replication/replica-identity.js'
+import type { TableName } from '../values/pg-type.js'
 import type { SingerState } from '../singer/state.js'
 import type { SyncEmitter } from './emitter.js'
 import type { ProgressSink } from './progress.js'

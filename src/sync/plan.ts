@@ -6,7 +6,7 @@
 import type { ReplicationMethod } from '../config/schema.js'
 import type { TapConfig } from '../config/tap-config.js'
 import { InputError } from '../errors.js'
-import type { Catalog, CatalogEntry } from '../catalog/catalog-types.js'
+import type { Catalog, CatalogEntry } from '../singer/catalog-types.js'
 import {
   isColumnDeselected,
   isStreamSelected,
@@ -15,8 +15,8 @@ import {
   schemaNameOf,
   tableNameOf,
 } from '../catalog/metadata.js'
-import { isViewRelkind, type ColumnInfo, type TableInfo } from '../catalog/pg-type.js'
-import { CHUNKS_KEY, chunkStateOf } from '../singer/chunk-state.js'
+import { isViewRelkind, type ColumnInfo, type TableInfo } from '../values/pg-type.js'
+import { CHUNKS_KEY, chunkStateOf } from './chunk-state.js'
 import {
   getBookmark,
   keyValueParameter,

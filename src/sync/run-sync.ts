@@ -27,9 +27,9 @@ import { readCatalog, readState } from '../singer/read-inputs.js'
 import { getBookmark, type SingerState } from '../singer/state.js'
 import { settleBehindSlot } from './behind-slot.js'
 import { OutputEmitter } from './emitter.js'
-import { readLiveTables } from './live-tables.js'
+import { readLiveTables } from '../catalog/live-tables.js'
 import type { LogBasedStream } from './log-based-seam.js'
-import { runLogBased } from '../replication/run-log-based.js'
+import { runLogBased } from './run-log-based.js'
 import {
   needsInitialLoad,
   planStreams,
@@ -42,7 +42,8 @@ import {
 import { checkRowFilters } from './check-row-filters.js'
 import { attachRowFilters } from './row-filters.js'
 import { TablePool } from './pool.js'
-import { NO_PROGRESS, progressOpener, type ProgressSink, type RunEnd } from './progress.js'
+import { NO_PROGRESS, type ProgressSink, type RunEnd } from './progress.js'
+import { progressOpener } from './progress-opener.js'
 import { replicaLoadLsn } from './replica-catchup.js'
 import { readChunkFacts, type ChunkFacts } from './chunk-facts.js'
 import { ChunkedStreamRun, chunkedStarts } from './chunked-stream.js'

@@ -23,7 +23,7 @@ import type { Logger } from '../log/logger.js'
 import { openClient } from '../pg/connect.js'
 import { formatLsn, parseLsn, type Lsn } from '../pg/lsn.js'
 import { queryError } from '../pg/pg-errors.js'
-import { importStatement } from './chunk-read.js'
+import { importStatement } from '../read/chunk-read.js'
 
 /** What chunk tasks import, and what the chunk state records of it. */
 export interface SnapshotInfo {

@@ -18,11 +18,11 @@ import type {
 import { activateVersionLine } from '../singer/messages.js'
 import { getBookmark, rawJson, type BookmarkPatch } from '../singer/state.js'
 import type { OutputEmitter } from './emitter.js'
-import { CHUNKS_KEY } from '../singer/chunk-state.js'
+import { CHUNKS_KEY } from './chunk-state.js'
 import { fullTableStart, incrementalStart, type PlannedStream } from './plan.js'
 import type { TablePool, TaskWithoutPort } from './pool.js'
 import type { ProgressSink } from './progress.js'
-import { streamSchemaLine } from './stream-schema.js'
+import { streamSchemaLine } from '../catalog/stream-schema.js'
 
 /** STATE cadence in rows (pipelinewise's UPDATE_BOOKMARK_PERIOD, one value for every method). */
 const STATE_EVERY_ROWS = 1000

@@ -12,7 +12,7 @@
  * in place. The result is byte for byte what the string renderers (render.ts) give for the same
  * value; every other form and type is decoded to a JS string and goes through those renderers.
  */
-import type { PgValueType } from '../catalog/pg-type.js'
+import type { PgValueType } from './pg-type.js'
 import { jsonString } from './json-text.js'
 import { canClamp, rendererFor, type ClampCounter, type RecordColumn } from './render.js'
 

@@ -7,7 +7,7 @@
  * Sessions run with TimeZone=UTC, DateStyle=ISO, IntervalStyle=iso_8601, extra_float_digits=3,
  * bytea_output=hex.
  */
-import type { PgValueType } from '../catalog/pg-type.js'
+import type { PgValueType } from './pg-type.js'
 import { renderArray } from './arrays.js'
 import { renderHstore } from './hstore.js'
 import { jsonString } from './json-text.js'

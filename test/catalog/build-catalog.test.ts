@@ -6,7 +6,7 @@ import {
   duplicateIds,
   keyPropertiesOf,
 } from '../../src/catalog/build-catalog.js'
-import type { ColumnInfo, PgValueType, TableInfo } from '../../src/catalog/pg-type.js'
+import type { ColumnInfo, PgValueType, TableInfo } from '../../src/values/pg-type.js'
 import { stringifyJson } from '../../src/singer/json.js'
 
 function col(name: string, position: number, sqlType: string, type: PgValueType): ColumnInfo {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { jsonSchemaForType, pow10, stringifyJson } from '../../src/catalog/json-schema.js'
-import type { PgValueType } from '../../src/catalog/pg-type.js'
+import type { PgValueType } from '../../src/values/pg-type.js'
 
 const arr = (element: PgValueType, delimiter = ','): PgValueType => ({ kind: 'array', element, delimiter })
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { resolveType, type PgTypeFacts } from '../../src/catalog/resolve-type.js'
-import type { PgValueType } from '../../src/catalog/pg-type.js'
+import type { PgValueType } from '../../src/values/pg-type.js'
 
 // pg_type facts as PostgreSQL 15 has them (built-in oids are fixed); user types get oids from 90000.
 function base(oid: number, name: string, extra: Partial<PgTypeFacts> = {}): PgTypeFacts {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, dropTestDatabase, withAdmin, writeConfig, writeJsonFile } from '../harness/pg.js'
 import { runTap, type TapResult } from '../harness/run-tap.js'
 import { discoverCatalog, records, selectStreams, writeCatalog } from '../sync/catalog-helpers.js'
-import type { Catalog } from '../../src/catalog/catalog-types.js'
+import type { Catalog } from '../../src/singer/catalog-types.js'
 import { clusterInfo } from '../harness/pg.js'
 import { expectCleanError } from './helpers.js'
 import { loadConfig } from '../../src/config/load-config.js'
@@ -18,7 +18,7 @@ import { selectStreams as selectCatalogStreams } from '../../src/sync/plan.js'
 import { TapError } from '../../src/errors.js'
 import { checkReplicationKeyValue, keyValueProblem } from '../../src/sync/bookmark-check.js'
 import { rawJson } from '../../src/singer/state.js'
-import type { ColumnInfo } from '../../src/catalog/pg-type.js'
+import type { ColumnInfo } from '../../src/values/pg-type.js'
 
 let db: string
 let config: string

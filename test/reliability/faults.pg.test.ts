@@ -20,7 +20,7 @@ import {
 } from '../harness/pg.js'
 import { runTap, type TapResult } from '../harness/run-tap.js'
 import { discoverCatalog, selectStreams, writeCatalog } from '../sync/catalog-helpers.js'
-import type { Catalog } from '../../src/catalog/catalog-types.js'
+import type { Catalog } from '../../src/singer/catalog-types.js'
 import {
   committed,
   expectCleanError,

@@ -18,7 +18,7 @@ import {
 } from '../harness/pg.js'
 import { runTap } from '../harness/run-tap.js'
 import { discoverCatalog, records, selectStreams, writeCatalog } from '../sync/catalog-helpers.js'
-import type { Catalog } from '../../src/catalog/catalog-types.js'
+import type { Catalog } from '../../src/singer/catalog-types.js'
 import { committed, expectCleanError, expectNoBackendsLeft } from './helpers.js'
 
 const EVIL = 'x"; DROP TABLE y; --'

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runTap } from '../harness/run-tap.js'
 import { clusterInfo } from '../harness/pg.js'
-import type { Catalog } from '../../src/catalog/catalog-types.js'
+import type { Catalog } from '../../src/singer/catalog-types.js'
 import { selectStreams, writeCatalog } from '../sync/catalog-helpers.js'
 import { writeJsonFile } from '../harness/pg.js'
 import {

@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { clusterInfo, writeJsonFile } from '../harness/pg.js'
 import { runTap, type TapResult } from '../harness/run-tap.js'
-import type { Catalog } from '../../src/catalog/catalog-types.js'
+import type { Catalog } from '../../src/singer/catalog-types.js'
 import { records, selectStreams, writeCatalog } from '../sync/catalog-helpers.js'
 import {
   committed,

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import type { ColumnInfo } from '../../src/catalog/pg-type.js'
+import type { ColumnInfo } from '../../src/values/pg-type.js'
 import { Logger } from '../../src/log/logger.js'
 import { BatchBuilder, ChangeRecords, nextVersion } from '../../src/replication/change-records.js'
-import type { ReplicatedStream } from '../../src/replication/protocol.js'
-import type { RelationRoute, TableName } from '../../src/replication/replica-identity.js'
+import type { ReplicatedStream } from '../../src/protocol/replication-messages.js'
+import type { RelationRoute } from '../../src/replication/replica-identity.js'
+import type { TableName } from '../../src/values/pg-type.js'
 import { decodeWal2Json } from '../../src/replication/wal2json.js'
 import { renderValue } from '../../src/values/index.js'
 

@@ -8,7 +8,7 @@
  * database); the standby is made of it with pg_basebackup (test/harness/standby.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Catalog } from '../../src/catalog/catalog-types.js'
+import type { Catalog } from '../../src/singer/catalog-types.js'
 import { clusterInfo, uniqueAppName, writeJsonFile } from '../harness/pg.js'
 import { startCluster, type TestCluster } from '../harness/pg-cluster.js'
 import { runTap, type TapResult } from '../harness/run-tap.js'

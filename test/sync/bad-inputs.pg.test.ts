@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, dropTestDatabase, withAdmin, writeConfig, writeJsonFile } from '../harness/pg.js'
 import { runTap, type TapResult } from '../harness/run-tap.js'
 import { discoverCatalog, expectSuccess, records, selectStreams, writeCatalog } from './catalog-helpers.js'
-import type { Catalog } from '../../src/catalog/catalog-types.js'
+import type { Catalog } from '../../src/singer/catalog-types.js'
 
 let db: string
 let config: string

@@ -1,6 +1,6 @@
 /** Catalogs for sync tests: discover through the built CLI, then select streams as a user (or Meltano) would. */
 import { expect } from 'vitest'
-import type { Catalog, CatalogEntry, StreamMetadata } from '../../src/catalog/catalog-types.js'
+import type { Catalog, CatalogEntry, StreamMetadata } from '../../src/singer/catalog-types.js'
 import { writeJsonFile } from '../harness/pg.js'
 import { runTap, type SingerMessage, type TapResult } from '../harness/run-tap.js'
 

@@ -12,7 +12,7 @@ import {
   planChunks,
   type ChunkingInput,
 } from '../../src/sync/chunk-plan.js'
-import { chunkStateOf, chunkStateValue } from '../../src/singer/chunk-state.js'
+import { chunkStateOf, chunkStateValue } from '../../src/sync/chunk-state.js'
 import { parseState } from '../../src/singer/read-inputs.js'
 import { stateJson, type Bookmark } from '../../src/singer/state.js'
 import { fullTableQuery } from '../../src/pg/sql.js'

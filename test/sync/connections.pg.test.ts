@@ -23,7 +23,7 @@ import {
   writeCatalog,
   type Selection,
 } from './catalog-helpers.js'
-import type { Catalog } from '../../src/catalog/catalog-types.js'
+import type { Catalog } from '../../src/singer/catalog-types.js'
 
 const TABLES = 20
 let db: string

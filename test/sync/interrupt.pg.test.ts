@@ -15,7 +15,7 @@ import {
 } from '../harness/pg.js'
 import { runTap, type SingerMessage } from '../harness/run-tap.js'
 import { discoverCatalog, expectSuccess, records, selectStreams, writeCatalog } from './catalog-helpers.js'
-import type { Catalog } from '../../src/catalog/catalog-types.js'
+import type { Catalog } from '../../src/singer/catalog-types.js'
 
 const ROWS = 30_000
 const TRANSACTIONS = 30

@@ -14,7 +14,7 @@ import {
   states,
   writeCatalog,
 } from './catalog-helpers.js'
-import type { Catalog } from '../../src/catalog/catalog-types.js'
+import type { Catalog } from '../../src/singer/catalog-types.js'
 
 const TABLES = 300
 let db: string

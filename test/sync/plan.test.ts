@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { CatalogEntry } from '../../src/catalog/catalog-types.js'
-import type { ColumnInfo, PgValueType, TableInfo } from '../../src/catalog/pg-type.js'
+import type { CatalogEntry } from '../../src/singer/catalog-types.js'
+import type { ColumnInfo, PgValueType, TableInfo } from '../../src/values/pg-type.js'
 import { InputError } from '../../src/errors.js'
 import {
   fullTableStart,
@@ -12,7 +12,7 @@ import {
   selectStreams,
 } from '../../src/sync/plan.js'
 import { streamOrder } from '../../src/sync/scheduler.js'
-import { bookmarkProperties, streamSchema } from '../../src/sync/stream-schema.js'
+import { bookmarkProperties, streamSchema } from '../../src/catalog/stream-schema.js'
 import { parseState } from '../../src/singer/read-inputs.js'
 import { rawJson, type StateValue } from '../../src/singer/state.js'
 

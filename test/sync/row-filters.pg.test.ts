@@ -6,7 +6,7 @@
  * the statement, an unknown stream, and a LOG_BASED stream (its changes cannot be filtered).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Catalog } from '../../src/catalog/catalog-types.js'
+import type { Catalog } from '../../src/singer/catalog-types.js'
 import {
   countConnectionsInLog,
   createTestDatabase,

@@ -1,6 +1,6 @@
 /** Row filters matched with the run's streams (pure), and the server check's clause positions. */
 import { describe, expect, it } from 'vitest'
-import type { Catalog, CatalogEntry } from '../../src/catalog/catalog-types.js'
+import type { Catalog, CatalogEntry } from '../../src/singer/catalog-types.js'
 import { InputError } from '../../src/errors.js'
 import { attachRowFilters, logBasedFilterDecision, WAL2JSON_CHANGES } from '../../src/sync/row-filters.js'
 import { clauseAt, rowFilterCheckStatement } from '../../src/sync/check-row-filters.js'

@@ -6,7 +6,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import type { TableInfo } from '../../src/catalog/pg-type.js'
+import type { TableInfo } from '../../src/values/pg-type.js'
 import { buildConfig } from '../../src/config/load-config.js'
 import { Logger } from '../../src/log/logger.js'
 import { SyncMetrics } from '../../src/log/metrics.js'

@@ -16,7 +16,7 @@ import {
   writeCatalog,
 } from './catalog-helpers.js'
 import { checkRecordsAgainstSchemas } from './schema-validation.js'
-import type { Catalog } from '../../src/catalog/catalog-types.js'
+import type { Catalog } from '../../src/singer/catalog-types.js'
 
 let db: string
 let config: string

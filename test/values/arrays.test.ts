@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parse } from 'postgres-array'
-import type { PgValueType } from '../../src/catalog/pg-type.js'
+import type { PgValueType } from '../../src/values/pg-type.js'
 import { parseDelimited, renderArray } from '../../src/values/arrays.js'
 import { renderValue } from '../../src/values/render.js'
 

@@ -3,7 +3,7 @@
  * the COPY form (escaped as the server escapes it) must render to exactly the same JSON text.
  */
 import { describe, expect, it } from 'vitest'
-import type { PgValueType } from '../../src/catalog/pg-type.js'
+import type { PgValueType } from '../../src/values/pg-type.js'
 import { ByteSink, copyFieldText, CopyRecordRenderer, parseUnsigned } from '../../src/values/copy-record.js'
 import { ClampCounter, compileRecordRenderer } from '../../src/values/index.js'
 

@@ -3,7 +3,7 @@
  * gives them: the cases of render.pg.test.ts, and a row of the LOG_BASED comparison
  * (test/replication/types-log-based.pg.test.ts).
  */
-import type { PgValueType } from '../../src/catalog/pg-type.js'
+import type { PgValueType } from '../../src/values/pg-type.js'
 
 const int16: PgValueType = { kind: 'integer', bits: 16 }
 const int32: PgValueType = { kind: 'integer', bits: 32 }

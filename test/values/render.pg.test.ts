@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
-import type { PgValueType } from '../../src/catalog/pg-type.js'
+import type { PgValueType } from '../../src/values/pg-type.js'
 import { renderValue } from '../../src/values/index.js'
 import { adminConfig, createTestDatabase, dropTestDatabase } from '../harness/pg.js'
 import { RENDER_CASES } from './render-cases.js'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { LosslessNumber, parse as losslessParse } from 'lossless-json'
-import type { PgValueType } from '../../src/catalog/pg-type.js'
+import type { PgValueType } from '../../src/values/pg-type.js'
 import {
   ClampCounter,
   compileRecordRenderer,

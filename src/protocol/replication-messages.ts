@@ -10,11 +10,11 @@
  *   server waits instead of our memory growing.
  * Plain data only (structured clone: bigint is fine).
  */
-import type { ColumnInfo } from '../catalog/pg-type.js'
+import type { ColumnInfo } from '../values/pg-type.js'
 import type { TapConfig } from '../config/tap-config.js'
 import type { SerializedTapError } from '../errors.js'
 import type { SerializableLoggerOptions } from '../log/logger.js'
-import type { TableName } from './replica-identity.js'
+import type { TableName } from '../values/pg-type.js'
 
 export interface ReplicationWorkerData {
   readonly config: TapConfig

@@ -11,6 +11,7 @@
  */
 import { isUtf8 } from 'node:buffer'
 import { performance } from 'node:perf_hooks'
+import type pg from 'pg'
 import type { TapConfig } from '../config/tap-config.js'
 import type { Logger } from '../log/logger.js'
 import { requestCancel } from '../pg/connect.js'
@@ -20,8 +21,13 @@ import type { BatchMark, TableTask } from '../protocol/worker-messages.js'
 import { recordPrefix, recordSuffix } from '../singer/messages.js'
 import { ByteSink, CopyRecordRenderer, copyFieldText, parseUnsigned } from '../values/copy-record.js'
 import { renderValue, type ClampCounter } from '../values/index.js'
-import type { BatchSender } from './batch-sender.js'
-import type { ReaderConnection } from './table-reader.js'
+import type { BatchSender } from '../protocol/batch-sender.js'
+
+export interface ReaderConnection {
+  readonly client: pg.Client
+  /** True once the connection failed; then a cursor close would wait forever for the server. */
+  readonly isLost: () => boolean
+}
 
 /** A batch is cut at whichever comes first; STATE follows every ~1000 rows (docs/behaviour.md#state). */
 const BATCH_ROWS = 1000

@@ -4,8 +4,8 @@
  * on the run's short-lived main connection; the selected tables are picked from its result.
  */
 import type pg from 'pg'
-import { discoverOn } from '../catalog/discover.js'
-import type { TableInfo } from '../catalog/pg-type.js'
+import { discoverOn } from './discover.js'
+import type { TableInfo } from '../values/pg-type.js'
 
 export interface TableName {
   readonly schemaName: string

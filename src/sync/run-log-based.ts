@@ -13,16 +13,16 @@ import { SyncMetrics } from '../log/metrics.js'
 import { withClient } from '../pg/connect.js'
 import { formatLsn, smallestLsn, type Lsn } from '../pg/lsn.js'
 import { getBookmark } from '../singer/state.js'
-import type { LogBasedRunArgs, LogBasedRunner, LogBasedStream } from '../sync/log-based-seam.js'
+import type { LogBasedRunArgs, LogBasedRunner, LogBasedStream } from './log-based-seam.js'
 import {
   behindSlotContinueWarning,
   behindSlotError,
   positionsBehindSlot,
   streamPosition,
-} from '../sync/behind-slot.js'
-import { NO_PROGRESS, type ProgressSink } from '../sync/progress.js'
-import { streamSchemaLine } from '../sync/stream-schema.js'
-import { bookmarkLsn, slotFloor } from './acker.js'
+} from './behind-slot.js'
+import { NO_PROGRESS, type ProgressSink } from './progress.js'
+import { streamSchemaLine } from '../catalog/stream-schema.js'
+import { bookmarkLsn, slotFloor } from '../replication/acker.js'
 import type {
   ReplicatedStream,
   ReplicationBatch,
@@ -30,11 +30,11 @@ import type {
   ReplicationWorkerData,
   StreamReport,
   WorkerToMain,
-} from './protocol.js'
-import { findSlot, prettyBytes } from './slot.js'
-import { describeStop, stopReason, type StopReason } from './stop-rule.js'
+} from '../protocol/replication-messages.js'
+import { findSlot, prettyBytes } from '../replication/slot.js'
+import { describeStop, stopReason, type StopReason } from '../replication/stop-rule.js'
 
-/** dist/workers/replication.worker.js, from dist/src/replication/run-log-based.js. */
+/** dist/workers/replication.worker.js, from dist/src/sync/run-log-based.js. */
 const REPLICATION_WORKER_URL = new URL('../../workers/replication.worker.js', import.meta.url)
 
 /** Batches the worker may post before the main thread has written them (~0.5 MB of lines each). */

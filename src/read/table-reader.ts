@@ -17,19 +17,13 @@ import { fullTableQuery, incrementalQuery, qualifiedName, type BoundQuery } from
 import type { BatchMark, TableTask, TaskResult } from '../protocol/worker-messages.js'
 import { recordPrefix, recordSuffix } from '../singer/messages.js'
 import { ClampCounter, compileRecordRenderer, renderValue } from '../values/index.js'
-import { BatchSender, TaskAborted } from './batch-sender.js'
+import { BatchSender, TaskAborted } from '../protocol/batch-sender.js'
 import { chunkLogContext, chunkPagesOf, importChunkSnapshot } from './chunk-read.js'
-import { copyRows } from './copy-rows.js'
+import { copyRows, type ReaderConnection } from './copy-rows.js'
 
 /** A batch is cut at whichever comes first; STATE follows every ~1000 rows (docs/behaviour.md#state). */
 const BATCH_ROWS = 1000
 const BATCH_CHARS = 1 << 20
-
-export interface ReaderConnection {
-  readonly client: pg.Client
-  /** True once the connection failed; then a cursor close would wait forever for the server. */
-  readonly isLost: () => boolean
-}
 
 function taskQuery(task: TableTask): BoundQuery {
   const columns = task.columns.map((c) => c.name)

@@ -1,6 +1,6 @@
 /** The lexical guard on operator row-filter clauses: one balanced expression, no `;`, nothing left open. */
 import { describe, expect, it } from 'vitest'
-import { clauseShapeProblem } from '../../src/pg/clause-shape.js'
+import { clauseShapeProblem } from '../../src/config/clause-shape.js'
 
 describe('clauseShapeProblem', () => {
   it('accepts expressions whose parentheses, quotes and comments are closed', () => {

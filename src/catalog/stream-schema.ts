@@ -3,9 +3,9 @@
  * table today), limited to the columns read, keys not nullable (docs/behaviour.md#discovery-and-the-catalog;
  * the per-type schemas are in src/catalog/json-schema.ts, docs/types.md).
  */
-import type { JsonSchema } from '../catalog/catalog-types.js'
-import { jsonSchemaForType } from '../catalog/json-schema.js'
-import type { ColumnInfo } from '../catalog/pg-type.js'
+import type { JsonSchema } from '../singer/catalog-types.js'
+import { jsonSchemaForType } from './json-schema.js'
+import type { ColumnInfo } from '../values/pg-type.js'
 import type { ReplicationMethod } from '../config/schema.js'
 import { schemaLine } from '../singer/messages.js'
 

@@ -60,3 +60,9 @@ export function isViewRelkind(relkind: TableInfo['relkind']): boolean {
 export function tapStreamId(schemaName: string, tableName: string): string {
   return `${schemaName}-${tableName}`
 }
+
+/** A table (or partition) by schema and name, unquoted. */
+export interface TableName {
+  readonly schemaName: string
+  readonly tableName: string
+}

@@ -5,7 +5,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BatchMessage, ControlMessage } from '../../src/protocol/worker-messages.js'
-import { BatchSender, TaskAborted } from '../../src/sync/batch-sender.js'
+import { BatchSender, TaskAborted } from '../../src/protocol/batch-sender.js'
 
 const ports: MessagePort[] = []
 afterEach(() => {

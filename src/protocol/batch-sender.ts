@@ -4,7 +4,7 @@
  * would pile batches up in the main thread while stdout is slow.
  */
 import type { MessagePort } from 'node:worker_threads'
-import type { BatchMessage, ControlMessage } from '../protocol/worker-messages.js'
+import type { BatchMessage, ControlMessage } from './worker-messages.js'
 
 /** Thrown out of `send`/`drain` once the main thread aborted the task. */
 export class TaskAborted extends Error {

@@ -15,8 +15,8 @@
  * - `snapshot_lsn`: LOG_BASED only, the WAL position matching that first snapshot; it becomes the
  *   stream's `lsn` when the load completes, so streaming replays everything the load may have missed.
  */
-import { normalizeRanges, type IndexRanges, type ResumablePlan } from '../sync/chunk-plan.js'
-import type { Bookmark, StateValue } from './state.js'
+import { normalizeRanges, type IndexRanges, type ResumablePlan } from './chunk-plan.js'
+import type { Bookmark, StateValue } from '../singer/state.js'
 
 export const CHUNKS_KEY = 'chunks'
 
