@@ -26,7 +26,8 @@ import type pg from 'pg'
 import { TapError } from '../errors.js'
 import { queryError } from '../pg/pg-errors.js'
 import { qualifiedName, quoteIdent } from '../pg/sql.js'
-import { identityProblem, type LogBasedTableFacts, type TableName } from './replica-identity.js'
+import type { TableName } from '../values/pg-type.js'
+import { identityProblem, type LogBasedTableFacts } from './replica-identity.js'
 
 /** The operations a stream needs published: every change, and TRUNCATE (PostgreSQL 11+). */
 const NEEDED_OPERATIONS = ['insert', 'update', 'delete', 'truncate'] as const

@@ -35,9 +35,9 @@ async function pgoutputEvents(c: pg.Client, slot: string, publication: string): 
     )
   ).rows
   const d = new PgoutputDecoder()
-  return rows.flatMap((r) => {
+  return rows.flatMap((r): ChangeEvent[] => {
     const ev = d.decode(Buffer.from(r.data.slice(2), 'hex'))
-    return ev.action === 'truncate' ? ev.tables : ev.action === 'other' ? [] : [ev]
+    return ev.action === 'truncate' ? [...ev.tables] : ev.action === 'other' ? [] : [ev]
   })
 }
 

@@ -12,7 +12,8 @@ import {
   waitForOlderWriters,
   type PublishedStream,
 } from '../../src/replication/publication.js'
-import { readLogBasedTables, type TableName } from '../../src/replication/replica-identity.js'
+import { readLogBasedTables } from '../../src/replication/replica-identity.js'
+import type { TableName } from '../../src/values/pg-type.js'
 import { adminConfig, createTestDatabase, dropTestDatabase, withAdmin, writeConfig } from '../harness/pg.js'
 import { runTap } from '../harness/run-tap.js'
 
