@@ -13,8 +13,6 @@ import { TapError } from '../errors.js'
 import type { Logger } from '../log/logger.js'
 import { SyncMetrics } from '../log/metrics.js'
 import { withClient } from '../pg/connect.js'
-import { parseLsn } from '../pg/lsn.js'
-import { queryError } from '../pg/pg-errors.js'
 import {
   decideReplicaIdentity,
   readLogBasedTables,
@@ -49,6 +47,8 @@ import { readChunkFacts, type ChunkFacts } from './chunk-facts.js'
 import { ChunkedStreamRun, chunkedStarts } from './chunked-stream.js'
 import { runJobs, streamJob, streamOrder, type Job } from './scheduler.js'
 import { SnapshotExporter } from './snapshot.js'
+import { coverPublication } from './cover-publication.js'
+import { currentWalLsn } from './wal-lsn.js'
 import { StreamRun, type StreamRunContext } from './stream-runner.js'
 import { StopSignals } from './signals.js'
 
@@ -95,7 +95,8 @@ export async function runSync(args: SyncArgs): Promise<number> {
     return code
   }
   try {
-    const { live, endLsn, slot, chunkFacts, logBasedTables } = await readServerFacts(config, selected)
+    const { live, slot, chunkFacts, logBasedTables, ...facts } = await readServerFacts(config, selected)
+    let endLsn = facts.endLsn
     const plan = planStreams(selected, live)
     for (const w of plan.warnings) logger.warn(w)
     const logStreams = plan.streams.filter((s) => s.method === 'LOG_BASED')
@@ -112,6 +113,18 @@ export async function runSync(args: SyncArgs): Promise<number> {
       start.state,
     )
     for (const w of behind.warnings) logger.warn(w)
+    // pgoutput: the publication covers every LOG_BASED table before any load takes its position.
+    if (slot?.plugin === 'pgoutput' && endLsn !== undefined && logStreams.length > 0)
+      endLsn = await coverPublication(
+        config,
+        logger,
+        slot,
+        logStreams,
+        behind.state,
+        logBasedTables ?? [],
+        endLsn,
+        signals.signal,
+      )
     const emitter = new OutputEmitter(output, behind.state, {
       stateIntervalMs: config.state_interval_seconds * 1000,
     })
@@ -225,15 +238,6 @@ async function slotAndWalLsn(
 ): Promise<{ slot: SlotInfo; endLsn: bigint }> {
   const slot = await findSlot(client, config)
   return { slot, endLsn: await currentWalLsn(client) }
-}
-
-async function currentWalLsn(client: pg.Client): Promise<bigint> {
-  try {
-    const r = await client.query<{ lsn: string }>('SELECT pg_catalog.pg_current_wal_lsn()::text AS lsn')
-    return parseLsn(r.rows[0].lsn)
-  } catch (e) {
-    throw queryError(e, 'reading the current WAL position (pg_current_wal_lsn)')
-  }
 }
 
 interface PoolOutcome {

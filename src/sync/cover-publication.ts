@@ -1,0 +1,52 @@
+/**
+ * pgoutput runs: before anything is read, the slot's publication must cover every selected
+ * LOG_BASED table (src/replication/publication.ts). A table it lacks is added when its stream loads
+ * from scratch in this run; the position the loads start from (end_lsn) is then read again, after
+ * the addition and after every transaction that may have written the table unpublished: a load
+ * bookmarked before the addition would miss the changes made in between.
+ */
+import type { TapConfig } from '../config/tap-config.js'
+import type { Logger } from '../log/logger.js'
+import { withClient } from '../pg/connect.js'
+import { ensurePublication, type PublishedStream } from '../replication/publication.js'
+import type { LogBasedTableFacts } from '../replication/replica-identity.js'
+import type { SlotInfo } from '../replication/slot.js'
+import { publicationNameOf } from '../replication/slot-name.js'
+import { getBookmark, type SingerState } from '../singer/state.js'
+import { currentWalLsn } from './wal-lsn.js'
+import type { PlannedStream } from './plan.js'
+
+/**
+ * Makes the publication cover `streams`; returns the end_lsn the run goes on with (`endLsn`, or a
+ * newer one when tables were added). Throws a PublicationError naming what an administrator runs.
+ */
+export async function coverPublication(
+  config: TapConfig,
+  logger: Logger,
+  slot: SlotInfo,
+  streams: readonly PlannedStream[],
+  state: SingerState,
+  facts: readonly LogBasedTableFacts[],
+  endLsn: bigint,
+  signal?: AbortSignal,
+): Promise<bigint> {
+  const publication = publicationNameOf(config, slot.name)
+  const published: PublishedStream[] = streams.map((s) => ({
+    tapStreamId: s.tapStreamId,
+    schemaName: s.schemaName,
+    tableName: s.tableName,
+    columns: s.columns.map((c) => c.name),
+    loadsFromScratch: getBookmark(state, s.tapStreamId).lsn === undefined,
+  }))
+  return withClient(config, { target: 'primary' }, async (client) => {
+    const result = await ensurePublication(client, publication, published, facts, {
+      onWait: (m) => logger.warn(m),
+      signal,
+    })
+    if (result.added.length === 0) return endLsn
+    logger.info(
+      `Added ${result.added.map((t) => `${t.schemaName}.${t.tableName}`).join(', ')} to publication ${publication}`,
+    )
+    return currentWalLsn(client)
+  })
+}
