@@ -22,6 +22,14 @@ export interface StopInputs {
   readonly maxRunSeconds: number
   /** logical_poll_total_seconds: how long to wait for data before giving up. */
   readonly idleSeconds: number
+  /**
+   * The WAL position in the server's newest keepalive (how far the walsender has read), and when it
+   * last moved forward (undefined before it first did). While it moves towards end_lsn the server is
+   * still decoding (a big transaction is read whole before its first change is sent): with
+   * break_at_end_lsn that counts as activity, not idleness.
+   */
+  readonly serverLsn?: bigint
+  readonly serverAdvancedAt?: number
 }
 
 export function stopReason(s: StopInputs): StopReason | undefined {
@@ -29,13 +37,16 @@ export function stopReason(s: StopInputs): StopReason | undefined {
   // Caught up also covers a database whose tables had no changes: keepalives move `written`.
   if (s.breakAtEndLsn && s.written >= s.endLsn) return 'caught-up'
   if (s.now - s.startedAt >= s.maxRunSeconds * 1000) return 'max-run'
-  if (s.now - s.lastDataAt >= s.idleSeconds * 1000) return 'idle'
+  const working =
+    s.breakAtEndLsn && s.serverLsn !== undefined && s.serverLsn < s.endLsn && s.serverAdvancedAt !== undefined
+  const lastActivity = working ? Math.max(s.lastDataAt, s.serverAdvancedAt as number) : s.lastDataAt
+  if (s.now - lastActivity >= s.idleSeconds * 1000) return 'idle'
   return undefined
 }
 
 export function describeStop(
   reason: StopReason,
-  s: Pick<StopInputs, 'endLsn' | 'maxRunSeconds' | 'idleSeconds'>,
+  s: Pick<StopInputs, 'endLsn' | 'maxRunSeconds' | 'idleSeconds' | 'breakAtEndLsn'>,
   endText: string,
 ): string {
   switch (reason) {
@@ -46,6 +57,6 @@ export function describeStop(
     case 'max-run':
       return `max_run_seconds (${s.maxRunSeconds} s) reached`
     case 'idle':
-      return `no new data for logical_poll_total_seconds (${s.idleSeconds} s)`
+      return `no new data for logical_poll_total_seconds (${s.idleSeconds} s)${s.breakAtEndLsn ? ', and the server did not read further towards end_lsn either' : ''}`
   }
 }
