@@ -1,10 +1,17 @@
 /** The rules of `check`: facts read from the server → findings. Pure. */
 import type { TapConfig } from '../config/tap-config.js'
+import type { PublicationInfo } from '../replication/publication.js'
 import { defaultSlotNames, pickExistingSlot, slotNameToCreate } from '../replication/slot-name.js'
-import { unreservedSlotWarning } from '../replication/slot.js'
+import {
+  DEFAULT_SLOT_PLUGIN,
+  isSlotPlugin,
+  SLOT_PLUGINS,
+  type SlotPlugin,
+  unreservedSlotWarning,
+} from '../replication/slot.js'
 import { fail, ok, replicationFinding, warn, type Finding } from './findings.js'
+import type { PluginProbe } from './plugin-probe.js'
 import type { SchemaAccess, ServerFacts, SlotFacts } from './server-facts.js'
-import type { Wal2jsonProbe } from './wal2json-probe.js'
 
 /** pg_current_wal_lsn() and the pg_wal names the tap uses are PostgreSQL 10+. */
 const MIN_SERVER_VERSION_NUM = 100000
@@ -118,32 +125,51 @@ export function freeConnections(facts: ServerFacts): { free: number; why: string
 }
 
 /** Library names in output_plugin_libraries (comma list, maybe quoted, maybe with a path). */
-export function listsWal2json(setting: string): boolean {
+export function listsPlugin(setting: string, plugin: string): boolean {
   return setting
     .split(',')
     .map((s) => s.trim().replace(/^"|"$/g, '').replace(/^.*\//, '').replace(/\.so$/, ''))
-    .includes('wal2json')
+    .includes(plugin)
 }
 
-/** Why the wal2json probe cannot run, or undefined when it can. */
-export function wal2jsonProbeBlocker(facts: ServerFacts): string | undefined {
+/** Why the plugin's probe cannot run, or undefined when it can. */
+export function probeBlocker(facts: ServerFacts, plugin: string): string | undefined {
   if (facts.walLevel !== 'logical') return 'wal_level is not logical'
   if (facts.inRecovery) return 'the server is a standby'
   if (!facts.canReplicate) return 'the user lacks REPLICATION'
-  if (facts.outputPluginLibraries !== null && !listsWal2json(facts.outputPluginLibraries))
+  if (facts.outputPluginLibraries !== null && !listsPlugin(facts.outputPluginLibraries, plugin))
     return 'output_plugin_libraries does not list it'
   return undefined
+}
+
+/**
+ * The output plugin LOG_BASED runs will use: the existing slot's own (a run streams with the slot's
+ * plugin), else the one `slot create` gives a new slot.
+ */
+export function pluginInUse(config: TapConfig, slots: readonly SlotFacts[]): SlotPlugin {
+  const name = pickExistingSlot(
+    defaultSlotNames(config),
+    slots.map((s) => s.name),
+  )
+  const plugin = slots.find((s) => s.name === name)?.plugin ?? null
+  return isSlotPlugin(plugin) ? plugin : DEFAULT_SLOT_PLUGIN
 }
 
 export interface ReplicationInputs {
   facts: ServerFacts
   slots: readonly SlotFacts[]
-  /** The probe's outcome, or why it did not run. */
-  probe: Wal2jsonProbe | { status: 'skipped'; reason: string }
+  /** The plugin checked (pluginInUse), and its probe's outcome, or why it did not run. */
+  plugin: SlotPlugin
+  probe: PluginProbe | { status: 'skipped'; reason: string }
+  /** pgoutput with an existing slot: its publication (info undefined: it does not exist). */
+  publication?: { readonly name: string; readonly info: PublicationInfo | undefined }
 }
 
 /** LOG_BASED prerequisites; failures only when LOG_BASED is the default method (see findings.ts). */
-export function assessReplication(config: TapConfig, { facts, slots, probe }: ReplicationInputs): Finding[] {
+export function assessReplication(
+  config: TapConfig,
+  { facts, slots, plugin, probe, publication }: ReplicationInputs,
+): Finding[] {
   const required = config.default_replication_method === 'LOG_BASED'
   const rf = (subject: string, detail: string) => replicationFinding(required, subject, detail)
   const out: Finding[] = []
@@ -169,16 +195,17 @@ export function assessReplication(config: TapConfig, { facts, slots, probe }: Re
   )
   if (facts.outputPluginLibraries !== null) {
     out.push(
-      listsWal2json(facts.outputPluginLibraries)
-        ? ok('output_plugin_libraries', `lists wal2json (${facts.outputPluginLibraries})`)
+      listsPlugin(facts.outputPluginLibraries, plugin)
+        ? ok('output_plugin_libraries', `lists ${plugin} (${facts.outputPluginLibraries})`)
         : rf(
             'output_plugin_libraries',
-            `'${facts.outputPluginLibraries}' does not list wal2json (add it and reload the server configuration)`,
+            `'${facts.outputPluginLibraries}' does not list ${plugin} (add it and reload the server configuration)`,
           ),
     )
   }
-  out.push(wal2jsonFinding(probe, rf, facts))
+  out.push(pluginFinding(plugin, probe, rf, facts))
   out.push(...slotFindings(config, facts, slots, rf))
+  if (publication !== undefined) out.push(publicationFinding(publication, rf))
   const freeSenders = facts.maxWalSenders - facts.walSenders
   out.push(
     freeSenders >= 1
@@ -193,30 +220,63 @@ export function assessReplication(config: TapConfig, { facts, slots, probe }: Re
 
 type Rf = (subject: string, detail: string) => Finding
 
-function wal2jsonFinding(probe: ReplicationInputs['probe'], rf: Rf, facts: ServerFacts): Finding {
+function pluginFinding(
+  plugin: SlotPlugin,
+  probe: ReplicationInputs['probe'],
+  rf: Rf,
+  facts: ServerFacts,
+): Finding {
   const major = Math.floor(facts.serverVersionNum / 10000)
   switch (probe.status) {
     case 'ok':
-      return ok('wal2json', 'usable (a temporary slot with it was created and dropped)')
+      return ok(plugin, 'usable (a temporary slot with it was created and dropped)')
     case 'missing':
       return rf(
-        'wal2json',
-        `not installed on the server (install wal2json for PostgreSQL ${major}, e.g. the postgresql-${major}-wal2json package)`,
+        plugin,
+        plugin === 'wal2json'
+          ? `not installed on the server (install wal2json for PostgreSQL ${major}, e.g. the postgresql-${major}-wal2json package; or use a pgoutput slot, which needs no extension)`
+          : `not found on the server (${probe.message})`,
       )
     case 'not-allowed':
-      return rf('wal2json', `${probe.message} (add it to output_plugin_libraries)`)
+      return rf(plugin, `${probe.message} (add it to output_plugin_libraries)`)
     case 'no-free-slot':
-      return warn('wal2json', `not checked: ${probe.message} (max_replication_slots)`)
+      return warn(plugin, `not checked: ${probe.message} (max_replication_slots)`)
     case 'timeout':
-      return warn(
-        'wal2json',
-        'not checked: creating a temporary slot waited too long for running transactions',
-      )
+      return warn(plugin, 'not checked: creating a temporary slot waited too long for running transactions')
     case 'error':
-      return warn('wal2json', `not checked: ${probe.message}`)
+      return warn(plugin, `not checked: ${probe.message}`)
     case 'skipped':
-      return warn('wal2json', `not checked: ${probe.reason}`)
+      return warn(plugin, `not checked: ${probe.reason}`)
   }
+}
+
+/** What a pgoutput slot's publication covers (check does not read the catalog: runs add what they stream). */
+function publicationFinding(p: NonNullable<ReplicationInputs['publication']>, rf: Rf): Finding {
+  const info = p.info
+  if (info === undefined)
+    return rf(
+      'publication',
+      `${p.name} does not exist, and one created now cannot be decoded for the WAL the slot already holds: drop the slot and run \`tap-postgres slot create\`, which creates the publication first`,
+    )
+  const missing = ['insert', 'update', 'delete', 'truncate'].filter((op) => !info.operations.includes(op))
+  if (missing.length > 0)
+    return rf(
+      'publication',
+      `${p.name} does not publish ${missing.join(', ')} (ALTER PUBLICATION ... SET (publish = ...))`,
+    )
+  const n = info.tables.length
+  const covers = info.allTables
+    ? 'all tables'
+    : n === 0
+      ? 'no table yet (a LOG_BASED run adds the tables it streams)'
+      : `${n} table${n === 1 ? '' : 's'} (${info.tables
+          .slice(0, 5)
+          .map((t) => `${t.schemaName}.${t.tableName}`)
+          .join(', ')}${n > 5 ? ', ...' : ''})`
+  return ok(
+    'publication',
+    `${p.name} covers ${covers}${info.viaRoot ? '; publish_via_partition_root is on (refused for partitioned streams)' : ''}`,
+  )
 }
 
 function slotFindings(config: TapConfig, facts: ServerFacts, slots: readonly SlotFacts[], rf: Rf): Finding[] {
@@ -234,7 +294,8 @@ function slotFindings(config: TapConfig, facts: ServerFacts, slots: readonly Slo
   }
   const problems: string[] = []
   if (slot.slotType !== 'logical') problems.push('is a physical slot, not a logical one')
-  else if (slot.plugin !== 'wal2json') problems.push(`uses the plugin ${slot.plugin ?? '?'}, not wal2json`)
+  else if (!isSlotPlugin(slot.plugin))
+    problems.push(`uses the plugin ${slot.plugin ?? '?'}, not ${SLOT_PLUGINS.join(' or ')}`)
   if (slot.database !== null && slot.database !== facts.database)
     problems.push(`decodes database ${slot.database}, not ${facts.database}`)
   if (slot.walStatus === 'lost')
@@ -254,7 +315,7 @@ function slotFindings(config: TapConfig, facts: ServerFacts, slots: readonly Slo
   }
   if (atRisk.length > 0) return atRisk
   const held = slot.lagBytes === null ? '' : `, holds ${formatBytes(slot.lagBytes)} of WAL`
-  return [ok('replication slot', `${slot.name} (wal2json${held})`)]
+  return [ok('replication slot', `${slot.name} (${slot.plugin}${held})`)]
 }
 
 export function formatBytes(n: number): string {

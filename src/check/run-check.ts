@@ -13,12 +13,15 @@ import {
   assessReplication,
   assessSchemas,
   assessServerVersion,
-  wal2jsonProbeBlocker,
+  pluginInUse,
+  probeBlocker,
   type ReplicationInputs,
 } from './assess.js'
 import { allPassed, fail, formatFinding, ok, type Finding } from './findings.js'
 import { readSchemaAccess, readServerFacts, readSlots } from './server-facts.js'
-import { probeWal2json } from './wal2json-probe.js'
+import { probeOutputPlugin } from './plugin-probe.js'
+import { readPublication } from '../replication/publication.js'
+import { publicationNameOf } from '../replication/slot-name.js'
 
 export async function runCheck(config: TapConfig, print: (line: string) => void): Promise<boolean> {
   const findings: Finding[] = []
@@ -63,10 +66,22 @@ async function checkOn(
   // prerequisites are always reported, as failures only when it is the default.
   emit(assessConnectionBudget(config, facts, true))
   const slots = await readSlots(client, defaultSlotNames(config))
-  const blocker = wal2jsonProbeBlocker(facts)
+  const plugin = pluginInUse(config, slots)
+  const blocker = probeBlocker(facts, plugin)
   const probe: ReplicationInputs['probe'] =
-    blocker === undefined ? await probeWal2json(client) : { status: 'skipped', reason: blocker }
-  emit(assessReplication(config, { facts, slots, probe }))
+    blocker === undefined ? await probeOutputPlugin(client, plugin) : { status: 'skipped', reason: blocker }
+  // The run's slot is the first default name that exists; its publication, when it streams pgoutput.
+  const slot = defaultSlotNames(config)
+    .map((n) => slots.find((s) => s.name === n))
+    .find((s) => s !== undefined)
+  const publication =
+    slot?.plugin === 'pgoutput'
+      ? await (async () => {
+          const name = publicationNameOf(config, slot.name)
+          return { name, info: await readPublication(client, name) }
+        })()
+      : undefined
+  emit(assessReplication(config, { facts, slots, plugin, probe, publication }))
 }
 
 function oneLine(e: unknown): string {

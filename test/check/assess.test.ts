@@ -5,12 +5,13 @@ import {
   assessSchemas,
   assessServerVersion,
   formatBytes,
-  listsWal2json,
-  wal2jsonProbeBlocker,
+  listsPlugin,
+  pluginInUse,
+  probeBlocker,
 } from '../../src/check/assess.js'
 import { allPassed, formatFinding, type Finding } from '../../src/check/findings.js'
 import type { ServerFacts, SlotFacts } from '../../src/check/server-facts.js'
-import { classifyProbeError } from '../../src/check/wal2json-probe.js'
+import { classifyProbeError } from '../../src/check/plugin-probe.js'
 import { buildConfig } from '../../src/config/load-config.js'
 
 const config = (extra: Record<string, unknown> = {}) =>
@@ -125,16 +126,16 @@ describe('assessConnectionBudget', () => {
 
 describe('wal2json helpers', () => {
   it('reads output_plugin_libraries lists', () => {
-    expect(listsWal2json('pgoutput, test_decoding, wal2json')).toBe(true)
-    expect(listsWal2json('"$libdir/wal2json.so"')).toBe(true)
-    expect(listsWal2json('pgoutput,wal2json_fork')).toBe(false)
-    expect(listsWal2json('')).toBe(false)
+    expect(listsPlugin('pgoutput, test_decoding, wal2json', 'wal2json')).toBe(true)
+    expect(listsPlugin('"$libdir/wal2json.so"', 'wal2json')).toBe(true)
+    expect(listsPlugin('pgoutput,wal2json_fork', 'wal2json')).toBe(false)
+    expect(listsPlugin('', 'wal2json')).toBe(false)
   })
   it('runs the probe only when it can work', () => {
-    expect(wal2jsonProbeBlocker(FACTS)).toBeUndefined()
-    expect(wal2jsonProbeBlocker({ ...FACTS, walLevel: 'replica' })).toBe('wal_level is not logical')
-    expect(wal2jsonProbeBlocker({ ...FACTS, canReplicate: false })).toBe('the user lacks REPLICATION')
-    expect(wal2jsonProbeBlocker({ ...FACTS, outputPluginLibraries: 'pgoutput' })).toBe(
+    expect(probeBlocker(FACTS, 'wal2json')).toBeUndefined()
+    expect(probeBlocker({ ...FACTS, walLevel: 'replica' }, 'wal2json')).toBe('wal_level is not logical')
+    expect(probeBlocker({ ...FACTS, canReplicate: false }, 'wal2json')).toBe('the user lacks REPLICATION')
+    expect(probeBlocker({ ...FACTS, outputPluginLibraries: 'pgoutput' }, 'wal2json')).toBe(
       'output_plugin_libraries does not list it',
     )
   })
@@ -173,7 +174,19 @@ describe('assessReplication', () => {
     facts: Partial<ServerFacts>,
     slots: SlotFacts[],
     probe: Parameters<typeof assessReplication>[1]['probe'] = { status: 'ok' },
-  ) => lines(assessReplication(config(extra), { facts: { ...FACTS, ...facts }, slots, probe }))
+    publication?: Parameters<typeof assessReplication>[1]['publication'],
+  ) => {
+    const c = config(extra)
+    return lines(
+      assessReplication(c, {
+        facts: { ...FACTS, ...facts },
+        slots,
+        plugin: pluginInUse(c, slots),
+        probe,
+        publication,
+      }),
+    )
+  }
 
   it('reports everything ok with a healthy slot', () => {
     expect(run({}, {}, [SLOT])).toEqual([
@@ -210,7 +223,7 @@ describe('assessReplication', () => {
     expect(
       run({ default_replication_method: 'LOG_BASED' }, {}, [SLOT], { status: 'missing', message: 'x' }),
     ).toContain(
-      'FAIL  wal2json: not installed on the server (install wal2json for PostgreSQL 15, e.g. the postgresql-15-wal2json package)',
+      'FAIL  wal2json: not installed on the server (install wal2json for PostgreSQL 15, e.g. the postgresql-15-wal2json package; or use a pgoutput slot, which needs no extension)',
     )
   })
 
@@ -218,8 +231,8 @@ describe('assessReplication', () => {
     const withTap = { tap_id: 'etl', default_replication_method: 'LOG_BASED' }
     const second = { ...SLOT, name: 'pipelinewise_shop_etl', lagBytes: null }
     expect(run(withTap, {}, [second])).toContain('ok    replication slot: pipelinewise_shop_etl (wal2json)')
-    expect(run(withTap, {}, [second, { ...SLOT, plugin: 'pgoutput' }])).toContain(
-      'FAIL  replication slot: pipelinewise_shop uses the plugin pgoutput, not wal2json',
+    expect(run(withTap, {}, [second, { ...SLOT, plugin: 'test_decoding' }])).toContain(
+      'FAIL  replication slot: pipelinewise_shop uses the plugin test_decoding, not pgoutput or wal2json',
     )
     expect(run(withTap, {}, [{ ...SLOT, database: 'other', walStatus: 'lost' }])).toContain(
       'FAIL  replication slot: pipelinewise_shop decodes database other, not shop; has lost WAL it needed (drop it, create it again and resync the LOG_BASED streams)',
@@ -247,5 +260,49 @@ describe('assessReplication', () => {
     expect(active).toHaveLength(2)
     expect(active[0]).toMatch(/^FAIL {2}replication slot: pipelinewise_shop is in use by process 7/)
     expect(active[1]).toMatch(/^warn {2}replication slot: pipelinewise_shop is unreserved/)
+  })
+
+  it("checks the plugin of the slot runs will use, and a pgoutput slot's publication", () => {
+    const pgoutput = { ...SLOT, plugin: 'pgoutput' }
+    const info = {
+      name: 'pipelinewise_shop',
+      owner: 'u',
+      allTables: false,
+      viaRoot: false,
+      operations: ['insert', 'update', 'delete', 'truncate'],
+      tables: [{ schemaName: 'public', tableName: 'orders' }],
+    }
+    const lb = { default_replication_method: 'LOG_BASED' }
+    const found = run(
+      lb,
+      { outputPluginLibraries: 'pgoutput' },
+      [pgoutput],
+      { status: 'ok' },
+      { name: 'pipelinewise_shop', info },
+    )
+    expect(found).toEqual([
+      'ok    wal_level: logical',
+      'ok    replication privilege: u has REPLICATION',
+      'ok    output_plugin_libraries: lists pgoutput (pgoutput)',
+      'ok    pgoutput: usable (a temporary slot with it was created and dropped)',
+      'ok    replication slot: pipelinewise_shop (pgoutput, holds 3.0 MB of WAL)',
+      'ok    publication: pipelinewise_shop covers 1 table (public.orders)',
+      'ok    wal senders: 10 of 10 free (max_wal_senders)',
+    ])
+    expect(run(lb, {}, [pgoutput], { status: 'ok' }, { name: 'p', info: undefined })).toContain(
+      'FAIL  publication: p does not exist, and one created now cannot be decoded for the WAL the slot already holds: drop the slot and run `tap-postgres slot create`, which creates the publication first',
+    )
+    expect(
+      run(
+        lb,
+        {},
+        [pgoutput],
+        { status: 'ok' },
+        { name: 'p', info: { ...info, operations: ['insert', 'update', 'delete'] } },
+      ),
+    ).toContain('FAIL  publication: p does not publish truncate (ALTER PUBLICATION ... SET (publish = ...))')
+    expect(run(lb, {}, [pgoutput], { status: 'ok' }, { name: 'p', info: { ...info, tables: [] } })).toContain(
+      'ok    publication: p covers no table yet (a LOG_BASED run adds the tables it streams)',
+    )
   })
 })

@@ -113,12 +113,39 @@ describe('check on the harness cluster (wal_level logical, wal2json)', () => {
     })
   })
 
+  it('checks pgoutput and reports the publication of a pgoutput slot (slot create makes both)', async () => {
+    const cfg = writeConfig(db, {
+      default_replication_method: 'LOG_BASED',
+      replication_slot_name: `po_${suffix}`,
+    })
+    expect((await runTap(['slot', 'create', '--plugin', 'pgoutput', '--config', cfg])).code).toBe(0)
+    try {
+      await withAdmin(db, (c) => c.query(`ALTER PUBLICATION po_${suffix} ADD TABLE public.orders`))
+      const r = await runTap(['check', '--config', cfg])
+      const lines = r.stdout.trimEnd().split('\n')
+      expect(lines).toContain('ok    pgoutput: usable (a temporary slot with it was created and dropped)')
+      expect(lines).toContain(`ok    publication: po_${suffix} covers 1 table (public.orders)`)
+      expect(lines.find((l) => l.includes('replication slot'))).toMatch(
+        /^ok {4}replication slot: po_\w+ \(pgoutput, holds /,
+      )
+      expect(r.code).toBe(0)
+      await withAdmin(db, (c) => c.query(`DROP PUBLICATION po_${suffix}`))
+      const gone = await runTap(['check', '--config', cfg])
+      expect(gone.code).toBe(1)
+      expect(gone.stdout).toContain(`FAIL  publication: po_${suffix} does not exist`)
+    } finally {
+      await withAdmin(db, (c) => c.query('SELECT pg_drop_replication_slot($1)', [`po_${suffix}`]))
+    }
+  })
+
   it('fails with LOG_BASED when the configured slot uses another plugin', async () => {
     const slot = `custom_${suffix}`
     await withSlot(slot, 'test_decoding', async () => {
       const r = await check({ default_replication_method: 'LOG_BASED', replication_slot_name: slot })
       expect(r.code).toBe(1)
-      expect(r.lines).toContain(`FAIL  replication slot: ${slot} uses the plugin test_decoding, not wal2json`)
+      expect(r.lines).toContain(
+        `FAIL  replication slot: ${slot} uses the plugin test_decoding, not pgoutput or wal2json`,
+      )
     })
   })
 })

@@ -3,7 +3,8 @@ import { configFlag, globalFlags } from '../flags.js'
 import { runCheck } from '../../check/run-check.js'
 
 export default class Check extends BaseCommand {
-  static override summary = 'Preflight: connection, privileges, wal_level, wal2json, slot, connection budget.'
+  static override summary =
+    'Preflight: connection, privileges, wal_level, the output plugin (pgoutput or wal2json), slot and publication, connection budget.'
   static override flags = { ...globalFlags, ...configFlag }
 
   async run(): Promise<void> {

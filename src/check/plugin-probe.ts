@@ -1,13 +1,15 @@
 /**
- * Is wal2json usable? pg_available_extensions does not list output plugins and reading the library
- * directory needs superuser, so the honest test is the one a LOG_BASED run depends on: create a
- * temporary logical slot with the plugin (the server loads the library and runs its startup
- * callback), then drop it. A temporary slot also vanishes with the session, even if the drop fails.
+ * Is the output plugin usable (wal2json, an extension; pgoutput, built in but subject to
+ * output_plugin_libraries on hardened builds)? pg_available_extensions does not list output plugins
+ * and reading the library directory needs superuser, so the honest test is the one a LOG_BASED run
+ * depends on: create a temporary logical slot with the plugin (the server loads the library and
+ * runs its startup callback), then drop it. A temporary slot also vanishes with the session, even
+ * if the drop fails.
  */
 import { randomBytes } from 'node:crypto'
 import type pg from 'pg'
 
-export type Wal2jsonProbe =
+export type PluginProbe =
   | { status: 'ok' }
   /** The library is not installed on the server. */
   | { status: 'missing'; message: string }
@@ -22,11 +24,15 @@ export type Wal2jsonProbe =
 /** Bounds the wait for running transactions, which logical slot creation cannot skip. */
 const PROBE_TIMEOUT_MS = 5000
 
-export async function probeWal2json(client: pg.Client, timeoutMs = PROBE_TIMEOUT_MS): Promise<Wal2jsonProbe> {
+export async function probeOutputPlugin(
+  client: pg.Client,
+  plugin: string,
+  timeoutMs = PROBE_TIMEOUT_MS,
+): Promise<PluginProbe> {
   const slot = `tap_postgres_check_${randomBytes(6).toString('hex')}`
   try {
     await client.query(`SET statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`)
-    await client.query(`SELECT pg_catalog.pg_create_logical_replication_slot($1, 'wal2json', true)`, [slot])
+    await client.query(`SELECT pg_catalog.pg_create_logical_replication_slot($1, $2, true)`, [slot, plugin])
     await client.query('SELECT pg_catalog.pg_drop_replication_slot($1)', [slot]).catch(() => undefined)
     return { status: 'ok' }
   } catch (e) {
@@ -36,7 +42,7 @@ export async function probeWal2json(client: pg.Client, timeoutMs = PROBE_TIMEOUT
   }
 }
 
-export function classifyProbeError(e: unknown): Wal2jsonProbe {
+export function classifyProbeError(e: unknown): PluginProbe {
   const err = e as { code?: string; message?: string }
   const message = (err.message ?? String(e)).split('\n')[0]
   // 58P01 undefined_file: `could not access file "wal2json": No such file or directory`.
