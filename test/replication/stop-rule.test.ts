@@ -40,11 +40,15 @@ describe('stopReason', () => {
       'idle',
     ],
     [
-      'without break_at_end_lsn the server\'s progress is no activity',
+      "without break_at_end_lsn the server's progress is no activity",
       { now: 40_000, breakAtEndLsn: false, serverLsn: 900n, serverAdvancedAt: 39_000 },
       'idle',
     ],
-    ['max_run_seconds still ends a run the server works on', { now: 60_000, serverLsn: 900n, serverAdvancedAt: 59_000 }, 'max-run'],
+    [
+      'max_run_seconds still ends a run the server works on',
+      { now: 60_000, serverLsn: 900n, serverAdvancedAt: 59_000 },
+      'max-run',
+    ],
   ] as Array<[string, Partial<StopInputs>, string | undefined]>)('%s', (_what, patch, reason) => {
     expect(stopReason({ ...base, ...patch })).toBe(reason)
   })
