@@ -16,7 +16,9 @@
  *
  * Limits, measured in the same run on the same data: `COPY t TO STDOUT` and
  * `COPY (SELECT row_to_json(t) FROM t) TO STDOUT` through psql into /dev/null (tables, one after
- * another), `pg_logical_slot_peek_changes` with the tap's wal2json options (log). `ratio` is the
+ * another), `pg_logical_slot_peek_changes` with the tap's wal2json options and
+`pg_logical_slot_peek_binary_changes` with its pgoutput options (`log` runs both plugins:
+`log_pgoutput`, `log_wal2json`). `ratio` is the
  * tap's rate divided by the limit's rate (= limit wall / tap wall): 1 means as fast as the limit.
  * Connections are counted from the server log (`connection authorized` with the run's
  * application_name); with PG_BENCH_URL set PG_BENCH_LOG to the server log to count them.
@@ -495,20 +497,40 @@ function printPerByte(results: Result[]): void {
   }
 }
 
-async function logCase(ctx: Ctx): Promise<Result> {
+/** What the raw decode asks for: the options the replication worker starts the plugin with (src/replication/decoders.ts). */
+function rawDecodeSql(plugin: 'wal2json' | 'pgoutput', slot: string, publication: string): string {
+  return plugin === 'wal2json'
+    ? `SELECT count(*) FROM pg_logical_slot_peek_changes('${slot}', NULL, NULL, 'format-version', '2', 'include-timestamp', '1', 'include-lsn', '1', 'include-types', '0', 'actions', 'insert,update,delete,truncate', 'add-tables', 'public.${LOG_TABLE}')`
+    : `SELECT count(*) FROM pg_logical_slot_peek_binary_changes('${slot}', NULL, NULL, 'proto_version', '1', 'publication_names', '"${publication}"')`
+}
+
+/**
+ * `log` for one output plugin: a LOG_BASED run over --changes changes, against the server's own
+ * decode of the same changes with the same plugin and options (peeked from a second slot made at the
+ * same point, so it never moves).
+ */
+async function logCase(ctx: Ctx, plugin: 'wal2json' | 'pgoutput'): Promise<Result> {
   const { client } = ctx
-  for (const slot of ['bench_slot', 'bench_ref']) {
+  const slot = `bench_slot_${plugin}`
+  const ref = `bench_ref_${plugin}`
+  // pgoutput: the publication (named after the slot, the tap's default) is older than both slots.
+  const publication = slot
+  for (const name of [slot, ref]) {
     await client.query(
       'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1',
-      [slot],
+      [name],
     )
   }
   await resetLogTable(client)
-  await client.query(`SELECT pg_create_logical_replication_slot('bench_slot', 'wal2json')`)
+  if (plugin === 'pgoutput') {
+    await client.query(`DROP PUBLICATION IF EXISTS ${publication}`)
+    await client.query(`CREATE PUBLICATION ${publication} FOR TABLE public.${LOG_TABLE}`)
+  }
+  await client.query(`SELECT pg_create_logical_replication_slot($1, $2)`, [slot, plugin])
   const catalog = selectOnly(discoverCatalog(configFor(ctx, 'bench_discover')), [LOG_TABLE], 'LOG_BASED')
   const catalogPath = tmpFile('catalog.json', catalog)
   const cfg = (app: string) =>
-    configFor(ctx, app, { replication_slot_name: 'bench_slot', logical_poll_total_seconds: 30 })
+    configFor(ctx, app, { replication_slot_name: slot, logical_poll_total_seconds: 30 })
   // First run: the (empty) initial load, which leaves the state with an lsn to stream from.
   const first = await runTapMeasured({
     bin: BIN,
@@ -517,26 +539,27 @@ async function logCase(ctx: Ctx): Promise<Result> {
   if (first.exitCode !== 0 || first.lastState === undefined)
     throw new Error(`log initial run failed: ${first.stderrTail}`)
   const statePath = tmpFile('state.json', first.lastState)
-  await client.query(`SELECT pg_create_logical_replication_slot('bench_ref', 'wal2json')`)
+  await client.query(`SELECT pg_create_logical_replication_slot($1, $2)`, [ref, plugin])
   const changes = await generateLogChanges(client, ctx.args.logChanges)
   const peek: number[] = []
-  for (let i = 0; i < ctx.args.runs; i++) {
-    // The options the replication worker asks for (workers/replication.worker.ts).
-    peek.push(
-      timePsql(
-        psqlArgs(ctx.srv),
-        `SELECT count(*) FROM pg_logical_slot_peek_changes('bench_ref', NULL, NULL, 'format-version', '2', 'include-timestamp', '1', 'include-lsn', '1', 'include-types', '0', 'actions', 'insert,update,delete', 'add-tables', 'public.${LOG_TABLE}')`,
-      ),
-    )
-  }
+  for (let i = 0; i < ctx.args.runs; i++)
+    peek.push(timePsql(psqlArgs(ctx.srv), rawDecodeSql(plugin, ref, publication)))
   // Every run starts from the same state, so it re-reads the same changes (the slot is only confirmed up to the input state).
-  const { runs, conns } = await runTimes(ctx, 'log', (app) => ({
+  const { runs, conns } = await runTimes(ctx, `log_${plugin}`, (app) => ({
     args: ['--config', cfg(app), '--catalog', catalogPath, '--state', statePath],
   }))
   const bad = runs.find((r) => r.records !== changes)
-  if (bad) throw new Error(`log: expected ${changes} records, got ${bad.records}`)
-  await client.query(`SELECT pg_drop_replication_slot('bench_ref')`)
-  return summarize('log', ctx.maxWorkers, 'messages', runs, changes, { wal2json_peek: median(peek) }, conns)
+  if (bad) throw new Error(`log_${plugin}: expected ${changes} records, got ${bad.records}`)
+  await client.query(`SELECT pg_drop_replication_slot($1)`, [ref])
+  return summarize(
+    `log_${plugin}`,
+    ctx.maxWorkers,
+    'messages',
+    runs,
+    changes,
+    { [`${plugin}_peek`]: median(peek) },
+    conns,
+  )
 }
 
 function fmt(n: number, digits = 0): string {
@@ -640,7 +663,9 @@ async function main(): Promise<void> {
       if (args.cases.includes('big_rows')) results.push(...(await bigRowsCases(ctx)))
     }
     ctx.maxWorkers = args.maxWorkers[0]
-    if (args.cases.includes('log')) results.push(await logCase(ctx))
+    // Both plugins, each against its own raw decode (pgoutput first: the default for new slots).
+    if (args.cases.includes('log'))
+      for (const plugin of ['pgoutput', 'wal2json'] as const) results.push(await logCase(ctx, plugin))
     if (args.cases.includes('slow'))
       results.push(
         await tableCase(ctx, 'slow', [await ensureWide(client, args.rows)], args.rows, { stallMs: 3000 }),
