@@ -18,7 +18,7 @@ import {
   sync,
   writeCatalog,
 } from '../sync/catalog-helpers.js'
-import { LOG_BASED_PLUGINS } from './plugins.js'
+import { createSlotSql, LOG_BASED_PLUGINS } from './plugins.js'
 
 type State = ReturnType<typeof lastState>
 
@@ -57,7 +57,7 @@ describe.each(LOG_BASED_PLUGINS)('LOG_BASED: a STATE behind the slot (%s)', (plu
     await sql(
       `INSERT INTO t_${plugin} SELECT i, 'load' FROM generate_series(1, 10) i; INSERT INTO side_${plugin} VALUES (1), (2)`,
     )
-    await sql('SELECT pg_create_logical_replication_slot($1, $2)', [slot, plugin])
+    await withAdmin(db, (c) => createSlotSql(c, slot, plugin))
     catalog = writeCatalog(
       selectStreams(await discoverCatalog(config()), {
         [`t_${plugin}`]: { method: 'LOG_BASED' },

@@ -17,7 +17,7 @@ import {
   sync,
   writeCatalog,
 } from '../sync/catalog-helpers.js'
-import { LOG_BASED_PLUGINS, type LogBasedPlugin } from './plugins.js'
+import { LOG_BASED_PLUGINS, type LogBasedPlugin, slotCreateArgs } from './plugins.js'
 
 let db: string
 
@@ -44,7 +44,7 @@ async function slotConfig(
   extra: Record<string, unknown> = {},
 ): Promise<string> {
   const config = writeConfig(db, { replication_slot_name: `${slot}_${plugin}`, ...extra })
-  const r = await runTap(['slot', 'create', '--config', config])
+  const r = await runTap(slotCreateArgs(config, plugin))
   if (r.code !== 0) throw new Error(`slot create failed: ${r.stderr}`)
   return config
 }

@@ -18,7 +18,7 @@ import {
   sync,
   writeCatalog,
 } from '../sync/catalog-helpers.js'
-import { LOG_BASED_PLUGINS, type LogBasedPlugin } from './plugins.js'
+import { createSlotSql, LOG_BASED_PLUGINS, type LogBasedPlugin } from './plugins.js'
 
 let db: string
 
@@ -37,7 +37,7 @@ async function sql(text: string, values?: unknown[]): Promise<Array<Record<strin
 
 /** The plugin-specific part of a test: the slot (and, for plugins that need one, its publication). */
 async function createSlot(slot: string, plugin: LogBasedPlugin): Promise<void> {
-  await sql('SELECT pg_create_logical_replication_slot($1, $2)', [slot, plugin])
+  await withAdmin(db, (c) => createSlotSql(c, slot, plugin))
 }
 
 async function slotPosition(slot: string): Promise<bigint> {

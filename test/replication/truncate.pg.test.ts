@@ -16,7 +16,7 @@ import {
   sync,
   writeCatalog,
 } from '../sync/catalog-helpers.js'
-import { LOG_BASED_PLUGINS } from './plugins.js'
+import { LOG_BASED_PLUGINS, slotCreateArgs } from './plugins.js'
 
 type State = ReturnType<typeof lastState>
 
@@ -93,7 +93,7 @@ describe.each(LOG_BASED_PLUGINS)(
       )
       await sql(`CREATE TABLE ${other} (id int PRIMARY KEY); INSERT INTO ${other} VALUES (1)`)
       config = writeConfig(db, { replication_slot_name: `tr_${plugin}` })
-      expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
+      expect((await runTap(slotCreateArgs(config, plugin))).code).toBe(0)
       catalog = writeCatalog(
         selectStreams(await discoverCatalog(config), {
           [a]: { method: 'LOG_BASED' },

@@ -20,7 +20,7 @@ import {
 } from '../sync/catalog-helpers.js'
 import { createAllTypesTable, insertAllTypesRows } from '../sync/type-fixtures.js'
 import { RENDER_CASES } from '../values/render-cases.js'
-import { LOG_BASED_PLUGINS } from './plugins.js'
+import { LOG_BASED_PLUGINS, slotCreateArgs } from './plugins.js'
 
 let db: string
 
@@ -88,7 +88,7 @@ describe.each(LOG_BASED_PLUGINS)(
       await sql(`CREATE TABLE ${bytes} (id int PRIMARY KEY, b bytea, bd bytea_d, ba bytea[], bda bytea_d[])`)
       for (const t of tables) await sql(`ALTER TABLE ${t} REPLICA IDENTITY FULL`)
       config = writeConfig(db, { replication_slot_name: `types_${plugin}` })
-      expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
+      expect((await runTap(slotCreateArgs(config, plugin))).code).toBe(0)
       const discovered = await discoverCatalog(config)
       logBased = writeCatalog(
         selectStreams(discovered, Object.fromEntries(tables.map((t) => [t, { method: 'LOG_BASED' }]))),

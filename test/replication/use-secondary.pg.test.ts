@@ -15,7 +15,7 @@ import { runTap, type TapResult } from '../harness/run-tap.js'
 import { startStandby, type Standby } from '../harness/standby.js'
 import { expectSuccess, lastState, records, selectStreams, writeCatalog } from '../sync/catalog-helpers.js'
 import { withClusterAdmin } from '../reliability/helpers.js'
-import { LOG_BASED_PLUGINS } from './plugins.js'
+import { createSlotSql, LOG_BASED_PLUGINS } from './plugins.js'
 
 const DB = 'lagging'
 const enabled = clusterInfo().dataDir !== ''
@@ -130,8 +130,7 @@ async function expectStandbyBehind(): Promise<void> {
 }
 
 describe.skipIf(!enabled).each(LOG_BASED_PLUGINS)('use_secondary on a lagging replica (%s)', (plugin) => {
-  const createSlot = (slot: string) =>
-    sql(`SELECT pg_create_logical_replication_slot('${slot}', '${plugin}')`)
+  const createSlot = (slot: string) => withClusterAdmin(primary, DB, (c) => createSlotSql(c, slot, plugin))
 
   it.each([
     ['unchunked', 0],

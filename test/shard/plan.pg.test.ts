@@ -20,7 +20,7 @@ import {
   writeJsonFile,
 } from '../harness/pg.js'
 import { runTap, type SingerMessage, type TapResult } from '../harness/run-tap.js'
-import { LOG_BASED_PLUGINS } from '../replication/plugins.js'
+import { LOG_BASED_PLUGINS, slotCreateArgs } from '../replication/plugins.js'
 import {
   discoverCatalog,
   expectSuccess,
@@ -294,8 +294,6 @@ describe.each(LOG_BASED_PLUGINS)(
       CREATE TABLE lb_users (id int PRIMARY KEY, v text); INSERT INTO lb_users SELECT g, 'u' || g FROM generate_series(1, 300) g;
       ANALYZE;
     `)
-      // Today the tap streams through wal2json only; the plugin becomes a setting when pgoutput lands.
-      expect(plugin).toBe('wal2json')
       config = writeConfig(db, { max_workers: 1 })
       const cat = writeCatalog(
         selectStreams(await discoverCatalog(config), {
@@ -322,7 +320,7 @@ describe.each(LOG_BASED_PLUGINS)(
 
     it("two shards, two slots, side by side; each resumes from its own STATE and gets its table's changes", async () => {
       for (const slot of slots()) {
-        const r = await runTap(['slot', 'create', '--config', config], {
+        const r = await runTap(slotCreateArgs(config, plugin), {
           env: { TAP_POSTGRES_REPLICATION_SLOT_NAME: slot },
         })
         expect(r.code, r.stderr).toBe(0)

@@ -14,7 +14,7 @@ import { requireScript, runInPty } from '../harness/pty.js'
 import { parseMessages, runTap } from '../harness/run-tap.js'
 import { renderScreen, stripAnsi } from '../harness/terminal.js'
 import { group } from '../../src/sync/progress-model.js'
-import { LOG_BASED_PLUGINS } from '../replication/plugins.js'
+import { LOG_BASED_PLUGINS, slotCreateArgs } from '../replication/plugins.js'
 import {
   discoverCatalog,
   expectSuccess,
@@ -197,7 +197,7 @@ describe.each(LOG_BASED_PLUGINS)('LOG_BASED on a terminal (%s)', (plugin) => {
       break_at_end_lsn: false,
       logical_poll_total_seconds: 2,
     })
-    expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
+    expect((await runTap(slotCreateArgs(config, plugin))).code).toBe(0)
     catalog = writeCatalog(
       selectStreams(await discoverCatalog(config), { [`ev_${plugin}`]: { method: 'LOG_BASED' } }),
     )
