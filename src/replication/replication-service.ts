@@ -9,12 +9,15 @@
  * - with flow control, keepalives are emitted at once while data messages wait in a queue;
  * - `stop()` waits for the socket to end, which a flow-control pause can prevent.
  */
+import type pg from 'pg'
 import {
+  type LogicalReplicationConfig,
   type LogicalReplicationService,
   Wal2JsonPlugin,
-  type LogicalReplicationConfig,
 } from 'pg-logical-replication'
 import { formatLsn, type Lsn } from '../pg/lsn.js'
+import { quoteIdent } from '../pg/sql.js'
+import { pgoutputStartOptions } from './pgoutput.js'
 
 /** No automatic acknowledgement of any kind; backpressure from the 'data' handler to the socket. */
 export const SERVICE_OPTIONS: LogicalReplicationConfig = {
@@ -30,6 +33,37 @@ export const SERVICE_OPTIONS: LogicalReplicationConfig = {
 export class Wal2JsonText extends Wal2JsonPlugin {
   override parse(buffer: Buffer): string {
     return buffer.toString('utf8')
+  }
+}
+
+/**
+ * pgoutput through the library: START_REPLICATION with the tap's options (pgoutput.ts; the stock
+ * plugin also sends `messages`, which PostgreSQL before 14 rejects, and leaves names unquoted), and
+ * the XLogData payload as its bytes, decoded by the worker (pgoutput.ts), not by the stock parser,
+ * which turns values into JS types. The bytes are copied: the library hands out a view of the
+ * connection's read buffer, which pg-protocol reuses for later data while a message may still wait
+ * in the flow-control queue.
+ */
+export class PgoutputBytes {
+  /** What the library's plugins carry (it reads none of it). */
+  readonly options: { readonly publication: string }
+
+  constructor(readonly publication: string) {
+    this.options = { publication }
+  }
+
+  get name(): string {
+    return 'pgoutput'
+  }
+
+  parse(buffer: Buffer): Buffer {
+    return Buffer.from(buffer)
+  }
+
+  start(client: pg.Client, slotName: string, lastLsn: string): Promise<unknown> {
+    return client.query(
+      `START_REPLICATION SLOT ${quoteIdent(slotName)} LOGICAL ${lastLsn} (${pgoutputStartOptions(this.publication)})`,
+    )
   }
 }
 

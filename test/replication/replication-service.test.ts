@@ -4,6 +4,7 @@ import { LogicalReplicationService } from 'pg-logical-replication'
 import {
   hasMessagesBehind,
   hasQueuedMessages,
+  PgoutputBytes,
   sendStandbyStatus,
   SERVICE_OPTIONS,
   Wal2JsonText,
@@ -64,5 +65,15 @@ describe('pg-logical-replication contract', () => {
   it('hands the payload over as text, unparsed', () => {
     const text = '{"action":"I","columns":[{"name":"n","value":12345678901234567890.1234567890}]}'
     expect(new Wal2JsonText({}).parse(Buffer.from(text))).toBe(text)
+  })
+})
+
+describe('PgoutputBytes', () => {
+  it('hands the payload over as a copy: the library passes a view of a read buffer that is reused', () => {
+    const read = Buffer.from('I\0\0@\0N', 'latin1')
+    const payload = new PgoutputBytes('p').parse(read.subarray(1))
+    read.fill(0)
+    expect(payload.toString('latin1')).toBe('\0\0@\0N')
+    expect(new PgoutputBytes('p').name).toBe('pgoutput')
   })
 })
