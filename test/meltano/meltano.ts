@@ -36,7 +36,7 @@ import {
 
 // ------------------------------------------------------------------------------- meltano.yml parts
 
-export interface MeltanoSetting {
+interface MeltanoSetting {
   name: string
   kind: string
   value?: unknown
@@ -170,7 +170,7 @@ function ruleMatches(rule: MetadataRule, tapStreamId: string, breadcrumb?: strin
 const propertyBreadcrumb = (props: string[]): string[] => props.flatMap((p) => ['properties', p])
 
 /** catalog.py select_metadata_rules: includes first, then excludes. */
-export function selectMetadataRules(patterns: readonly string[]): MetadataRule[] {
+function selectMetadataRules(patterns: readonly string[]): MetadataRule[] {
   const include: MetadataRule[] = []
   const exclude: MetadataRule[] = []
   for (const raw of patterns) {
@@ -201,7 +201,7 @@ export function selectMetadataRules(patterns: readonly string[]): MetadataRule[]
 }
 
 /** tap.py config_metadata_rules: `<tap_stream_id>[.<prop>...].<key>: value` from the flattened `metadata`. */
-export function configMetadataRules(metadata: Record<string, unknown>): MetadataRule[] {
+function configMetadataRules(metadata: Record<string, unknown>): MetadataRule[] {
   const flat: Array<[string, unknown]> = []
   const flatten = (obj: Record<string, unknown>, prefix: string): void => {
     for (const [k, v] of Object.entries(obj)) {
@@ -226,7 +226,7 @@ export function configMetadataRules(metadata: Record<string, unknown>): Metadata
 type Node = Record<string, unknown>
 
 /** catalog.py MetadataExecutor(...).visit(catalog), in place. */
-export function applyMetadataRules(catalog: Node, rules: readonly MetadataRule[]): void {
+function applyMetadataRules(catalog: Node, rules: readonly MetadataRule[]): void {
   let stream: Node | undefined
   const metadataList = (): Node[] => (stream as { metadata: Node[] }).metadata
   const ensureMetadata = (breadcrumb: string[]): void => {
@@ -384,7 +384,7 @@ export function prepareRun(extractor: MeltanoExtractor, setup: RunSetup): Meltan
 }
 
 /** SingerTap.exec_args: `--config C`, `--catalog K` if it has data, `--state S` if it has data. */
-export function execArgs(run: MeltanoRun, opts: { catalog: boolean; state: boolean }): string[] {
+function execArgs(run: MeltanoRun, opts: { catalog: boolean; state: boolean }): string[] {
   return [
     '--config',
     run.configPath,

@@ -27,7 +27,12 @@ function fakeSnapshot(info: SnapshotInfo = INFO) {
 }
 
 /** 30 pages in chunks of 10: chunks 0 and 1 end at a page, chunk 2 is open-ended. */
-const FRESH: ChunkedStart = { kind: 'fresh', plan: { pages: 30, size: 10 }, relfilenode: 16384, estimatedRows: 6 }
+const FRESH: ChunkedStart = {
+  kind: 'fresh',
+  plan: { pages: 30, size: 10 },
+  relfilenode: 16384,
+  estimatedRows: 6,
+}
 
 /** Chunk i's rows: ids i*100+1 and i*100+2, so every record says which chunk it came from. */
 const chunkIds = (i: number) => [i * 100 + 1, i * 100 + 2]
@@ -66,7 +71,11 @@ const doneOf = (l: Line) => (bookmarkOf(l).chunks as { done: Array<[number, numb
  * a resumed load lose nothing), but for those an earlier run did (`doneBefore`); returns how many
  * (STATE, chunk) pairs were checked.
  */
-function expectChunksDoneAfterTheirRecords(lines: string[], chunks: number, doneBefore: number[] = []): number {
+function expectChunksDoneAfterTheirRecords(
+  lines: string[],
+  chunks: number,
+  doneBefore: number[] = [],
+): number {
   const seen = new Set<number>()
   let checked = 0
   for (const l of parse(lines)) {
@@ -181,7 +190,12 @@ describe('ChunkedStreamRun (FULL_TABLE) with fake workers', () => {
     const { ctx, stream, lines, nextWorker } = setup()
     ctx.emitter.commit('public-orders', { version: 42, chunks: chunkStateValue(saved) })
     const snap = fakeSnapshot()
-    const run = new ChunkedStreamRun(ctx, stream, { kind: 'resume', state: saved, estimatedRows: 6 }, snap.exporter)
+    const run = new ChunkedStreamRun(
+      ctx,
+      stream,
+      { kind: 'resume', state: saved, estimatedRows: 6 },
+      snap.exporter,
+    )
     const outcome = runJobs(run.jobs, 1, quiet, new AbortController().signal)
     const tasks = []
     for (let i = 0; i < 3; i++) {
@@ -217,7 +231,10 @@ describe('ChunkedStreamRun (FULL_TABLE) with fake workers', () => {
     const states = parsed.filter((l) => l.type === 'STATE')
     expect(states.map(doneOf)).toEqual([[[0, 1]], [[0, 2]], [[0, 3]], undefined])
     // The first snapshot's transactions stay in the bookmark: a later resume rechecks against them.
-    expect(bookmarkOf(states[0])).toMatchObject({ version: 42, chunks: { snapshot_xmax: 700, snapshot_xip: [699] } })
+    expect(bookmarkOf(states[0])).toMatchObject({
+      version: 42,
+      chunks: { snapshot_xmax: 700, snapshot_xip: [699] },
+    })
     expect(bookmarkOf(states[3])).toEqual({ version: 42, xmin: null })
     expect(parsed.find((l) => l.type === 'ACTIVATE_VERSION')?.version).toBe(42)
     expect(expectChunksDoneAfterTheirRecords(lines, 3, [0])).toBe(1 + 2)
@@ -308,7 +325,10 @@ describe('ChunkedStreamRun (LOG_BASED initial load) with fake workers', () => {
     for (let i = 0; i < 3; i++) await playChunk(await nextWorker())
     expect((await outcome).completed).toEqual(['public-orders'])
     const states = parse(lines).filter((l) => l.type === 'STATE')
-    expect(bookmarkOf(states[0])).toMatchObject({ lsn: 31211520, chunks: { snapshot_lsn: 31211520, done: [] } })
+    expect(bookmarkOf(states[0])).toMatchObject({
+      lsn: 31211520,
+      chunks: { snapshot_lsn: 31211520, done: [] },
+    })
     expect(bookmarkOf(states.at(-1) as Line)).toEqual({ version: NOW, xmin: null, lsn: 31211520 })
   })
 
@@ -325,7 +345,12 @@ describe('ChunkedStreamRun (LOG_BASED initial load) with fake workers', () => {
     const { ctx, stream, lines, workers } = setup({ method: 'LOG_BASED' })
     ctx.emitter.commit('public-orders', { version: 42, lsn: 6000n, chunks: chunkStateValue(saved) })
     const snap = fakeSnapshot({ ...INFO, lsn: 9000n })
-    const run = new ChunkedStreamRun(ctx, stream, { kind: 'resume', state: saved, estimatedRows: 6 }, snap.exporter)
+    const run = new ChunkedStreamRun(
+      ctx,
+      stream,
+      { kind: 'resume', state: saved, estimatedRows: 6 },
+      snap.exporter,
+    )
     expect(run.jobs).toHaveLength(1)
     expect(snap.expected.size).toBe(0)
     expect((await runJobs(run.jobs, 1, quiet, new AbortController().signal)).completed).toEqual([

@@ -19,7 +19,7 @@ import type { TablePool, TaskWithoutPort } from '../../src/sync/pool.js'
 import { NO_PROGRESS } from '../../src/sync/progress.js'
 import type { StreamRunContext } from '../../src/sync/stream-runner.js'
 
-export const TABLE: TableInfo = {
+const TABLE: TableInfo = {
   schemaName: 'public',
   tableName: 'orders',
   relkind: 'r',
