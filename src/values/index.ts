@@ -1,4 +1,4 @@
 /** The value renderer's public surface (see render.ts). */
-export { ClampCounter, compileRecordRenderer, renderValue } from './render.js'
-export type { RecordColumn } from './render.js'
-export { jsonString } from './json-text.js'
+export { ClampCounter, compileRecordRenderer, renderValue, rendererFor, canClamp } from './render.js'
+export type { RecordColumn, ValueRenderer } from './render.js'
+export { jsonString, minifyJson } from './json-text.js'

@@ -10,7 +10,7 @@ import { chunkStateValue } from '../../src/sync/chunk-state.js'
 import { ChunkedStreamRun, type ChunkedStart } from '../../src/sync/chunked-stream.js'
 import { runJobs, type ScheduleOutcome } from '../../src/sync/scheduler.js'
 import type { SnapshotExporter, SnapshotInfo } from '../../src/sync/snapshot.js'
-import { type FakeWorker, NOW, recordLines, setup, tick, types } from './fake-pool.js'
+import { type FakeWorker, NOW, recordLines, setup, types, until } from './fake-pool.js'
 
 const INFO: SnapshotInfo = { name: '00000003-0000001B-1', xmax: 730, xip: [726] }
 
@@ -42,18 +42,16 @@ const chunkOf = (w: FakeWorker) => {
   return chunk.fromPage / 10
 }
 
-/**
- * Plays a chunk's worker: imports the snapshot, one batch per row, then `done`; `last`: returns as
- * soon as the task is finished, so what the run wrote by the time it says it is done can be checked.
- */
-async function playChunk(w: FakeWorker, version = NOW, last = false): Promise<void> {
+/** Plays a chunk's worker: imports the snapshot, one batch per row, finishes `done` after the last ack. */
+async function playChunk(w: FakeWorker, version = NOW): Promise<void> {
   const ids = chunkIds(chunkOf(w))
   w.send({ type: 'snapshotImported' })
   for (const id of ids) w.send({ type: 'batch', lines: recordLines([id], version), rows: 1 })
-  await tick()
+  await w.received('ack', ids.length)
   w.finish({ status: 'done', rows: ids.length, clamped: [] })
-  if (!last) await tick()
 }
+
+const lastLine = (lines: string[]) => parse(lines.slice(-1))[0]
 
 interface Line {
   readonly type: string
@@ -106,7 +104,7 @@ describe('ChunkedStreamRun (FULL_TABLE) with fake workers', () => {
     for (let i = 0; i < 3; i++) {
       const w = await nextWorker()
       tasks.push(w.task)
-      await playChunk(w, NOW, i === 2)
+      await playChunk(w)
     }
     expect(await outcome).toEqual({ completed: ['public-orders'], outputClosed: false })
     expect(tasks).toMatchObject([
@@ -158,15 +156,16 @@ describe('ChunkedStreamRun (FULL_TABLE) with fake workers', () => {
     const w1 = await nextWorker()
     expect([chunkOf(w0), chunkOf(w1)]).toEqual([0, 1])
     w0.send({ type: 'batch', lines: recordLines([1]), rows: 1 })
+    await w0.received('ack')
     await playChunk(w1)
-    // Chunk 1 is done; chunk 0 has written one row of two and is not.
-    expect(doneOf(parse(lines).at(-1) as Line)).toEqual([[1, 2]])
+    // Chunk 2 starts once chunk 1's job has ended: chunk 1 is done, chunk 0 has written one row of two and is not.
     const w2 = await nextWorker()
+    expect(doneOf(lastLine(lines))).toEqual([[1, 2]])
     w0.send({ type: 'batch', lines: recordLines([2]), rows: 1 })
-    await tick()
+    await w0.received('ack', 2)
     w0.finish({ status: 'done', rows: 2, clamped: [] })
-    await tick()
-    expect(doneOf(parse(lines).at(-1) as Line)).toEqual([[0, 2]])
+    await until(() => lastLine(lines).type === 'STATE')
+    expect(doneOf(lastLine(lines))).toEqual([[0, 2]])
     await playChunk(w2)
     expect((await outcome).completed).toEqual(['public-orders'])
     expect(expectChunksDoneAfterTheirRecords(lines, 3)).toBe(1 + 2 + 3)
@@ -249,12 +248,11 @@ describe('ChunkedStreamRun (FULL_TABLE) with fake workers', () => {
     const w0 = await nextWorker()
     w0.send({ type: 'snapshotImported' })
     w0.send({ type: 'batch', lines: recordLines([1]), rows: 1 })
-    await tick()
+    await w0.received('ack')
     ac.abort()
-    await tick()
-    expect(w0.control.map((m) => m.type)).toContain('stop')
+    await w0.received('stop')
     w0.send({ type: 'batch', lines: recordLines([2]), rows: 1 })
-    await tick()
+    await w0.received('ack', 2)
     w0.finish({ status: 'stopped', rows: 2, clamped: [] })
     expect(await outcome).toEqual({ completed: [], outputClosed: false })
     expect(workers).toHaveLength(1)
@@ -272,14 +270,13 @@ describe('ChunkedStreamRun (FULL_TABLE) with fake workers', () => {
     const w0 = await nextWorker()
     const w1 = await nextWorker()
     w0.send({ type: 'batch', lines: recordLines([1]), rows: 1 })
-    await tick()
+    await w0.received('ack')
     w1.finish({
       status: 'failed',
       rows: 0,
       error: { code: 'SYNC_FAILED', message: 'reading public.orders: permission denied', exitCode: 1 },
     })
-    await tick()
-    expect(w0.control.map((m) => m.type)).toContain('stop')
+    await w0.received('stop')
     w0.finish({ status: 'stopped', rows: 1, clamped: [] })
     const result: ScheduleOutcome = await outcome
     expect(result.completed).toEqual([])
@@ -297,17 +294,14 @@ describe('ChunkedStreamRun (FULL_TABLE) with fake workers', () => {
     const outcome = runJobs(run.jobs, 2, quiet, new AbortController().signal)
     const w0 = await nextWorker()
     const w1 = await nextWorker()
-    await tick()
     sink.destroy(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))
-    await tick()
     w0.send({ type: 'batch', lines: recordLines([1]), rows: 1 })
-    await tick()
     // The chunk that met the closed stdout aborts itself; once it ends, the scheduler aborts the other.
-    expect(w0.control.map((m) => m.type)).toContain('abort')
+    await w0.received('abort')
+    expect(w0.control.map((m) => m.type)).not.toContain('ack')
     expect(w1.control.map((m) => m.type)).not.toContain('abort')
     w0.finish({ status: 'aborted', rows: 0, clamped: [] })
-    await tick()
-    expect(w1.control.map((m) => m.type)).toContain('abort')
+    await w1.received('abort')
     w1.finish({ status: 'aborted', rows: 0, clamped: [] })
     const result = await outcome
     expect(result.outputClosed).toBe(true)

@@ -2,6 +2,8 @@
  * A fake table pool for the main-thread stream runners (StreamRun, ChunkedStreamRun): each `run`
  * opens a real MessageChannel, and the test plays the table worker on its end (sends batches,
  * reads the acks, stops and aborts, finishes the task). The output is a stdout that keeps its lines.
+ * What the tests know of the worker protocol (message types, how a batch's lines travel) is here
+ * and in the tests' `w.send` and `w.control` only.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { Writable } from 'node:stream'
@@ -33,6 +35,8 @@ export interface FakeWorker {
   readonly task: TaskWithoutPort
   readonly control: ControlMessage[]
   send(m: BatchMessage | { readonly type: 'snapshotImported' }): void
+  /** Resolves once `count` messages of this type came back (a real worker finishes only after its last ack). */
+  received(type: ControlMessage['type'], count?: number): Promise<void>
   finish(result: TaskResult): void
 }
 
@@ -66,7 +70,15 @@ export function setup(options: { method?: ReplicationMethod; state?: SingerState
     run(task: TaskWithoutPort) {
       const { port1, port2 } = new MessageChannel()
       const control: ControlMessage[] = []
-      port1.on('message', (m: ControlMessage) => control.push(m))
+      const waits: Array<() => void> = []
+      port1.on('message', (m: ControlMessage) => {
+        control.push(m)
+        for (const w of waits.splice(0)) w()
+      })
+      const received = async (type: ControlMessage['type'], count = 1): Promise<void> => {
+        while (control.filter((m) => m.type === type).length < count)
+          await new Promise<void>((r) => waits.push(r))
+      }
       let finish: (r: TaskResult) => void = () => undefined
       const result = new Promise<TaskResult>((r) => {
         finish = r
@@ -74,7 +86,13 @@ export function setup(options: { method?: ReplicationMethod; state?: SingerState
       const w: FakeWorker = {
         task,
         control,
-        send: (m) => port1.postMessage(m),
+        received,
+        // Bytes are moved, as a worker sends them.
+        send: (m) =>
+          port1.postMessage(
+            m,
+            'lines' in m && typeof m.lines !== 'string' ? [m.lines.buffer as ArrayBuffer] : [],
+          ),
         finish: (r) => {
           finish(r)
           port1.close()
@@ -136,5 +154,7 @@ export const recordLines = (ids: number[], version = NOW) =>
     .map((id) => `{"type":"RECORD","stream":"public-orders","record":{"id":${id}},"version":${version}}\n`)
     .join('')
 
-/** Lets the ports deliver their messages and the runners' promise chains settle. */
-export const tick = () => new Promise((r) => setTimeout(r, 10))
+/** Resolves once `ready()` holds (checked after each turn of the event loop); no time limit of its own. */
+export async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((r) => setImmediate(r))
+}
