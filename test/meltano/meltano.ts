@@ -1,3 +1,4 @@
+// Long (~560 lines): one re-implementation of what Meltano does around an extractor, kept in one file so it reads side by side with Meltano's own modules.
 /**
  * What Meltano does around a custom extractor, reproduced for end-to-end tests (Meltano itself is
  * Python and not installed here). Each piece names the Meltano code it follows (meltano/meltano,
