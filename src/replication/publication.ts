@@ -147,6 +147,8 @@ export interface PublishedRelation extends TableName {
   readonly rowFilter: string | null
   /** PostgreSQL 15+: the columns published (all of them without a column list); null before 15. */
   readonly columns: readonly string[] | null
+  /** Its generated columns (PostgreSQL 12+): pgoutput (protocol 1) never sends their values. */
+  readonly generated: readonly string[]
 }
 
 export interface PublicationDecision {
@@ -198,6 +200,17 @@ export function decidePublication(
       adminSql.push(`ALTER PUBLICATION ${ident} SET (publish_via_partition_root = false)`)
       continue
     }
+    // A generated column's value never comes (protocol 1): whether the table is covered or added.
+    const generated = [...new Set(leaves.flatMap((l) => byName.get(key(l))?.generated ?? []))].filter((c) =>
+      s.columns.includes(c),
+    )
+    if (generated.length > 0) {
+      const n = generated.length
+      refusals.push(
+        `stream ${s.tapStreamId}: column${n > 1 ? 's' : ''} ${generated.join(', ')} of ${name(s)} ${n > 1 ? 'are' : 'is'} generated, and pgoutput does not send generated columns; deselect ${n > 1 ? 'them' : 'it'}, or stream the table through a wal2json slot`,
+      )
+      continue
+    }
     const covered = pub.allTables || (partitioned ? rel.member : rel.listed)
     if (!covered) {
       if (!s.loadsFromScratch) {
@@ -247,13 +260,19 @@ export function decidePublication(
   return { add, refusals, adminSql: [...new Set(adminSql)] }
 }
 
-const RELATIONS_SQL = (schemaMembers: boolean) => `
+const RELATIONS_SQL = (version: number) => `
 SELECT w.ord, c.relkind::text AS relkind, c.relispartition AS is_partition,
+       ${
+         version >= 120000
+           ? `(SELECT coalesce(json_agg(a.attname ORDER BY a.attnum), '[]') FROM pg_catalog.pg_attribute a
+           WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> '')`
+           : `'[]'`
+       } AS generated,
        (SELECT to_jsonb(t) FROM pg_catalog.pg_publication_tables t
         WHERE t.pubname = $1 AND t.schemaname = n.nspname AND t.tablename = c.relname) AS listed,
        (EXISTS (SELECT 1 FROM pg_catalog.pg_publication_rel r JOIN pg_catalog.pg_publication p ON p.oid = r.prpubid
                 WHERE p.pubname = $1 AND r.prrelid = c.oid)
-        ${schemaMembers ? `OR EXISTS (SELECT 1 FROM pg_catalog.pg_publication_namespace s JOIN pg_catalog.pg_publication p ON p.oid = s.pnpubid WHERE p.pubname = $1 AND s.pnnspid = c.relnamespace)` : ''}
+        ${version >= 150000 ? `OR EXISTS (SELECT 1 FROM pg_catalog.pg_publication_namespace s JOIN pg_catalog.pg_publication p ON p.oid = s.pnpubid WHERE p.pubname = $1 AND s.pnnspid = c.relnamespace)` : ''}
        ) AS member
 FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS w(schema_name, table_name, ord)
 JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema_name
@@ -265,6 +284,7 @@ interface RelationRow {
   is_partition: string | boolean
   listed: string | Record<string, unknown> | null
   member: string | boolean
+  generated: string | string[]
 }
 
 const bool = (v: string | boolean): boolean => v === true || v === 't'
@@ -282,7 +302,7 @@ export async function readPublishedRelations(
       (await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0].v,
     )
     rows = (
-      await client.query<RelationRow>(RELATIONS_SQL(version >= 150000), [
+      await client.query<RelationRow>(RELATIONS_SQL(version), [
         publication,
         relations.map((r) => r.schemaName),
         relations.map((r) => r.tableName),
@@ -303,6 +323,7 @@ export async function readPublishedRelations(
       member: bool(row.member),
       rowFilter: typeof listed?.rowfilter === 'string' ? listed.rowfilter : null,
       columns: Array.isArray(listed?.attnames) ? (listed.attnames as string[]) : null,
+      generated: json<string[]>(row.generated),
     }
   })
 }

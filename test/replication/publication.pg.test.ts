@@ -213,6 +213,22 @@ describe('ensurePublication', () => {
   })
 })
 
+describe('generated columns', () => {
+  it('refuses a stream that selects one: pgoutput never sends its values', async () => {
+    await sql('CREATE TABLE gen (id int PRIMARY KEY, x int, y int GENERATED ALWAYS AS (x * 2) STORED)')
+    await sql('CREATE PUBLICATION p_gen')
+    const e = await ensure('p_gen', [{ ...stream('gen'), columns: ['id', 'x', 'y'] }]).catch(
+      (x: unknown) => x,
+    )
+    expect(e).toBeInstanceOf(PublicationError)
+    expect((e as Error).message).toContain(
+      'stream public-gen: column y of public.gen is generated, and pgoutput does not send generated columns',
+    )
+    expect(await publishedTables('p_gen')).toEqual([])
+    expect((await ensure('p_gen', [{ ...stream('gen'), columns: ['id', 'x'] }])).added).toHaveLength(1)
+  })
+})
+
 describe('waitForOlderWriters', () => {
   it('returns only after a transaction that held an xid when it was called has ended', async () => {
     const writer = new pg.Client(adminConfig(db))

@@ -53,6 +53,7 @@ const rel = (tableName: string, extra: Partial<PublishedRelation> = {}): Publish
   member: false,
   rowFilter: null,
   columns: null,
+  generated: [],
   ...extra,
 })
 
@@ -182,6 +183,29 @@ describe('decidePublication', () => {
       [rel('t', { listed: true, columns: ['id', 'x'] })],
     )
     expect(wide.refusals).toEqual([])
+  })
+
+  it('refuses a selected generated column (pgoutput never sends it); a deselected one is fine', () => {
+    const d = decidePublication(
+      pub,
+      [stream('t')],
+      [facts('t')],
+      [rel('t', { listed: true, generated: ['v'] })],
+    )
+    expect(d.refusals).toEqual([
+      'stream public-t: column v of public.t is generated, and pgoutput does not send generated columns; deselect it, or stream the table through a wal2json slot',
+    ])
+    const deselected = decidePublication(
+      pub,
+      [stream('t', { columns: ['id'] })],
+      [facts('t')],
+      [rel('t', { listed: true, generated: ['v'] })],
+    )
+    expect(deselected.refusals).toEqual([])
+    // Not added either.
+    const notYet = decidePublication(pub, [stream('t')], [facts('t')], [rel('t', { generated: ['v'] })])
+    expect(notYet.add).toEqual([])
+    expect(notYet.refusals).toHaveLength(1)
   })
 
   it('passes over a table gone since the plan', () => {
