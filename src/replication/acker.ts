@@ -56,11 +56,14 @@ export class Acker {
     this.#inTransaction = true
   }
 
-  /** After every change of the transaction was handed over. `endLsn`: end of the commit record. */
+  /**
+   * After every change of the transaction was handed over. `endLsn`: end of the commit record. A
+   * held keepalive is not applied here: more transactions may wait in the queue behind this one
+   * (the keepalive came after them); `drained` applies it once they are processed.
+   */
   commit(endLsn: Lsn): void {
     this.#inTransaction = false
     if (endLsn > this.#position) this.#position = endLsn
-    this.#applyPending()
   }
 
   /**

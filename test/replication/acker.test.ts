@@ -53,12 +53,14 @@ describe('Acker.position (what a STATE may say)', () => {
     expect(a.position).toBe(300n)
   })
 
-  it('ignores a keepalive inside a transaction until the commit', () => {
+  it('ignores a keepalive inside a transaction until the commit, and the queue behind it, are processed', () => {
     const a = fresh()
     a.begin()
     a.keepalive(300n, false)
     expect(a.position).toBe(100n)
     a.commit(250n)
+    expect(a.position).toBe(250n)
+    a.drained()
     expect(a.position).toBe(300n)
   })
 
@@ -70,6 +72,26 @@ describe('Acker.position (what a STATE may say)', () => {
     a.drained() // not possible mid-transaction in practice, and must not apply it anyway
     expect(a.position).toBe(100n)
     a.commit(250n)
+    expect(a.position).toBe(250n)
+    a.drained()
+    expect(a.position).toBe(300n)
+  })
+
+  it('does not apply a held keepalive at a commit while later transactions still wait in the queue', () => {
+    // Measured with pgoutput: B I C (commit 250), B U C (commit 270), B D C (commit 290) received,
+    // then a keepalive at 300; the keepalive is handled while the first transaction is, and a
+    // commit that applied it would claim 300 with the two later transactions still unprocessed.
+    const a = fresh()
+    a.begin()
+    a.keepalive(300n, true)
+    a.commit(250n)
+    expect(a.position).toBe(250n)
+    a.begin()
+    a.commit(270n)
+    expect(a.position).toBe(270n)
+    a.begin()
+    a.commit(290n)
+    a.drained()
     expect(a.position).toBe(300n)
   })
 
