@@ -275,3 +275,27 @@ export function copyStatement(q: BoundQuery): string {
   }
   return `COPY (${out}) TO STDOUT`
 }
+
+/** The cursor a read is fetched through (one per connection and transaction). */
+const CURSOR = 'tap_read'
+
+/** A cursor read: its DECLARE with bound parameters, and the FETCH of one page. */
+export interface CursorStatements {
+  readonly declare: BoundQuery
+  readonly fetch: string
+  /** Rows per FETCH: a shorter page is the last. */
+  readonly pageRows: number
+}
+
+/**
+ * The statements of a cursor read over `query`: a SQL cursor (planned for its first rows, see
+ * pg/fetch-out.ts) declared with the query's bound parameters, and the FETCH of `pageRows` rows.
+ */
+export function cursorStatements(query: BoundQuery, pageRows: number): CursorStatements {
+  if (!Number.isSafeInteger(pageRows) || pageRows < 1) throw new RangeError(`not a page size: ${pageRows}`)
+  return {
+    declare: { text: `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${query.text}`, values: query.values },
+    fetch: `FETCH FORWARD ${pageRows} FROM ${CURSOR}`,
+    pageRows,
+  }
+}

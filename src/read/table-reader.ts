@@ -13,13 +13,20 @@ import type { TapConfig } from '../config/tap-config.js'
 import { serializeError } from '../errors.js'
 import type { Logger } from '../log/logger.js'
 import { queryError } from '../pg/pg-errors.js'
-import { fullTableQuery, incrementalQuery, qualifiedName, type BoundQuery } from '../pg/sql.js'
+import {
+  copyStatement,
+  cursorStatements,
+  fullTableQuery,
+  incrementalQuery,
+  qualifiedName,
+  type BoundQuery,
+} from '../pg/sql.js'
 import type { BatchMark, TableTask, TaskResult } from '../protocol/worker-messages.js'
 import { recordPrefix, recordSuffix } from '../singer/messages.js'
 import { ClampCounter, compileRecordRenderer, renderValue } from '../values/index.js'
 import { BatchSender, TaskAborted } from '../protocol/batch-sender.js'
 import { chunkLogContext, chunkPagesOf, importChunkSnapshot } from './chunk-read.js'
-import { copyRows, type ReaderConnection } from './copy-rows.js'
+import { copyRows, type ReaderConnection, type TableRead } from './copy-rows.js'
 
 /** A batch is cut at whichever comes first; STATE follows every ~1000 rows (docs/behaviour.md#state). */
 const BATCH_ROWS = 1000
@@ -49,6 +56,13 @@ function taskQuery(task: TableTask): BoundQuery {
   })
 }
 
+/** For the measurement of the read paths: TAP_POSTGRES_READ_PATH=declare reads INCREMENTAL through a SQL cursor. */
+function taskRead(task: TableTask, itersize: number, declare: boolean): TableRead {
+  const query = taskQuery(task)
+  if (declare && task.kind === 'incremental') return { kind: 'cursor', ...cursorStatements(query, itersize) }
+  return { kind: 'copy', sql: copyStatement(query) }
+}
+
 export async function runTableTask(
   conn: ReaderConnection,
   config: TapConfig,
@@ -69,7 +83,10 @@ export async function runTableTask(
       if (config.diagnostic_mode) await logDiagnostics(conn.client, task, logger)
       if (process.env.TAP_POSTGRES_READ_PATH === 'cursor')
         await streamRows(conn, task, config, sender, clamps, logger, progress)
-      else await copyRows(conn, task, taskQuery(task), config, sender, clamps, logger, progress)
+      else {
+        const read = taskRead(task, config.itersize, process.env.TAP_POSTGRES_READ_PATH === 'declare')
+        await copyRows(conn, task, read, config, sender, clamps, logger, progress)
+      }
       await conn.client.query('COMMIT')
     } catch (e) {
       if (!conn.isLost()) await conn.client.query('ROLLBACK').catch(() => undefined)
