@@ -67,12 +67,16 @@ export abstract class SocketRows {
   #error: unknown
   #wake: (() => void) | undefined
   #paused = false
-  /** Rows parsed so far. */
-  rowCount = 0
+  #rowCount = 0
 
   constructor(text: string, framing: Framing) {
     this.text = text
     this.#framing = framing
+  }
+
+  /** Rows parsed so far (all of the statement's once `rows()` has ended). */
+  get rowCount(): number {
+    return this.#rowCount
   }
 
   /**
@@ -230,7 +234,7 @@ export abstract class SocketRows {
 
   #push(buf: Buffer, starts: number[], ends: number[]): void {
     if (starts.length === 0) return
-    this.rowCount += starts.length
+    this.#rowCount += starts.length
     this.#queue.push(this.rowsOf(buf, starts, ends))
     if (!this.#paused && this.#queue.length >= MAX_QUEUED && this.#socket !== undefined) {
       this.#paused = true
