@@ -30,8 +30,11 @@ export async function planOf(client: pg.Client, q: BoundQuery): Promise<string[]
       text: `EXPLAIN ${q.text}`,
       values: [...q.values],
     })
-    return r.rows.map((row) =>
-      row['QUERY PLAN']
+    const lines = r.rows.map((row) => row['QUERY PLAN'])
+    // The plan nodes and their conditions, without costs and without the JIT summary.
+    const jit = lines.findIndex((l) => l.trimStart().startsWith('JIT:'))
+    return (jit < 0 ? lines : lines.slice(0, jit)).map((l) =>
+      l
         .replace(/\s*\(cost=[^)]*\)/, '')
         .trim()
         .replace(/^->\s*/, ''),
