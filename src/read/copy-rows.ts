@@ -17,17 +17,20 @@ import type { Logger } from '../log/logger.js'
 import { requestCancel } from '../pg/connect.js'
 import { copyOut, type RowRanges } from '../pg/copy-out.js'
 import { copyStatement, type BoundQuery } from '../pg/sql.js'
-import type { BatchMark, TableTask } from '../protocol/worker-messages.js'
+import type { BatchSender } from '../protocol/batch-channel.js'
+import type { BatchMark, BatchMessage, SnapshotImportedMessage, TableTask } from '../protocol/messages.js'
 import { recordPrefix, recordSuffix } from '../singer/messages.js'
 import { ByteSink, CopyRecordRenderer, copyFieldText, parseUnsigned } from '../values/copy-record.js'
 import { renderValue, type ClampCounter } from '../values/index.js'
-import type { BatchSender } from '../protocol/batch-sender.js'
 
 export interface ReaderConnection {
   readonly client: pg.Client
   /** True once the connection failed; then a cursor close would wait forever for the server. */
   readonly isLost: () => boolean
 }
+
+/** A table task's end of the batch channel. */
+export type TableBatchSender = BatchSender<BatchMessage, SnapshotImportedMessage>
 
 /** A batch is cut at whichever comes first; STATE follows every ~1000 rows (docs/behaviour.md#state). */
 const BATCH_ROWS = 1000
@@ -47,7 +50,7 @@ export async function copyRows(
   task: TableTask,
   query: BoundQuery,
   config: TapConfig,
-  sender: BatchSender,
+  sender: TableBatchSender,
   clamps: ClampCounter,
   logger: Logger,
   progress: { rows: number },
@@ -114,7 +117,7 @@ export async function copyRows(
       loggedRows = total
       lastLog = t
     }
-    await sender.send({ type: 'batch', lines: bytes, rows, mark }, [bytes.buffer as ArrayBuffer])
+    await sender.send({ type: 'batch', lines: bytes, rows, mark })
     progress.rows += rows
   }
 

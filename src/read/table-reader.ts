@@ -1,7 +1,7 @@
 /**
  * One FULL_TABLE or INCREMENTAL read, inside a worker thread, on the thread's one connection: a
  * transaction, the rows read through COPY (copy-rows.ts), rendered straight into RECORD lines and
- * sent in batches (batch-sender.ts) with the bookmark after each batch. With
+ * sent in batches on the batch channel (src/protocol/batch-channel.ts) with the bookmark after each batch. With
  * TAP_POSTGRES_READ_PATH=cursor the rows come from a pg-cursor fetching `itersize` rows at a time
  * instead (`streamRows`), kept to compare the two paths.
  * Runs in worker threads only; the main thread never touches rows.
@@ -14,12 +14,12 @@ import { serializeError } from '../errors.js'
 import type { Logger } from '../log/logger.js'
 import { queryError } from '../pg/pg-errors.js'
 import { fullTableQuery, incrementalQuery, qualifiedName, type BoundQuery } from '../pg/sql.js'
-import type { BatchMark, TableTask, TaskResult } from '../protocol/worker-messages.js'
+import type { BatchMark, TableTask, TaskResult } from '../protocol/messages.js'
 import { recordPrefix, recordSuffix } from '../singer/messages.js'
 import { ClampCounter, compileRecordRenderer, renderValue } from '../values/index.js'
-import { BatchSender, TaskAborted } from '../protocol/batch-sender.js'
+import { BatchSender, ChannelAborted } from '../protocol/batch-channel.js'
 import { chunkLogContext, chunkPagesOf, importChunkSnapshot } from './chunk-read.js'
-import { copyRows, type ReaderConnection } from './copy-rows.js'
+import { copyRows, type ReaderConnection, type TableBatchSender } from './copy-rows.js'
 
 /** A batch is cut at whichever comes first; STATE follows every ~1000 rows (docs/behaviour.md#state). */
 const BATCH_ROWS = 1000
@@ -56,7 +56,7 @@ export async function runTableTask(
   task: TableTask,
 ): Promise<TaskResult> {
   const logger = baseLogger.child({ stream: task.stream, ...chunkLogContext(task) })
-  const sender = new BatchSender(task.port, task.maxInFlight)
+  const sender: TableBatchSender = new BatchSender(task.port, task.maxInFlight)
   const clamps = new ClampCounter()
   const progress = { rows: 0 }
   try {
@@ -65,7 +65,7 @@ export async function runTableTask(
       task.kind === 'fullTable' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN READ ONLY',
     )
     try {
-      await importChunkSnapshot(conn.client, task)
+      await importChunkSnapshot(conn.client, task, sender)
       if (config.diagnostic_mode) await logDiagnostics(conn.client, task, logger)
       if (process.env.TAP_POSTGRES_READ_PATH === 'cursor')
         await streamRows(conn, task, config, sender, clamps, logger, progress)
@@ -82,7 +82,8 @@ export async function runTableTask(
       clamped: clamps.entries(),
     }
   } catch (e) {
-    if (e instanceof TaskAborted) return { status: 'aborted', rows: progress.rows, clamped: clamps.entries() }
+    if (e instanceof ChannelAborted)
+      return { status: 'aborted', rows: progress.rows, clamped: clamps.entries() }
     const error = queryError(e, `reading ${task.schemaName}.${task.tableName}`, 'SYNC_FAILED')
     return { status: 'failed', rows: progress.rows, error: serializeError(error) }
   } finally {
@@ -98,7 +99,7 @@ async function streamRows(
   conn: ReaderConnection,
   task: TableTask,
   config: TapConfig,
-  sender: BatchSender,
+  sender: TableBatchSender,
   clamps: ClampCounter,
   logger: Logger,
   progress: { rows: number },
@@ -152,7 +153,7 @@ async function streamRows(
         count++
         mark = markOf(row) ?? mark
         if (count >= BATCH_ROWS || lines.length >= BATCH_CHARS) {
-          await sender.send({ type: 'batch', lines, rows: count, mark })
+          await sender.send({ type: 'batch', lines: sender.encode(lines), rows: count, mark })
           progress.rows += count
           lines = ''
           count = 0
@@ -171,7 +172,7 @@ async function streamRows(
       last = now
     }
     if (count > 0) {
-      await sender.send({ type: 'batch', lines, rows: count, mark })
+      await sender.send({ type: 'batch', lines: sender.encode(lines), rows: count, mark })
       progress.rows += count
     }
   } finally {
