@@ -87,11 +87,19 @@ export class BatchSender<B extends ChannelBatch, N = never> {
 
   /** `text` as UTF-8 in a buffer of its own (given back or new), ready to `send`. */
   encode(text: string): Uint8Array {
+    // One pass in the common case: a buffer given back with room for the text at one byte per
+    // UTF-16 unit and 4 to spare; a write that stops short of its end wrote everything (a
+    // character that did not fit would have left fewer than 4 bytes).
+    const reused = this.reuse(text.length + 4)
+    if (reused !== undefined) {
+      const n = reused.write(text)
+      if (reused.length - n >= 4) return reused.subarray(0, n)
+      this.#free.push(reused.buffer as ArrayBuffer)
+    }
     const size = Buffer.byteLength(text)
     // allocUnsafeSlow: never a slice of Node's shared pool, which must not be transferred.
     const buf = this.reuse(size) ?? Buffer.allocUnsafeSlow(Math.max(MIN_BUFFER, size + (size >> 3)))
-    const n = buf.write(text)
-    return buf.subarray(0, n)
+    return buf.subarray(0, buf.write(text))
   }
 
   /** Resolves once the main thread has handled every batch sent. */

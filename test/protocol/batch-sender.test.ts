@@ -119,4 +119,16 @@ describe('BatchSender', () => {
     expect(Buffer.from(bytes).toString('utf8')).toBe('{"a":"é"}\n')
     expect(bytes.buffer.byteLength).toBe(size)
   })
+
+  it('encode: text that does not fit a buffer given back (multi-byte characters) is still whole', async () => {
+    const { sender, send } = channel(1)
+    const text = `${'é'.repeat(40)}😀\n`
+    for (const size of [text.length + 4, 200]) {
+      await sender.send(batch(1))
+      const b = new ArrayBuffer(size)
+      send(ack([b]), [b])
+      await new Promise((r) => setTimeout(r, 20))
+      expect(Buffer.from(sender.encode(text)).toString('utf8')).toBe(text)
+    }
+  })
 })
