@@ -87,6 +87,8 @@ export class BatchSender<B extends ChannelBatch, N = never> {
 
   /** `text` as UTF-8 in a buffer of its own (given back or new), ready to `send`. */
   encode(text: string): Uint8Array {
+    // A batch that only moves the position: nothing for stdout, so no buffer to lend out.
+    if (text.length === 0) return new Uint8Array(new ArrayBuffer(0))
     // One pass in the common case: a buffer given back with room for the text at one byte per
     // UTF-16 unit and 4 to spare; a write that stops short of its end wrote everything (a
     // character that did not fit would have left fewer than 4 bytes).
