@@ -19,8 +19,14 @@ import { copyOut, type RowRanges } from '../pg/copy-out.js'
 import { copyStatement, type BoundQuery } from '../pg/sql.js'
 import type { BatchMark, TableTask } from '../protocol/worker-messages.js'
 import { recordPrefix, recordSuffix } from '../singer/messages.js'
-import { ByteSink, CopyRecordRenderer, copyFieldText, parseUnsigned } from '../values/copy-record.js'
-import { renderValue, type ClampCounter } from '../values/index.js'
+import {
+  ByteSink,
+  CopyRecordRenderer,
+  copyFieldText,
+  parseUnsigned,
+  renderValue,
+  type ClampCounter,
+} from '../values/index.js'
 import type { BatchSender } from '../protocol/batch-sender.js'
 
 export interface ReaderConnection {
