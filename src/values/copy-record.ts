@@ -109,57 +109,38 @@ export class CopyRecordRenderer {
     }
   }
 
-  /** Reads the field at `i` and writes its value (after its key); returns the field's end. */
-  #readField(k: number, src: Buffer, i: number, rowEnd: number, sink: ByteSink): number {
-    const field = this.#field
-    const end = field.next(src, i, rowEnd)
-    if (field.isNull) {
-      sink.pos = writeNullAt(sink.buf, sink.pos)
-      return end
-    }
-    const buf = field.buf
-    const from = field.start
-    const to = field.end
-    let p: number
+  /**
+   * Writes the value of column `k` from `buf[i, end)` and returns where its text ended (the caller
+   * checks that it is the field's end), or -1. `copyField`: `buf` is the raw row and `end` its end,
+   * so the value is read up to its field's tab in the same pass (a backslash gives -1).
+   */
+  #write(k: number, buf: Buffer, i: number, end: number, sink: ByteSink, copyField: boolean): number {
     switch (this.#kinds[k]) {
       case K_INTEGER:
-        p = copyBytes(buf, from, to, sink.buf, sink.pos)
-        break
-      case K_NUMBER:
-        p = writeNumber(buf, from, to, sink.buf, sink.pos)
-        break
+      case K_NUMBER: {
+        if (!copyField) return writeNumber(buf, i, end, sink)
+        if (isSpecialNumber(buf, i)) return -1
+        const j = copyPlainField(buf, i, end, sink.buf, sink.pos)
+        if (j >= 0) sink.pos += j - i
+        return j
+      }
       case K_TEXT:
-        sink.ensure(to - from + 2)
-        writeJsonString(buf, from, to, sink, TEXT_PLAIN)
-        p = sink.pos
-        break
+        return writeJsonString(buf, i, end, sink, copyField ? TEXT_COPY_FIELD : TEXT_PLAIN)
       case K_BOOLEAN:
-        p = writeBoolean(buf, from, to, sink.buf, sink.pos)
-        break
+        return writeBoolean(buf, i, end, sink)
       case K_DATE:
-        p = writeDate(buf, from, to, sink.buf, sink.pos)
-        break
+        return writeDate(buf, i, end, sink)
       case K_TIMESTAMP:
-        p = writeTimestamp(buf, from, to, sink.buf, sink.pos, false)
-        break
+        return writeTimestamp(buf, i, end, sink, false)
       case K_TIMESTAMPTZ:
-        p = writeTimestamp(buf, from, to, sink.buf, sink.pos, true)
-        break
+        return writeTimestamp(buf, i, end, sink, true)
       case K_JSON:
-        sink.ensure(2 * (to - from))
-        p = writeMinifiedJson(buf, from, to, sink.buf, sink.pos)
-        break
+        return writeMinifiedJson(buf, i, end, sink, copyField)
       case K_ARRAY:
-        sink.ensure(6 * (to - from) + 2)
-        p = writeArray(buf, from, to, sink, this.#elements[k])
-        break
+        return writeArray(buf, i, end, sink, this.#elements[k], copyField)
       default:
-        p = -1
+        return -1
     }
-    // -1: not a form the byte writers know; the string renderer takes it.
-    if (p < 0) sink.writeString(this.#renderers[k](field.text()))
-    else sink.pos = p
-    return end
   }
 
   /** `src[start, rowEnd)` is one row without its '\n'. */
@@ -169,8 +150,8 @@ export class CopyRecordRenderer {
       sink.writeBytes(EMPTY_OBJECT)
       return start
     }
-    const kinds = this.#kinds
     const keys = this.#keys
+    const field = this.#field
     let i = start
     for (let k = 0; k < n; k++) {
       if (i > rowEnd) throw new Error(`COPY row has fewer fields than the ${n} columns read`)
@@ -178,23 +159,26 @@ export class CopyRecordRenderer {
       // Room for the key, a fixed-size value, and whatever writes at most what it reads (at most
       // the rest of the row); text, json and arrays make room for more themselves.
       sink.ensure(key.length + ROOM_PER_COLUMN + (rowEnd - i))
-      sink.pos = copyBytes(key, 0, key.length, sink.buf, sink.pos)
-      const kind = kinds[k]
-      // Fields with no backslash (no escape, not NULL) of the commonest kinds are read and written
-      // in one pass; the others, and these when that meets a backslash, are read first.
-      let end = -1
-      if (kind === K_TEXT) {
-        const at = sink.pos
-        end = writeJsonString(src, i, rowEnd, sink, TEXT_COPY_FIELD)
-        if (end < rowEnd && src[end] !== TAB) {
-          sink.pos = at
-          end = -1
+      const at = copyBytes(key, 0, key.length, sink.buf, sink.pos)
+      sink.pos = at
+      // Most fields have no backslash (no escape, not NULL): read and written in one pass.
+      let end = this.#write(k, src, i, rowEnd, sink, true)
+      if (end < 0 || (end < rowEnd && src[end] !== TAB)) {
+        // Read the field first (escapes undone), then write it; what the first try wrote is dropped.
+        sink.pos = at
+        end = field.next(src, i, rowEnd)
+        if (field.isNull) {
+          sink.pos = writeNullAt(sink.buf, at)
+        } else {
+          sink.ensure(ROOM_PER_COLUMN + (field.end - field.start))
+          const to = this.#write(k, field.buf, field.start, field.end, sink, false)
+          if (to !== field.end) {
+            // Not a form the byte writers know: the string renderer takes it.
+            sink.pos = at
+            sink.writeString(this.#renderers[k](field.text()))
+          }
         }
-      } else if (kind === K_INTEGER || (kind === K_NUMBER && !isSpecialNumber(src, i))) {
-        end = copyPlainField(src, i, rowEnd, sink.buf, sink.pos)
-        if (end >= 0) sink.pos += end - i
       }
-      if (end < 0) end = this.#readField(k, src, i, rowEnd, sink)
       if (k === this.#markColumn) {
         const isNull = end === i + 2 && src[i] === BACKSLASH && src[i + 1] === 0x4e
         this.markStart = isNull ? -1 : i

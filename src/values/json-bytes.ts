@@ -149,17 +149,21 @@ export function writeJsonString(
 }
 
 /**
- * json/jsonb text (valid JSON) on one line, as minifyJson: whitespace outside strings dropped,
- * U+2028/U+2029 inside strings escaped, everything else (numbers included) copied. Room needed:
- * 2 bytes per input byte (a separator's 3 bytes become 6).
+ * json/jsonb text (valid JSON) on one line into `sink`, as minifyJson: whitespace outside strings
+ * dropped, U+2028/U+2029 inside strings escaped, everything else (numbers included) copied.
+ * `copyField`: `src` is a raw COPY field (as TEXT_COPY_FIELD): the value ends at a tab, and a
+ * backslash stops the writer. Room needed beforehand: `end - i`; a separator (3 bytes that become
+ * 6) makes its own. Returns where it stopped (`end`, a tab or a backslash), or -1.
  */
 export function writeMinifiedJson(
   src: Uint8Array,
   i: number,
   end: number,
-  out: Uint8Array,
-  p: number,
+  sink: ByteSink,
+  copyField: boolean,
 ): number {
+  let out = sink.buf
+  let p = sink.pos
   while (i < end) {
     const c = src[i]
     if (c === QUOTE) {
@@ -167,13 +171,22 @@ export function writeMinifiedJson(
       i++
       while (i < end) {
         const d = src[i]
-        if (d === BACKSLASH) {
+        if (d > QUOTE && d !== BACKSLASH && d !== E2) {
+          out[p++] = d
+          i++
+        } else if (d === BACKSLASH) {
+          if (copyField) return i
           out[p++] = d
           if (i + 1 < end) out[p++] = src[i + 1]
           i += 2
         } else if (d === QUOTE) {
           break
         } else if (d === E2) {
+          if (p + 6 + (end - i) > out.length) {
+            sink.pos = p
+            sink.ensure(6 + (end - i))
+            out = sink.buf
+          }
           const q = writeLineSeparatorAt(src, i, end, out, p)
           if (q >= 0) {
             p = q
@@ -183,17 +196,22 @@ export function writeMinifiedJson(
             i++
           }
         } else {
+          // A raw tab ends a COPY field even inside a string (invalid JSON): not this writer's case.
+          if (d === TAB && copyField) return -1
           out[p++] = d
           i++
         }
       }
       if (i < end) out[p++] = src[i++]
     } else if (c === SPACE || c === LF || c === CR || c === TAB) {
+      if (c === TAB && copyField) break
       i++
     } else {
+      if (c === BACKSLASH && copyField) return i
       out[p++] = c
       i++
     }
   }
-  return p
+  sink.pos = p
+  return i
 }
