@@ -1,6 +1,6 @@
 /**
  * The layering of tap-postgres, checked in CI (`npm run layers`). Each layer may import only from
- * layers below it; layers on the same rank are peers and may not import each other. docs/layers.md
+ * layers below it; layers on the same rank are peers and may not import each other. docs/DEVELOPING.md ("Layers")
  * says what each folder holds and why the order is this one.
  */
 const LAYERS = [

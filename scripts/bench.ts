@@ -1,3 +1,4 @@
+// Long (~460 lines): one function per bench case, all sharing one server, context and limit cache; the server, data sets, measuring and report are in scripts/bench/.
 /**
  * `npm run bench`: how fast the tap is next to what the server can do on the same data, in the same run.
  * Not a test: it prints numbers (medians of --runs runs). See README "Performance".
@@ -26,22 +27,12 @@
  * The server: PG_BENCH_URL, else a throwaway-style cluster kept in .tmp/bench-cluster so that the
  * data sets are generated once (stamped with DATASET_VERSION and the row count).
  */
-import {
-  closeSync,
-  fstatSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { tmpdir, cpus, totalmem, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { startCluster, type TestCluster } from '../test/harness/pg-cluster.js'
 import {
   ensureBigRows,
   ensureMany,
@@ -52,6 +43,16 @@ import {
   resetLogTable,
 } from './bench/datasets.js'
 import { median, runTapMeasured, timePsql, timePsqlFile, type TapRun } from './bench/measure.js'
+import { printPerByte, printTable, summarize, type Result } from './bench/report.js'
+import {
+  BENCH_TABLES_DB,
+  countConnections,
+  DB,
+  logSize,
+  psqlArgs,
+  server,
+  type Server,
+} from './bench/server.js'
 import { REPO } from './bench/paths.js'
 
 interface Args {
@@ -77,91 +78,6 @@ function parseArgs(argv: string[]): Args {
     chunkRows: get('chunk-rows') === undefined ? undefined : Number(get('chunk-rows')),
     json: argv.includes('--json'),
     logChanges: Number(get('changes') ?? 100_000),
-  }
-}
-
-interface Server {
-  host: string
-  port: number
-  user: string
-  password?: string
-  logPath: string
-  stop: () => void
-}
-
-async function server(): Promise<Server> {
-  const url = process.env.PG_BENCH_URL
-  if (url) {
-    const u = new URL(url)
-    return {
-      host: u.hostname,
-      port: Number(u.port || 5432),
-      user: decodeURIComponent(u.username),
-      password: u.password ? decodeURIComponent(u.password) : undefined,
-      logPath: process.env.PG_BENCH_LOG ?? '',
-      stop: () => undefined,
-    }
-  }
-  const dir = join(REPO, '.tmp', 'bench-cluster')
-  const running = runningCluster(dir)
-  if (running) return running
-  const c: TestCluster = await startCluster({
-    persistentDir: dir,
-    settings: ['shared_buffers = 512MB', 'max_wal_size = 4GB'],
-  })
-  return { ...c }
-}
-
-/** The bench cluster when it is already up (another bench run, or started by hand): used, not stopped. */
-function runningCluster(dir: string): Server | undefined {
-  try {
-    // postmaster.pid: pid, data directory, start time, port, socket directory, listen address, ...
-    const lines = readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')
-    process.kill(Number(lines[0]), 0)
-    process.stderr.write(`using the bench cluster already running on port ${lines[3]}\n`)
-    return {
-      host: '127.0.0.1',
-      port: Number(lines[3]),
-      user: 'postgres',
-      logPath: join(dir, 'server.log'),
-      stop: () => undefined,
-    }
-  } catch {
-    return undefined
-  }
-}
-
-const DB = 'bench'
-
-/** The `tables` case's database: thousands of tables would slow every other case's discovery. */
-const BENCH_TABLES_DB = 'bench_tables'
-
-function psqlArgs(s: Server, db = DB): string[] {
-  return ['-h', s.host, '-p', String(s.port), '-U', s.user, '-d', db]
-}
-
-function logSize(s: Server): number {
-  try {
-    return s.logPath ? statSync(s.logPath).size : 0
-  } catch {
-    return 0
-  }
-}
-
-/** Sessions opened by `appName`, from the server log written since byte `from`. */
-function countConnections(s: Server, appName: string, from: number): number | undefined {
-  if (!s.logPath) return undefined
-  const fd = openSync(s.logPath, 'r')
-  try {
-    const size = fstatSync(fd).size
-    const buf = Buffer.alloc(Math.max(0, size - from))
-    readSync(fd, buf, 0, buf.length, from)
-    return buf
-      .toString('utf8')
-      .split('\n')
-      .filter((l) => l.includes('connection authorized') && l.includes(`application_name=${appName}`)).length
-  } finally {
-    closeSync(fd)
   }
 }
 
@@ -203,71 +119,6 @@ function selectOnly(catalog: CatalogJson, tables: readonly string[], method: str
             : m,
         ),
       })),
-  }
-}
-
-interface Limit {
-  name: string
-  wallSeconds: number
-  rate: number
-  ratio: number
-}
-
-interface Result {
-  case: string
-  maxWorkers: number
-  unit: 'rows' | 'messages' | 'streams'
-  count: number
-  /** Medians over the runs (peak RSS and connections: the largest). */
-  wallSeconds: number
-  rate: number
-  outputMbPerSecond: number
-  peakRssMb: number
-  cpuSeconds: number
-  /** MB of STATE lines written (median). */
-  stateMb: number
-  connections?: number
-  /** MB of COPY text read (big_rows), for the cost per byte. */
-  sourceMb?: number
-  limits: Limit[]
-  runs: Array<{ wallSeconds: number; cpuSeconds: number; peakRssMb: number; connections?: number }>
-}
-
-function summarize(
-  caseName: string,
-  maxWorkers: number,
-  unit: Result['unit'],
-  runs: TapRun[],
-  count: number,
-  limits: Record<string, number>,
-  conns: (number | undefined)[],
-): Result {
-  const wall = median(runs.map((r) => r.wallSeconds))
-  const c = conns.filter((x): x is number => x !== undefined)
-  return {
-    case: caseName,
-    maxWorkers,
-    unit,
-    count,
-    wallSeconds: wall,
-    rate: count / wall,
-    outputMbPerSecond: median(runs.map((r) => r.bytes / 1e6 / r.wallSeconds)),
-    peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
-    cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
-    stateMb: median(runs.map((r) => r.stateBytes / 1e6)),
-    connections: c.length ? Math.max(...c) : undefined,
-    limits: Object.entries(limits).map(([name, seconds]) => ({
-      name,
-      wallSeconds: seconds,
-      rate: count / seconds,
-      ratio: seconds / wall,
-    })),
-    runs: runs.map((r, i) => ({
-      wallSeconds: r.wallSeconds,
-      cpuSeconds: r.cpuSeconds,
-      peakRssMb: r.peakRssMb,
-      connections: conns[i],
-    })),
   }
 }
 
@@ -479,22 +330,6 @@ async function bigRowsCases(ctx: Ctx): Promise<Result[]> {
   return out
 }
 
-/** Seconds per MB of source text: the tap's wall and CPU, and the COPY limit's wall. */
-function printPerByte(results: Result[]): void {
-  const rows = results.filter((r) => r.sourceMb !== undefined)
-  if (rows.length === 0) return
-  process.stdout.write(
-    '\n| case | source MB | wall ms/MB | CPU ms/MB | peak RSS MB | COPY wall ms/MB |\n|---|---|---|---|---|---|\n',
-  )
-  for (const r of rows) {
-    const mb = r.sourceMb as number
-    const copy = r.limits.find((l) => l.name === 'copy')
-    process.stdout.write(
-      `| ${r.case} | ${fmt(mb)} | ${fmt((r.wallSeconds * 1000) / mb, 1)} | ${fmt((r.cpuSeconds * 1000) / mb, 1)} | ${fmt(r.peakRssMb)} | ${copy ? fmt((copy.wallSeconds * 1000) / mb, 1) : '?'} |\n`,
-    )
-  }
-}
-
 async function logCase(ctx: Ctx): Promise<Result> {
   const { client } = ctx
   for (const slot of ['bench_slot', 'bench_ref']) {
@@ -537,55 +372,6 @@ async function logCase(ctx: Ctx): Promise<Result> {
   if (bad) throw new Error(`log: expected ${changes} records, got ${bad.records}`)
   await client.query(`SELECT pg_drop_replication_slot('bench_ref')`)
   return summarize('log', ctx.maxWorkers, 'messages', runs, changes, { wal2json_peek: median(peek) }, conns)
-}
-
-function fmt(n: number, digits = 0): string {
-  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
-}
-
-function printTable(results: Result[]): void {
-  const head = [
-    'case',
-    'max_workers',
-    'wall s',
-    'rate /s',
-    'MB/s',
-    'peak RSS MB',
-    'CPU s',
-    'STATE MB',
-    'connections',
-    'limit',
-    'limit wall s',
-    'limit rate /s',
-    'ratio',
-  ]
-  const lines: string[][] = []
-  for (const r of results) {
-    const base = [
-      r.case,
-      String(r.maxWorkers),
-      fmt(r.wallSeconds, 2),
-      `${fmt(r.rate)} ${r.unit}`,
-      fmt(r.outputMbPerSecond, 1),
-      fmt(r.peakRssMb),
-      fmt(r.cpuSeconds, 1),
-      fmt(r.stateMb, 1),
-      r.connections === undefined ? '?' : String(r.connections),
-    ]
-    if (r.limits.length === 0) lines.push([...base, '', '', '', ''])
-    r.limits.forEach((l, i) =>
-      lines.push([
-        ...(i === 0 ? base : base.map(() => '')),
-        l.name,
-        fmt(l.wallSeconds, 2),
-        fmt(l.rate),
-        fmt(l.ratio, 2),
-      ]),
-    )
-  }
-  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)))
-  const row = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |\n`
-  process.stdout.write(row(head) + row(widths.map((w) => '-'.repeat(w))) + lines.map(row).join(''))
 }
 
 async function main(): Promise<void> {

@@ -2,7 +2,7 @@
 import type pg from 'pg'
 
 /** Bump when a data set's shape or content changes. */
-export const DATASET_VERSION = 1
+const DATASET_VERSION = 1
 
 const WIDE_COLUMNS = `id bigserial PRIMARY KEY, i int, b bigint, n numeric(18,4), d double precision, t text,
   v varchar(64), bo boolean, dt date, ts timestamp, tstz timestamptz, u uuid, j jsonb, ia int[], ta text[]`

@@ -117,7 +117,7 @@ export interface TableFacts {
   readonly relfilenode: number
 }
 
-/** A chunk plan found in the stream's bookmark (see singer/chunk-state.ts). */
+/** A chunk plan found in the stream's bookmark (see chunk-state.ts). */
 export interface ResumablePlan extends ChunkPlan {
   readonly relfilenode: number
 }

@@ -3,7 +3,7 @@
  * table): one pool job per chunk, all reading the run's exported snapshot (snapshot.ts), chunks of
  * every stream sharing the pool. The stream's opening messages go out before its first chunk's rows,
  * the closing ones after its last chunk; in between, each finished chunk is recorded in the bookmark
- * (singer/chunk-state.ts) and a STATE follows, so an interrupted load resumes with the chunks that are
+ * (chunk-state.ts) and a STATE follows, so an interrupted load resumes with the chunks that are
  * not done. docs/chunked-loads.md has the design and what a resumed load guarantees.
  */
 import { TapError } from '../errors.js'

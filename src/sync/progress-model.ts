@@ -12,6 +12,8 @@
 import type { ReplicationMethod } from '../config/schema.js'
 import type { StreamStatus } from '../log/metrics.js'
 import { prettyBytes } from '../replication/slot.js'
+import { clockText, cutToWidth, durationText, group, rateText } from './progress-text.js'
+import { RateWindow } from './rate-window.js'
 
 /** Counts and times: the model's events take `clock()` as the time of the event. */
 export type Clock = () => number
@@ -37,54 +39,6 @@ interface StreamProgress {
   /** Order of the last phase change, so finished lines keep the order streams finished in. */
   seq: number
   readonly rate: RateWindow
-}
-
-/** Rows (or messages) per second over the last few seconds, from cumulative counts. */
-export class RateWindow {
-  #samples: Array<{ t: number; n: number }> = []
-
-  /** `windowMs`: the span the rate is taken over; samples closer than `stepMs` are merged. */
-  constructor(
-    readonly windowMs = 5000,
-    readonly stepMs = 250,
-  ) {}
-
-  reset(t: number, n: number): void {
-    this.#samples = [{ t, n }]
-  }
-
-  /** `n`: the cumulative count at time `t`. */
-  add(t: number, n: number): void {
-    const s = this.#samples
-    const last = s[s.length - 1]
-    if (last !== undefined && s.length > 1 && t - s[s.length - 2].t < this.stepMs) {
-      last.t = t
-      last.n = n
-    } else {
-      s.push({ t, n })
-    }
-    this.#trim(t)
-  }
-
-  /** undefined until the window spans half a second. */
-  rate(now: number): number | undefined {
-    this.#trim(now)
-    const s = this.#samples
-    if (s.length === 0) return undefined
-    const last = s[s.length - 1]
-    // Nothing moved for a whole window: stalled (a slow query, a full stdout).
-    if (now - last.t >= this.windowMs) return 0
-    const base = s[0]
-    const span = now - base.t
-    if (span < 500) return undefined
-    return (last.n - base.n) / (span / 1000)
-  }
-
-  /** Keeps one sample at or before the window's start, as the base of the rate. */
-  #trim(now: number): void {
-    const s = this.#samples
-    while (s.length > 2 && s[1].t <= now - this.windowMs) s.shift()
-  }
 }
 
 export interface FrameSize {
@@ -382,35 +336,4 @@ function hiddenLine(hidden: readonly StreamProgress[]): string {
     waiting > 0 ? `${group(waiting)} not started` : '',
   ].filter((x) => x !== '')
   return `  … ${group(hidden.length)} more stream${hidden.length === 1 ? '' : 's'}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}`
-}
-
-/** 1234567 → "1,234,567" (no locale data needed). */
-export function group(n: number): string {
-  const s = String(Math.round(n))
-  return s.replace(/\B(?=(\d{3})+(?!\d))/g, ',')
-}
-
-function rateText(perSecond: number): string {
-  return perSecond < 10 ? perSecond.toFixed(1) : group(perSecond)
-}
-
-/** Seconds, with a tenth under a minute; m:ss or h:mm:ss above. */
-export function durationText(seconds: number): string {
-  return seconds < 60 ? `${seconds.toFixed(1)}s` : clockText(seconds * 1000, 'down')
-}
-
-/** m:ss or h:mm:ss; an ETA rounds up, elapsed time down. */
-export function clockText(ms: number, round: 'up' | 'down'): string {
-  const total = Math.max(0, round === 'up' ? Math.ceil(ms / 1000) : Math.floor(ms / 1000))
-  const h = Math.floor(total / 3600)
-  const m = Math.floor((total % 3600) / 60)
-  const sec = String(total % 60).padStart(2, '0')
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`
-}
-
-/** Cut to the terminal's width (a wrapped line would break the frame's line count). */
-function cutToWidth(line: string, width: number): string {
-  const chars = [...line]
-  const max = Math.max(10, width - 1)
-  return chars.length <= max ? line : `${chars.slice(0, max - 1).join('')}…`
 }

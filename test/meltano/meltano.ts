@@ -1,3 +1,4 @@
+// Long (~560 lines): one re-implementation of what Meltano does around an extractor, kept in one file so it reads side by side with Meltano's own modules.
 /**
  * What Meltano does around a custom extractor, reproduced for end-to-end tests (Meltano itself is
  * Python and not installed here). Each piece names the Meltano code it follows (meltano/meltano,
@@ -36,7 +37,7 @@ import {
 
 // ------------------------------------------------------------------------------- meltano.yml parts
 
-export interface MeltanoSetting {
+interface MeltanoSetting {
   name: string
   kind: string
   value?: unknown
@@ -170,7 +171,7 @@ function ruleMatches(rule: MetadataRule, tapStreamId: string, breadcrumb?: strin
 const propertyBreadcrumb = (props: string[]): string[] => props.flatMap((p) => ['properties', p])
 
 /** catalog.py select_metadata_rules: includes first, then excludes. */
-export function selectMetadataRules(patterns: readonly string[]): MetadataRule[] {
+function selectMetadataRules(patterns: readonly string[]): MetadataRule[] {
   const include: MetadataRule[] = []
   const exclude: MetadataRule[] = []
   for (const raw of patterns) {
@@ -201,7 +202,7 @@ export function selectMetadataRules(patterns: readonly string[]): MetadataRule[]
 }
 
 /** tap.py config_metadata_rules: `<tap_stream_id>[.<prop>...].<key>: value` from the flattened `metadata`. */
-export function configMetadataRules(metadata: Record<string, unknown>): MetadataRule[] {
+function configMetadataRules(metadata: Record<string, unknown>): MetadataRule[] {
   const flat: Array<[string, unknown]> = []
   const flatten = (obj: Record<string, unknown>, prefix: string): void => {
     for (const [k, v] of Object.entries(obj)) {
@@ -226,7 +227,7 @@ export function configMetadataRules(metadata: Record<string, unknown>): Metadata
 type Node = Record<string, unknown>
 
 /** catalog.py MetadataExecutor(...).visit(catalog), in place. */
-export function applyMetadataRules(catalog: Node, rules: readonly MetadataRule[]): void {
+function applyMetadataRules(catalog: Node, rules: readonly MetadataRule[]): void {
   let stream: Node | undefined
   const metadataList = (): Node[] => (stream as { metadata: Node[] }).metadata
   const ensureMetadata = (breadcrumb: string[]): void => {
@@ -384,7 +385,7 @@ export function prepareRun(extractor: MeltanoExtractor, setup: RunSetup): Meltan
 }
 
 /** SingerTap.exec_args: `--config C`, `--catalog K` if it has data, `--state S` if it has data. */
-export function execArgs(run: MeltanoRun, opts: { catalog: boolean; state: boolean }): string[] {
+function execArgs(run: MeltanoRun, opts: { catalog: boolean; state: boolean }): string[] {
   return [
     '--config',
     run.configPath,

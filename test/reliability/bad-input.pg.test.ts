@@ -1,3 +1,4 @@
+// Long (~620 lines): one scenario table per kind of input (config, connection, catalog, state), each row a short case.
 /**
  * Bad input through the built CLI (docs/behaviour.md#bad-input and issue 7): each is one `error:` line naming the
  * problem, exit 2 for bad input (1 for a server that cannot be reached), no RECORD, no stack trace.

@@ -28,7 +28,7 @@ export function pgCtl(cluster: OwnCluster, args: string[]): void {
   if (r.status !== 0) throw new Error(`pg_ctl ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim()}`)
 }
 
-export function adminOf(
+function adminOf(
   cluster: Pick<OwnCluster, 'host' | 'port' | 'user'>,
   database = 'postgres',
 ): pg.ClientConfig {
@@ -147,7 +147,7 @@ export async function waitFor(what: string, fn: () => Promise<boolean>, timeoutM
 }
 
 /** Backends of `applicationName` still on the server, normal and walsender. */
-export async function backendsOf(
+async function backendsOf(
   cluster: Pick<OwnCluster, 'host' | 'port' | 'user'>,
   applicationName: string,
 ): Promise<number> {

@@ -1,3 +1,4 @@
+// Long (~540 lines): every case needs the one private SSL cluster and CA built in beforeAll, too slow to build twice.
 /**
  * SSL and secrets on a private cluster (ssl = on, a CA made here with openssl, a password role
  * that pg_hba.conf only lets in over SSL with scram-sha-256, a role that logs in by client

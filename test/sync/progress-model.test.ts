@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { ProgressModel, RateWindow, clockText, durationText, group } from '../../src/sync/progress-model.js'
+import { ProgressModel } from '../../src/sync/progress-model.js'
+import { clockText, durationText, group } from '../../src/sync/progress-text.js'
+import { RateWindow } from '../../src/sync/rate-window.js'
 
 /** A clock the test moves by hand. */
 function fakeClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {

@@ -13,7 +13,7 @@ import { createTestDatabase, dropTestDatabase, withAdmin, writeConfig } from '..
 import { requireScript, runInPty } from '../harness/pty.js'
 import { parseMessages, runTap } from '../harness/run-tap.js'
 import { renderScreen, stripAnsi } from '../harness/terminal.js'
-import { group } from '../../src/sync/progress-model.js'
+import { group } from '../../src/sync/progress-text.js'
 import { LOG_BASED_PLUGINS } from '../replication/plugins.js'
 import {
   discoverCatalog,
