@@ -1,12 +1,14 @@
 /**
  * COPY text rows → RECORD lines, byte to byte (the table-read hot path).
  *
- * Each row's fields are read by copy-text.ts (field ends, NULL, escapes undone), and the common
- * types are written straight from those bytes into the output as JSON text (typed-bytes.ts,
- * json-bytes.ts), with no JS string or object per value: integers and numerics are copied, text is
- * JSON-escaped, and the common date/time forms are rearranged in place. The result is byte for byte
- * what the string renderers (render.ts) give for the same value; every other form and type is
- * decoded to a JS string and goes through those renderers.
+ * The common kinds are written straight from the row's bytes into the output as JSON text
+ * (typed-bytes.ts, json-bytes.ts), with no JS string or object per value: integers and numerics
+ * copied, text JSON-escaped, json minified, arrays of numbers or text nested, the common date/time
+ * forms rearranged. A field with no backslash (most of them) is read and written in one pass, up to
+ * its tab; a field with one (an escape, or `\N` for NULL) is read first by the COPY text parser
+ * (copy-text.ts) and written from its unescaped bytes. The result is byte for byte what the string
+ * renderers (render.ts) give for the same value; every other form and kind (hstore through its one
+ * scanner in hstore.ts, bytea, time, ...) is decoded to a JS string and goes through them.
  */
 import type { PgValueType } from './pg-type.js'
 import { type ByteSink, copyBytes } from './byte-sink.js'
