@@ -20,8 +20,14 @@ import { copyStatement, type BoundQuery } from '../pg/sql.js'
 import type { BatchSender } from '../protocol/batch-channel.js'
 import type { BatchMark, BatchMessage, SnapshotImportedMessage, TableTask } from '../protocol/messages.js'
 import { recordPrefix, recordSuffix } from '../singer/messages.js'
-import { ByteSink, CopyRecordRenderer, copyFieldText, parseUnsigned } from '../values/copy-record.js'
-import { renderValue, type ClampCounter } from '../values/index.js'
+import {
+  ByteSink,
+  CopyRecordRenderer,
+  copyFieldText,
+  parseUnsigned,
+  renderValue,
+  type ClampCounter,
+} from '../values/index.js'
 
 export interface ReaderConnection {
   readonly client: pg.Client
