@@ -23,11 +23,17 @@ import { requestCancel } from '../pg/connect.js'
 import { copyOut, type RowRanges } from '../pg/copy-out.js'
 import { cursorRows } from '../pg/fetch-out.js'
 import type { CursorStatements } from '../pg/sql.js'
-import type { BatchMark, TableTask } from '../protocol/worker-messages.js'
+import type { BatchSender } from '../protocol/batch-channel.js'
+import type { BatchMark, BatchMessage, SnapshotImportedMessage, TableTask } from '../protocol/messages.js'
 import { recordPrefix, recordSuffix } from '../singer/messages.js'
-import { ByteSink, CopyRecordRenderer, copyFieldText, parseUnsigned } from '../values/copy-record.js'
-import { renderValue, type ClampCounter } from '../values/index.js'
-import type { BatchSender } from '../protocol/batch-sender.js'
+import {
+  ByteSink,
+  CopyRecordRenderer,
+  copyFieldText,
+  parseUnsigned,
+  renderValue,
+  type ClampCounter,
+} from '../values/index.js'
 
 export interface ReaderConnection {
   readonly client: pg.Client
@@ -39,6 +45,9 @@ export interface ReaderConnection {
 export type TableRead =
   | { readonly kind: 'copy'; readonly sql: string }
   | ({ readonly kind: 'cursor' } & CursorStatements)
+
+/** A table task's end of the batch channel. */
+export type TableBatchSender = BatchSender<BatchMessage, SnapshotImportedMessage>
 
 /** A batch is cut at whichever comes first; STATE follows every ~1000 rows (docs/behaviour.md#state). */
 const BATCH_ROWS = 1000
@@ -58,7 +67,7 @@ export async function copyRows(
   task: TableTask,
   read: TableRead,
   config: TapConfig,
-  sender: BatchSender,
+  sender: TableBatchSender,
   clamps: ClampCounter,
   logger: Logger,
   progress: { rows: number },
@@ -125,7 +134,7 @@ export async function copyRows(
       loggedRows = total
       lastLog = t
     }
-    await sender.send({ type: 'batch', lines: bytes, rows, mark }, [bytes.buffer as ArrayBuffer])
+    await sender.send({ type: 'batch', lines: bytes, rows, mark })
     progress.rows += rows
   }
 

@@ -1,9 +1,10 @@
 /**
+/**
  * One FULL_TABLE or INCREMENTAL read, inside a worker thread, on the thread's one connection: the
  * read's SQL (built once, pg/sql.ts), a transaction, the rows rendered straight into RECORD lines
- * and sent in batches (copy-rows.ts, batch-sender.ts) with the bookmark after each batch.
- * FULL_TABLE reads through COPY; INCREMENTAL through a cursor with bound parameters, `itersize`
- * rows per FETCH (README "Performance" has the measurements behind the choice).
+ * and sent in batches on the batch channel (copy-rows.ts, src/protocol/batch-channel.ts) with the
+ * bookmark after each batch. FULL_TABLE reads through COPY; INCREMENTAL through a cursor with bound
+ * parameters, `itersize` rows per FETCH (README "Performance" has the measurements behind the choice).
  * Runs in worker threads only; the main thread never touches rows.
  */
 import { performance } from 'node:perf_hooks'
@@ -13,11 +14,11 @@ import { serializeError } from '../errors.js'
 import type { Logger } from '../log/logger.js'
 import { queryError } from '../pg/pg-errors.js'
 import { cursorStatements, fullTableCopy, incrementalQuery, qualifiedName } from '../pg/sql.js'
-import type { TableTask, TaskResult } from '../protocol/worker-messages.js'
+import type { TableTask, TaskResult } from '../protocol/messages.js'
 import { ClampCounter } from '../values/index.js'
-import { BatchSender, TaskAborted } from '../protocol/batch-sender.js'
+import { BatchSender, ChannelAborted } from '../protocol/batch-channel.js'
 import { chunkLogContext, chunkPagesOf, importChunkSnapshot } from './chunk-read.js'
-import { copyRows, type ReaderConnection, type TableRead } from './copy-rows.js'
+import { copyRows, type ReaderConnection, type TableBatchSender, type TableRead } from './copy-rows.js'
 
 /** The statements of a task's read, built once. */
 function tableRead(task: TableTask, itersize: number): TableRead {
@@ -53,7 +54,7 @@ export async function runTableTask(
   task: TableTask,
 ): Promise<TaskResult> {
   const logger = baseLogger.child({ stream: task.stream, ...chunkLogContext(task) })
-  const sender = new BatchSender(task.port, task.maxInFlight)
+  const sender: TableBatchSender = new BatchSender(task.port, task.maxInFlight)
   const clamps = new ClampCounter()
   const progress = { rows: 0 }
   try {
@@ -63,7 +64,7 @@ export async function runTableTask(
       task.kind === 'fullTable' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN READ ONLY',
     )
     try {
-      await importChunkSnapshot(conn.client, task)
+      await importChunkSnapshot(conn.client, task, sender)
       if (config.diagnostic_mode) await logDiagnostics(conn.client, task, logger)
       await copyRows(conn, task, read, config, sender, clamps, logger, progress)
       await conn.client.query('COMMIT')
@@ -78,7 +79,8 @@ export async function runTableTask(
       clamped: clamps.entries(),
     }
   } catch (e) {
-    if (e instanceof TaskAborted) return { status: 'aborted', rows: progress.rows, clamped: clamps.entries() }
+    if (e instanceof ChannelAborted)
+      return { status: 'aborted', rows: progress.rows, clamped: clamps.entries() }
     const error = queryError(e, `reading ${task.schemaName}.${task.tableName}`, 'SYNC_FAILED')
     return { status: 'failed', rows: progress.rows, error: serializeError(error) }
   } finally {
