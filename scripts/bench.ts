@@ -1,4 +1,4 @@
-// Long (~460 lines): one function per bench case, all sharing one server, context and limit cache; the server, data sets, measuring and report are in scripts/bench/.
+// Long (~540 lines): one function per bench case, all sharing one server, context and limit cache; the server, data sets, measuring and report are in scripts/bench/.
 /**
  * `npm run bench`: how fast the tap is next to what the server can do on the same data, in the same run.
  * Not a test: it prints numbers (medians of --runs runs). See README "Performance".
@@ -12,14 +12,19 @@
  * `tables` (thousands of tables in one run: discovery and a sync of 5,000 empty tables of 20 columns,
  * with the STATE they write, and 1,000 tables of 1,000 rows against one COPY per table, one after
  * another, in one psql session), `big_rows` (~200 MB of text as 200 rows of 1 MiB, 20 of 10 MiB, and
- * 2 rows of 150 MiB text and ~50 MiB jsonb: the cost per byte of a row must not grow with its size).
+ * 2 rows of 150 MiB text and ~50 MiB jsonb: the cost per byte of a row must not grow with its size),
+ * `incremental_5m` (INCREMENTAL on 5,000,000 rows with an index on the replication key, read through
+ * the tap's cursor: a first run over the whole table and a 1% delta from the key's 99th percentile,
+ * with the server's temporary files and both plans; not run by default: about 800 MB and a minute to
+ * generate, and a few minutes to run).
  * `--max-workers 1,2,4` repeats the table cases for each pool size.
  *
  * Limits, measured in the same run on the same data: `COPY t TO STDOUT` and
  * `COPY (SELECT row_to_json(t) FROM t) TO STDOUT` through psql into /dev/null (tables, one after
  * another), `pg_logical_slot_peek_changes` with the tap's wal2json options and
-`pg_logical_slot_peek_binary_changes` with its pgoutput options (`log` runs both plugins:
-`log_pgoutput`, `log_wal2json`). `ratio` is the
+ * `pg_logical_slot_peek_binary_changes` with its pgoutput options (`log` runs both plugins:
+ * `log_pgoutput`, `log_wal2json`), `COPY (<the INCREMENTAL SELECT, its bookmark a literal>) TO
+ * STDOUT` (incremental_5m). `ratio` is the
  * tap's rate divided by the limit's rate (= limit wall / tap wall): 1 means as fast as the limit.
  * Connections are counted from the server log (`connection authorized` with the run's
  * application_name); with PG_BENCH_URL set PG_BENCH_LOG to the server log to count them.
@@ -37,6 +42,7 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import {
   ensureBigRows,
+  ensureIncremental,
   ensureMany,
   ensureManyTables,
   ensureWide,
@@ -46,6 +52,8 @@ import {
 } from './bench/datasets.js'
 import { median, runTapMeasured, timePsql, timePsqlFile, type TapRun } from './bench/measure.js'
 import { printPerByte, printTable, summarize, type Result } from './bench/report.js'
+import { bookmarkAt, planOf, printIncremental, tempBytes } from './bench/incremental.js'
+import { cursorStatements, incrementalQuery } from '../src/pg/sql.js'
 import {
   BENCH_TABLES_DB,
   countConnections,
@@ -108,8 +116,14 @@ function discoverCatalog(configPath: string): CatalogJson {
   return JSON.parse(r.stdout) as CatalogJson
 }
 
-function selectOnly(catalog: CatalogJson, tables: readonly string[], method: string): CatalogJson {
+function selectOnly(
+  catalog: CatalogJson,
+  tables: readonly string[],
+  method: string,
+  replicationKey?: string,
+): CatalogJson {
   const want = new Set(tables)
+  const key = replicationKey === undefined ? {} : { 'replication-key': replicationKey }
   return {
     streams: catalog.streams
       .filter((s) => want.has(s.table_name))
@@ -117,7 +131,7 @@ function selectOnly(catalog: CatalogJson, tables: readonly string[], method: str
         ...s,
         metadata: s.metadata.map((m) =>
           m.breadcrumb.length === 0
-            ? { ...m, metadata: { ...m.metadata, selected: true, 'replication-method': method } }
+            ? { ...m, metadata: { ...m.metadata, selected: true, 'replication-method': method, ...key } }
             : m,
         ),
       })),
@@ -332,6 +346,67 @@ async function bigRowsCases(ctx: Ctx): Promise<Result[]> {
   return out
 }
 
+/**
+ * `incremental_5m`: INCREMENTAL through the tap's cursor, a first run over the whole table and a 1%
+ * delta, against COPY of the same SELECT with the bookmark as a literal (the read path INCREMENTAL had
+ * before), with the server's temporary files per tap run and the plans of both statements.
+ */
+async function incrementalCases(ctx: Ctx, rows: number): Promise<Result[]> {
+  const { client } = ctx
+  const table = await ensureIncremental(client, rows)
+  const catalog = selectOnly(
+    discoverCatalog(configFor(ctx, 'bench_discover')),
+    [table],
+    'INCREMENTAL',
+    'updated_at',
+  )
+  const catalogPath = tmpFile('catalog.json', catalog)
+  const stream = catalog.streams[0]
+  const columns = stream.metadata.filter((m) => m.breadcrumb.length === 2).map((m) => m.breadcrumb[1])
+  const p99 = await bookmarkAt(client, table, 'updated_at', rows, 0.99)
+  const out: Result[] = []
+  for (const [name, from, count] of [
+    [`incremental_${rows / 1e6}m_first`, undefined, rows],
+    [`incremental_${rows / 1e6}m_delta`, p99.value, p99.rowsFrom],
+  ] as const) {
+    const query = incrementalQuery({
+      schemaName: 'public',
+      tableName: table,
+      columns,
+      replicationKey: 'updated_at',
+      from,
+    })
+    const asCopy = from === undefined ? query.text : query.text.replace('$1', `'${from}'`)
+    const plans = {
+      cursor: await planOf(client, cursorStatements(query, 5000).declare),
+      copy: await planOf(client, { text: asCopy, values: [] }),
+    }
+    process.stderr.write(
+      `${name}: cursor plan ${plans.cursor.join(' / ')}; COPY plan ${plans.copy.join(' / ')}\n`,
+    )
+    const bookmark = { replication_key: 'updated_at', replication_key_value: from }
+    const state =
+      from === undefined
+        ? []
+        : ['--state', tmpFile('state.json', { bookmarks: { [stream.tap_stream_id]: bookmark } })]
+    const tempFrom = await tempBytes(client)
+    const { runs, conns } = await runTimes(ctx, name, (app) => ({
+      args: ['--config', configFor(ctx, app), '--catalog', catalogPath, ...state],
+    }))
+    // A session's statistics reach pg_stat_database when it ends, just after the tap exits.
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const tempMb = ((await tempBytes(client)) - tempFrom) / ctx.args.runs / 1e6
+    const bad = runs.find((r) => r.records !== count)
+    if (bad) throw new Error(`${name}: expected ${count} records, got ${bad.records}`)
+    const copy: number[] = []
+    for (let i = 0; i < ctx.args.runs; i++)
+      copy.push(timePsql(psqlArgs(ctx.srv), `COPY (${asCopy}) TO STDOUT`))
+    const limits = { copy_same_select: median(copy) }
+    out.push({ ...summarize(name, ctx.maxWorkers, 'rows', runs, count, limits, conns), tempMb, plans })
+  }
+  return out
+}
+
 /** What the raw decode asks for: the options the replication worker starts the plugin with (src/replication/decoders.ts). */
 function rawDecodeSql(plugin: 'wal2json' | 'pgoutput', slot: string, publication: string): string {
   return plugin === 'wal2json'
@@ -447,6 +522,7 @@ async function main(): Promise<void> {
         results.push(await tableCase(ctx, 'many', await ensureMany(client, 20, 50_000), 20 * 50_000))
       if (args.cases.includes('tables')) results.push(...(await tablesCases(ctx, 5000, 1000, 1000)))
       if (args.cases.includes('big_rows')) results.push(...(await bigRowsCases(ctx)))
+      if (args.cases.includes('incremental_5m')) results.push(...(await incrementalCases(ctx, 5_000_000)))
     }
     ctx.maxWorkers = args.maxWorkers[0]
     // Both plugins, each against its own raw decode (pgoutput first: the default for new slots).
@@ -477,6 +553,7 @@ async function main(): Promise<void> {
     )
     printTable(results)
     printPerByte(results)
+    printIncremental(results)
   }
 }
 

@@ -109,28 +109,75 @@ export function isTapError(e: unknown): e is TapError {
   return e instanceof TapError
 }
 
-/** A plain-data form of a TapError that survives postMessage between threads. */
+/** The TapError classes, by name: a serialized error is rebuilt as the class it was thrown as. */
+export type TapErrorKind =
+  | 'TapError'
+  | 'InputError'
+  | 'ConfigError'
+  | 'ConnectionError'
+  | 'QueryError'
+  | 'SlotError'
+
+/**
+ * A plain-data form of a TapError that survives postMessage between threads (the table workers'
+ * task results, the replication worker's `end` message, and every comlink rejection: see
+ * src/protocol/control-plane.ts). `deserializeError` rebuilds the same class with the same fields.
+ */
 export interface SerializedTapError {
   code: ErrorCode
   message: string
   exitCode: number
+  /** Absent: a plain TapError (results written before the class travelled too). */
+  kind?: TapErrorKind
   hint?: string
   sqlState?: string
+  slotName?: string
+  violations?: readonly string[]
+}
+
+function kindOf(e: TapError): TapErrorKind {
+  if (e instanceof ConfigError) return 'ConfigError'
+  if (e instanceof InputError) return 'InputError'
+  if (e instanceof ConnectionError) return 'ConnectionError'
+  if (e instanceof QueryError) return 'QueryError'
+  if (e instanceof SlotError) return 'SlotError'
+  return 'TapError'
 }
 
 export function serializeError(e: unknown): SerializedTapError {
   if (e instanceof TapError) {
-    const out: SerializedTapError = { code: e.code, message: e.message, exitCode: e.exitCode }
+    const out: SerializedTapError = {
+      code: e.code,
+      message: e.message,
+      exitCode: e.exitCode,
+      kind: kindOf(e),
+    }
     if (e.hint !== undefined) out.hint = e.hint
     if (e instanceof QueryError && e.sqlState !== undefined) out.sqlState = e.sqlState
+    if (e instanceof SlotError) out.slotName = e.slotName
+    if (e instanceof ConfigError) out.violations = [...e.violations]
     return out
   }
   const message = e instanceof Error ? e.message : String(e)
-  return { code: 'INTERNAL', message, exitCode: 1 }
+  return { code: 'INTERNAL', message, exitCode: 1, kind: 'TapError' }
 }
 
 export function deserializeError(s: SerializedTapError): TapError {
-  if (s.sqlState !== undefined)
-    return new QueryError(s.code, s.message, s.sqlState, { hint: s.hint, exitCode: s.exitCode })
-  return new TapError(s.code, s.message, { hint: s.hint, exitCode: s.exitCode })
+  const options: TapErrorOptions = { hint: s.hint, exitCode: s.exitCode }
+  switch (s.kind) {
+    case 'ConfigError':
+      return new ConfigError(s.message, s.violations ?? [], options)
+    case 'InputError':
+      return new InputError(s.code, s.message, options)
+    case 'ConnectionError':
+      return new ConnectionError(s.message, options)
+    case 'SlotError':
+      return new SlotError(s.slotName ?? '', s.message, options)
+    case 'QueryError':
+      return new QueryError(s.code, s.message, s.sqlState, options)
+    default:
+      // An older result without `kind`: a SQLSTATE still says it was a QueryError.
+      if (s.sqlState !== undefined) return new QueryError(s.code, s.message, s.sqlState, options)
+      return new TapError(s.code, s.message, options)
+  }
 }

@@ -22,7 +22,7 @@ import type {
   TableTask,
   TableWorkerData,
   TaskResult,
-} from '../src/protocol/worker-messages.js'
+} from '../src/protocol/messages.js'
 import { runTableTask } from '../src/read/table-reader.js'
 
 const data = workerData as TableWorkerData

@@ -66,6 +66,37 @@ export async function ensureMany(client: pg.Client, tables: number, rows: number
   return names
 }
 
+/**
+ * `incremental`: `rows` rows of an orders-like table (ints, text, numeric, two timestamptz) with an
+ * index on the replication key `updated_at`. Its values are a permutation of the ids (7919 is prime
+ * to 5,000,000 and most row counts), so the key is unique, carries microseconds, and its order has
+ * nothing to do with the physical order: an index walk visits the heap pages at random, as on a
+ * table whose rows are updated.
+ */
+export async function ensureIncremental(client: pg.Client, rows: number): Promise<string> {
+  const table = `incremental_${rows}`
+  const want = `v${DATASET_VERSION}:${rows}`
+  if ((await stamp(client, table)) === want) return table
+  process.stderr.write(`generating ${table} ...\n`)
+  await client.query(`DROP TABLE IF EXISTS ${table}`)
+  await client.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, account_id int NOT NULL, qty int NOT NULL,
+    status text NOT NULL, note text, amount numeric(12,2) NOT NULL, created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL)`)
+  const step = 500_000
+  for (let from = 1; from <= rows; from += step) {
+    const to = Math.min(rows, from + step - 1)
+    await client.query(`INSERT INTO ${table}
+      SELECT g, (g::bigint * 7919) % 100000, g % 1000, (ARRAY['new', 'paid', 'shipped', 'cancelled'])[1 + g % 4],
+             md5(g::text) || ' ' || (g % 97), round((g % 100000) * 0.37, 2), timestamptz '2024-01-01' + g * interval '5 second',
+             timestamptz '2024-01-01' + ((g::bigint * 7919) % ${rows}) * interval '5 second' + (g % 1000) * interval '1 microsecond'
+      FROM generate_series(${from}, ${to}) g`)
+  }
+  await client.query(`CREATE INDEX ON ${table} (updated_at)`)
+  await client.query(`VACUUM ANALYZE ${table}`)
+  await setStamp(client, table, want)
+  return table
+}
+
 export const LOG_TABLE = 'logt'
 
 export async function resetLogTable(client: pg.Client): Promise<void> {

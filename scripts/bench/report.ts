@@ -24,6 +24,10 @@ export interface Result {
   connections?: number
   /** MB of COPY text read (big_rows), for the cost per byte. */
   sourceMb?: number
+  /** MB of temporary files the server wrote per tap run (incremental_5m). */
+  tempMb?: number
+  /** The server's plans (incremental_5m): the tap's cursor, and COPY of the same SELECT. */
+  plans?: { cursor: string[]; copy: string[] }
   limits: Limit[]
   runs: Array<{ wallSeconds: number; cpuSeconds: number; peakRssMb: number; connections?: number }>
 }
@@ -82,7 +86,7 @@ export function printPerByte(results: Result[]): void {
   }
 }
 
-function fmt(n: number, digits = 0): string {
+export function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
 }
 

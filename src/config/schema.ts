@@ -102,7 +102,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     minimum: 1,
     maximum: 1000000,
     description:
-      'Rows between the progress lines of a table read (`Fetched N rows total`). Table reads stream through COPY, so there is no fetch size (pipelinewise: rows per cursor fetch).',
+      'INCREMENTAL reads: rows per FETCH of the cursor (as pipelinewise). All table reads: rows between the progress lines (`Fetched N rows total`); FULL_TABLE reads stream through COPY, with no fetch size.',
   },
   {
     name: 'state_interval_seconds',

@@ -1,216 +1,28 @@
 /**
- * `COPY ... TO STDOUT` on a pg.Client, read without copying: the socket's chunks are parsed in place
- * and handed over as the row ranges they hold (PostgreSQL sends one CopyData message per row), so
+ * `COPY ... TO STDOUT` on a pg.Client, read without copying (socket-rows.ts): PostgreSQL sends one
+ * CopyData message per text row, handed over in place as the row ranges of the socket's chunk, so
  * no buffer is allocated per row or per chunk (pg-copy-streams concatenates every chunk's payloads
- * into a new Buffer). A row cut across chunks is the only one copied, once, into a buffer of its size.
- *
- * While the COPY runs the query takes the socket's data from the driver; at CopyDone or an
- * ErrorResponse it gives the rest back, and the driver reads CommandComplete / the error and
- * ReadyForQuery as for any query (so `client.query('ROLLBACK')` after a failure just works).
- * Backpressure: the socket is paused while two parsed chunks wait for the consumer.
+ * into a new Buffer).
  */
 import type pg from 'pg'
+import { type RowRanges, SocketRows } from './socket-rows.js'
+
+export type { RowRanges } from './socket-rows.js'
 
 const COPY_DATA = 0x64 // d
 const COPY_DONE = 0x63 // c
-const ERROR_RESPONSE = 0x45 // E
-const MAX_QUEUED = 2
+const NEWLINE = 0x0a
 
-/** The complete rows of one chunk: row i is `buf[starts[i], ends[i])`, without its '\n'. */
-export interface RowRanges {
-  readonly buf: Buffer
-  readonly count: number
-  readonly starts: number[]
-  readonly ends: number[]
-}
-
-interface Socket {
-  on(event: 'data', fn: (chunk: Buffer) => void): void
-  listeners(event: 'data'): Array<(chunk: Buffer) => void>
-  removeListener(event: 'data', fn: (chunk: Buffer) => void): void
-  pause(): void
-  resume(): void
-}
-
-interface Connection {
-  stream: Socket
-  query(text: string): void
-}
-
-export class CopyOut {
-  readonly text: string
-  #socket: Socket | undefined
-  #driverOnData: ((chunk: Buffer) => void) | undefined
-  readonly #onData = (chunk: Buffer): void => this.#parse(chunk)
-  readonly #queue: RowRanges[] = []
-  /** The start of a message cut before its length: fewer than 5 bytes. */
-  #head: Buffer | undefined
-  /** A message cut at a chunk's end, at its full size; its first `#filled` bytes have come. */
-  #partial: Buffer | undefined
-  #filled = 0
-  #done = false
-  #error: unknown
-  #wake: (() => void) | undefined
-  #paused = false
-
+export class CopyOut extends SocketRows {
   constructor(text: string) {
-    this.text = text
+    // After CopyDone the driver reads CommandComplete and ReadyForQuery.
+    super(text, { row: COPY_DATA, end: COPY_DONE, endToDriver: false })
   }
 
-  /** Called by pg when the query's turn comes. */
-  submit(connection: Connection): void {
-    const socket = connection.stream
-    const listeners = socket.listeners('data')
-    if (listeners.length !== 1)
-      throw new Error(
-        `COPY: expected the driver's one data listener on the socket, found ${listeners.length}`,
-      )
-    this.#socket = socket
-    this.#driverOnData = listeners[0]
-    socket.removeListener('data', this.#driverOnData)
-    socket.on('data', this.#onData)
-    connection.query(this.text)
-  }
-
-  // The driver's callbacks once it reads messages again (after CopyDone or an error).
-  handleError(err: unknown): void {
-    this.#error ??= err
-    this.#giveBack(undefined)
-    this.#notify()
-  }
-
-  handleCommandComplete(): void {}
-
-  handleReadyForQuery(): void {}
-
-  /** The chunks' rows, in order, until the COPY ends; throws the COPY's error. */
-  async *rows(): AsyncGenerator<RowRanges> {
-    for (;;) {
-      const next = this.#queue.shift()
-      if (next !== undefined) {
-        if (this.#paused && this.#queue.length < MAX_QUEUED) {
-          this.#paused = false
-          this.#socket?.resume()
-        }
-        yield next
-        continue
-      }
-      if (this.#error !== undefined) throw this.#error
-      if (this.#done) return
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve
-      })
-    }
-  }
-
-  #notify(): void {
-    const wake = this.#wake
-    this.#wake = undefined
-    wake?.()
-  }
-
-  /** Hands the socket back to the driver, with the bytes it has still to read. */
-  #giveBack(rest: Buffer | undefined): void {
-    const socket = this.#socket
-    const driver = this.#driverOnData
-    if (socket === undefined || driver === undefined) return
-    this.#socket = undefined
-    this.#driverOnData = undefined
-    socket.removeListener('data', this.#onData)
-    socket.on('data', driver)
-    if (this.#paused) {
-      this.#paused = false
-      socket.resume()
-    }
-    if (rest !== undefined && rest.length > 0) driver(rest)
-  }
-
-  #parse(chunk: Buffer): void {
-    let from = 0
-    if (this.#head !== undefined) {
-      // Fewer than 5 bytes of the cut message came: its length is not known yet.
-      const take = Math.min(5 - this.#head.length, chunk.length)
-      const head = Buffer.concat([this.#head, chunk.subarray(0, take)])
-      from = take
-      this.#head = undefined
-      if (head.length < 5) {
-        this.#head = head
-        return
-      }
-      this.#startPartial(head, 0)
-    }
-    const message = this.#partial
-    if (message !== undefined) {
-      // Fill the cut message, allocated whole once its length was known: each chunk's bytes are
-      // copied once, so a row of many chunks costs its size, not its size times its chunks.
-      const take = Math.min(message.length - this.#filled, chunk.length - from)
-      chunk.copy(message, this.#filled, from, from + take)
-      this.#filled += take
-      from += take
-      if (this.#filled < message.length) return
-      this.#partial = undefined
-      if (message[0] === COPY_DONE || message[0] === ERROR_RESPONSE) {
-        // What follows is the driver's (a short message: the concat is cheap).
-        this.#messages(Buffer.concat([message, chunk.subarray(from)]), 0)
-        return
-      }
-      this.#messages(message, 0)
-    }
-    this.#messages(chunk, from)
-  }
-
-  /** Keeps the message cut at `buf[p..]` (the end of a chunk) until the next chunks complete it. */
-  #startPartial(buf: Buffer, p: number): void {
-    if (buf.length - p < 5) {
-      this.#head = Buffer.from(buf.subarray(p))
-      return
-    }
-    const message = Buffer.allocUnsafe(1 + buf.readUInt32BE(p + 1))
-    this.#filled = buf.copy(message, 0, p)
-    this.#partial = message
-  }
-
-  /** Parses the messages of `buf` from `p`; false once the COPY is over (the rest is the driver's). */
-  #messages(buf: Buffer, p: number): boolean {
-    const n = buf.length
-    const starts: number[] = []
-    const ends: number[] = []
-    while (p + 5 <= n) {
-      const code = buf[p]
-      if (code === ERROR_RESPONSE) {
-        this.#push(buf, starts, ends)
-        this.#giveBack(buf.subarray(p))
-        return false
-      }
-      const end = p + 1 + buf.readUInt32BE(p + 1)
-      if (end > n) break
-      if (code === COPY_DATA) {
-        // A text row ends in '\n', which the renderer does not want.
-        starts.push(p + 5)
-        ends.push(buf[end - 1] === 0x0a ? end - 1 : end)
-      } else if (code === COPY_DONE) {
-        this.#push(buf, starts, ends)
-        this.#done = true
-        this.#giveBack(buf.subarray(end))
-        this.#notify()
-        return false
-      }
-      // CopyOutResponse, and NoticeResponse/ParameterStatus/NotificationResponse in between: skipped.
-      p = end
-    }
-    if (p < n) this.#startPartial(buf, p)
-    this.#push(buf, starts, ends)
-    return true
-  }
-
-  #push(buf: Buffer, starts: number[], ends: number[]): void {
-    if (starts.length === 0) return
-    this.#queue.push({ buf, count: starts.length, starts, ends })
-    if (!this.#paused && this.#queue.length >= MAX_QUEUED && this.#socket !== undefined) {
-      this.#paused = true
-      this.#socket.pause()
-    }
-    this.#notify()
+  protected rowsOf(buf: Buffer, starts: number[], ends: number[]): RowRanges {
+    // A text row ends in '\n', which the renderer does not want.
+    for (let i = 0; i < ends.length; i++) if (buf[ends[i] - 1] === NEWLINE) ends[i]--
+    return { buf, count: starts.length, starts, ends }
   }
 }
 

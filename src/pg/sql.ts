@@ -1,10 +1,11 @@
 /**
- * SQL text for table reads. Identifiers are always quoted (a table may be called
- * `x"; DROP TABLE y; --`), and values are built as bound parameters. COPY takes no parameters, so
- * `copyStatement` turns each one into a quoted literal (quoteLiteral): values reach the SQL text
- * only there, always quoted. The operator's row filter (stream_options custom_where_clauses) is
- * trusted SQL from the config, spliced in as written, each clause in its own parentheses (shape
- * checked by clause-shape.ts).
+ * SQL text for table reads, built once per read. Identifiers are always quoted (a table may be
+ * called `x"; DROP TABLE y; --`). A FULL_TABLE read is one `COPY (SELECT ...) TO STDOUT`, which
+ * takes no parameters: the only values in it are page numbers and transaction ids, integers the
+ * builder checks and writes itself. An INCREMENTAL read is a cursor's SELECT whose bookmark and
+ * limit are bound parameters: no value of the state reaches the SQL text. The operator's row filter
+ * (stream_options custom_where_clauses) is trusted SQL from the config, put in as written, each
+ * clause in its own parentheses (shape checked by config/clause-shape.ts).
  */
 
 /** A quoted identifier: `"a""b"` for `a"b`. */
@@ -17,23 +18,11 @@ export function qualifiedName(schemaName: string, tableName: string): string {
   return `${quoteIdent(schemaName)}.${quoteIdent(tableName)}`
 }
 
-/** A statement and its parameters: run as a bound query, or as COPY through copyStatement. */
+/** A statement and its bound parameters. */
 export interface BoundQuery {
   readonly text: string
   readonly values: readonly string[]
-  /**
-   * `[start, end)` ranges of `text` that hold the operator's row filter: SQL the tap did not write,
-   * which copyStatement copies as it is (a `$1` in it, even inside a dollar-quoted string or a
-   * comment, is not one of our placeholders).
-   */
-  readonly verbatim?: ReadonlyArray<readonly [number, number]>
 }
-
-/**
- * Where the row filter goes while a statement is built; PostgreSQL names and our SQL never hold a
- * NUL, and clause-shape.ts refuses clauses that do.
- */
-const FILTER_MARK = '\u0000'
 
 /**
  * `(c1\n) AND (c2\n)`: each clause in its own parentheses, so `a OR b` stays one condition; the
@@ -41,8 +30,6 @@ const FILTER_MARK = '\u0000'
  */
 export function rowFilterSql(clauses: readonly string[]): string | undefined {
   if (clauses.length === 0) return undefined
-  for (const c of clauses)
-    if (c.includes(FILTER_MARK)) throw new Error('a row filter clause contains a NUL character')
   return clauses.map((c) => `(${c}\n)`).join(' AND ')
 }
 
@@ -50,19 +37,6 @@ export function rowFilterSql(clauses: readonly string[]): string | undefined {
 function where(...conditions: ReadonlyArray<string | undefined>): string {
   const present = conditions.filter((c): c is string => c !== undefined)
   return present.length === 0 ? '' : ` WHERE ${present.join(' AND ')}`
-}
-
-/** The statement with the filter in place of each mark, and where it went. */
-function bound(text: string, values: readonly string[], filter: string | undefined): BoundQuery {
-  if (filter === undefined) return { text, values }
-  const parts = text.split(FILTER_MARK)
-  let out = parts[0]
-  const verbatim: Array<readonly [number, number]> = []
-  for (const part of parts.slice(1)) {
-    verbatim.push([out.length, out.length + filter.length])
-    out += filter + part
-  }
-  return { text: out, values, verbatim }
 }
 
 function selectList(columns: readonly string[], extra: readonly string[] = []): string {
@@ -115,43 +89,41 @@ function tid(page: number): string {
   return `'(${page},0)'::tid`
 }
 
-function chunkConditions(p: CtidPages): { conditions: string[]; values: string[] } {
-  const conditions = [`ctid >= ${tid(p.from)}`]
-  if (p.to !== undefined) conditions.push(`ctid < ${tid(p.to)}`)
-  const values: string[] = []
-  const since = p.changedSince
-  if (since !== undefined) {
-    values.push(String(since.xmax))
-    if (since.xip.length === 0) {
-      conditions.push(`age(xmin) <= age($1::xid)`)
-    } else {
-      values.push(`{${since.xip.join(',')}}`)
-      conditions.push(`(age(xmin) <= age($1::xid) OR xmin = ANY($2::xid[]))`)
-    }
-  }
-  return { conditions, values }
+/** A transaction id (32 bits, what `xmin` holds) as a literal. */
+function xid(value: number): string {
+  if (!Number.isSafeInteger(value) || value < 0 || value > 0xffffffff)
+    throw new RangeError(`not a transaction id: ${value}`)
+  return `'${value}'::xid`
 }
 
-export function fullTableQuery(q: FullTableQuery): BoundQuery {
+function chunkConditions(p: CtidPages): string[] {
+  const conditions = [`ctid >= ${tid(p.from)}`]
+  if (p.to !== undefined) conditions.push(`ctid < ${tid(p.to)}`)
+  const since = p.changedSince
+  if (since !== undefined) {
+    const newer = `age(xmin) <= age(${xid(since.xmax)})`
+    if (since.xip.length === 0) conditions.push(newer)
+    else {
+      for (const x of since.xip) xid(x)
+      conditions.push(`(${newer} OR xmin = ANY('{${since.xip.join(',')}}'::xid[]))`)
+    }
+  }
+  return conditions
+}
+
+/** The `COPY (SELECT ...) TO STDOUT` of a FULL_TABLE read. */
+export function fullTableCopy(q: FullTableQuery): string {
   const from = qualifiedName(q.schemaName, q.tableName)
   const filter = rowFilterSql(q.where ?? [])
-  const f = filter === undefined ? undefined : FILTER_MARK
+  let select: string
   if (q.order === 'unordered') {
-    const chunk = q.pages === undefined ? { conditions: [], values: [] } : chunkConditions(q.pages)
-    return bound(
-      `SELECT ${selectList(q.columns)} FROM ${from}${where(f, ...chunk.conditions)}`,
-      chunk.values,
-      filter,
-    )
+    const chunk = q.pages === undefined ? [] : chunkConditions(q.pages)
+    select = `SELECT ${selectList(q.columns)} FROM ${from}${where(filter, ...chunk)}`
+  } else {
+    const resume = q.resumeXmin === undefined ? undefined : `age(xmin) <= age(${xid(q.resumeXmin)})`
+    select = `SELECT ${selectList(q.columns, ['xmin::text'])} FROM ${from}${where(filter, resume)} ORDER BY age(xmin) DESC`
   }
-  const cols = selectList(q.columns, ['xmin::text'])
-  if (q.resumeXmin === undefined)
-    return bound(`SELECT ${cols} FROM ${from}${where(f)} ORDER BY age(xmin) DESC`, [], filter)
-  return bound(
-    `SELECT ${cols} FROM ${from}${where(f, 'age(xmin) <= age($1::xid)')} ORDER BY age(xmin) DESC`,
-    [String(q.resumeXmin)],
-    filter,
-  )
+  return `COPY (${select}) TO STDOUT`
 }
 
 export interface IncrementalQuery {
@@ -186,13 +158,12 @@ export interface IncrementalQuery {
 export function incrementalQuery(q: IncrementalQuery): BoundQuery {
   const key = quoteIdent(q.replicationKey)
   const from = qualifiedName(q.schemaName, q.tableName)
-  const filter = rowFilterSql(q.where ?? [])
-  const f = filter === undefined ? undefined : FILTER_MARK
+  const f = rowFilterSql(q.where ?? [])
   const select = `SELECT ${selectList(q.columns)} FROM ${from}`
   const order = ` ORDER BY ${key} ASC`
   if (q.limit === undefined) {
-    if (q.from === undefined) return bound(`${select}${where(f)}${order}`, [], filter)
-    return bound(`${select}${where(f, `${key} >= $1`)}${order}`, [q.from], filter)
+    if (q.from === undefined) return { text: `${select}${where(f)}${order}`, values: [] }
+    return { text: `${select}${where(f, `${key} >= $1`)}${order}`, values: [q.from] }
   }
   if (!Number.isSafeInteger(q.limit) || q.limit < 1) throw new RangeError(`not a limit: ${q.limit}`)
   const skip = String(q.limit - 1)
@@ -202,76 +173,39 @@ export function incrementalQuery(q: IncrementalQuery): BoundQuery {
     // a range on the key cannot express; hence a LIMIT counted up to the end of K's tie group
     // (NULL, i.e. no limit, when K does not exist; K exists only with at least N rows, so never 0).
     const nth = `SELECT ${key} FROM ${from}${where(f, `${key} IS NOT NULL`)} ORDER BY ${key} ASC OFFSET $1::bigint LIMIT 1`
-    return bound(
-      `${select}${where(f)}${order} LIMIT (SELECT NULLIF(count(*), 0) FROM ${from}${where(f, `${key} <= (${nth})`)})`,
-      [skip],
-      filter,
-    )
+    return {
+      text: `${select}${where(f)}${order} LIMIT (SELECT NULLIF(count(*), 0) FROM ${from}${where(f, `${key} <= (${nth})`)})`,
+      values: [skip],
+    }
   }
   const nth = `SELECT ${key} FROM ${from}${where(f, `${key} > $1`)} ORDER BY ${key} ASC OFFSET $2::bigint LIMIT 1`
   const greatest = `SELECT ${key} FROM ${from}${where(f, `${key} IS NOT NULL`)} ORDER BY ${key} DESC LIMIT 1`
-  return bound(
-    `${select}${where(f, `${key} >= $1`, `${key} <= COALESCE((${nth}), (${greatest}))`)}${order}`,
-    [q.from, skip],
-    filter,
-  )
-}
-
-/**
- * A string literal that reads back as `value` whatever `standard_conforming_strings` is: quotes
- * doubled, and with a backslash the `E'...'` form with backslashes doubled (as pg's escapeLiteral).
- */
-export function quoteLiteral(value: string): string {
-  const quoted = value.replace(/'/g, "''")
-  return value.includes('\\') ? ` E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`
-}
-
-/**
- * `COPY (<query>) TO STDOUT` for a bound query: COPY takes no parameters, so each `$n` becomes the
- * literal of its value. A literal without a type is resolved from its context exactly like an
- * untyped parameter (`key >= '...'` takes the key column's type), and `$1::xid` keeps its cast.
- * Placeholders are only replaced outside quoted identifiers and string literals, and never in the
- * operator's row filter (`verbatim`), whose SQL this scan does not understand (dollar quotes,
- * comments, E'' escapes): it is copied as it is.
- */
-export function copyStatement(q: BoundQuery): string {
-  let out = ''
-  let i = 0
-  const text = q.text
-  const verbatimEnd = new Map((q.verbatim ?? []).map(([start, end]) => [start, end]))
-  while (i < text.length) {
-    const c = text[i]
-    const end = verbatimEnd.get(i)
-    if (end !== undefined) {
-      out += text.slice(i, end)
-      i = end
-    } else if (c === '"' || c === "'") {
-      // Up to the closing quote; a doubled quote inside is part of the name/literal.
-      let j = i + 1
-      for (;;) {
-        const k = text.indexOf(c, j)
-        if (k < 0) throw new Error(`unterminated ${c} in query text`)
-        if (text[k + 1] === c) {
-          j = k + 2
-          continue
-        }
-        j = k + 1
-        break
-      }
-      out += text.slice(i, j)
-      i = j
-    } else if (c === '$' && /[0-9]/.test(text[i + 1] ?? '')) {
-      let j = i + 1
-      while (j < text.length && /[0-9]/.test(text[j])) j++
-      const n = Number(text.slice(i + 1, j))
-      const value = q.values[n - 1]
-      if (value === undefined) throw new Error(`query parameter $${n} has no value`)
-      out += quoteLiteral(value)
-      i = j
-    } else {
-      out += c
-      i++
-    }
+  return {
+    text: `${select}${where(f, `${key} >= $1`, `${key} <= COALESCE((${nth}), (${greatest}))`)}${order}`,
+    values: [q.from, skip],
   }
-  return `COPY (${out}) TO STDOUT`
+}
+
+/** The cursor a read is fetched through (one per connection and transaction). */
+const CURSOR = 'tap_read'
+
+/** A cursor read: its DECLARE with bound parameters, and the FETCH of one page. */
+export interface CursorStatements {
+  readonly declare: BoundQuery
+  readonly fetch: string
+  /** Rows per FETCH: a shorter page is the last. */
+  readonly pageRows: number
+}
+
+/**
+ * The statements of a cursor read over `query`: a SQL cursor (planned for its first rows, see
+ * pg/fetch-out.ts) declared with the query's bound parameters, and the FETCH of `pageRows` rows.
+ */
+export function cursorStatements(query: BoundQuery, pageRows: number): CursorStatements {
+  if (!Number.isSafeInteger(pageRows) || pageRows < 1) throw new RangeError(`not a page size: ${pageRows}`)
+  return {
+    declare: { text: `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${query.text}`, values: query.values },
+    fetch: `FETCH FORWARD ${pageRows} FROM ${CURSOR}`,
+    pageRows,
+  }
 }

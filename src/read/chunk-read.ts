@@ -4,7 +4,7 @@
  */
 import type pg from 'pg'
 import type { CtidPages } from '../pg/sql.js'
-import type { SnapshotImportedMessage, TableTask } from '../protocol/worker-messages.js'
+import type { SnapshotImportedMessage, TableTask } from '../protocol/messages.js'
 
 const SNAPSHOT_NAME = /^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$/i
 
@@ -28,9 +28,13 @@ export function chunkLogContext(task: TableTask): { chunk?: string } {
  * Right after BEGIN: a chunk reads the run's exported snapshot, and tells the main thread, which
  * releases the exporter once every chunk has imported it.
  */
-export async function importChunkSnapshot(client: pg.Client, task: TableTask): Promise<void> {
+export async function importChunkSnapshot(
+  client: pg.Client,
+  task: TableTask,
+  channel: { post(m: SnapshotImportedMessage): void },
+): Promise<void> {
   if (task.kind !== 'fullTable' || task.chunk === undefined) return
   await client.query(importStatement(task.chunk.snapshot))
   const imported: SnapshotImportedMessage = { type: 'snapshotImported' }
-  task.port.postMessage(imported)
+  channel.post(imported)
 }

@@ -1,13 +1,18 @@
 /**
- * The rows of a table read, through `COPY (<query>) TO STDOUT` on the worker's connection, inside
- * the task's transaction (so `ORDER BY age(xmin) DESC`, ctid ranges and an imported snapshot all
- * hold as for any query). COPY streams the rows without a round trip per page, and its text rows
- * are rendered byte to byte (values/copy-record.ts) into UTF-8 batches that are *moved* to the main
- * thread (transferList): no JS string per value, per line or per batch, and no copy across threads.
+ * The rows of a table read, rendered into RECORD batches, on the worker's connection inside the
+ * task's transaction (so `ORDER BY age(xmin) DESC`, ctid ranges and an imported snapshot all hold
+ * as for any query). The rows come as COPY text from one of two statements (docs/behaviour.md;
+ * README "Performance" has the measurements behind the choice):
+ * - FULL_TABLE: `COPY (<query>) TO STDOUT`, which streams without a round trip per page;
+ * - INCREMENTAL: a SQL cursor with the bookmark as a bound parameter, `itersize` rows per FETCH,
+ *   planned for its first rows (an index walk where COPY's plan may sort the table).
+ * Either way the text rows are rendered byte to byte (values/copy-record.ts) into UTF-8 batches that
+ * are *moved* to the main thread (transferList): no JS string per value, per line or per batch, and
+ * no copy across threads.
  *
- * Stopping: a COPY cannot be left half-read (the server would block on a full socket and the
+ * Stopping: a statement cannot be left half-read (the server would block on a full socket and the
  * connection would stay busy), so a stop or an abort sends a cancel request and reads on, dropping
- * the rest, until the server ends the statement.
+ * the rest, until the server ends the statement; a cursor fetches no further page.
  */
 import { isUtf8 } from 'node:buffer'
 import { performance } from 'node:perf_hooks'
@@ -16,18 +21,33 @@ import type { TapConfig } from '../config/tap-config.js'
 import type { Logger } from '../log/logger.js'
 import { requestCancel } from '../pg/connect.js'
 import { copyOut, type RowRanges } from '../pg/copy-out.js'
-import { copyStatement, type BoundQuery } from '../pg/sql.js'
-import type { BatchMark, TableTask } from '../protocol/worker-messages.js'
+import { cursorRows } from '../pg/fetch-out.js'
+import type { CursorStatements } from '../pg/sql.js'
+import type { BatchSender } from '../protocol/batch-channel.js'
+import type { BatchMark, BatchMessage, SnapshotImportedMessage, TableTask } from '../protocol/messages.js'
 import { recordPrefix, recordSuffix } from '../singer/messages.js'
-import { ByteSink, CopyRecordRenderer, copyFieldText, parseUnsigned } from '../values/copy-record.js'
-import { renderValue, type ClampCounter } from '../values/index.js'
-import type { BatchSender } from '../protocol/batch-sender.js'
+import {
+  ByteSink,
+  CopyRecordRenderer,
+  copyFieldText,
+  parseUnsigned,
+  renderValue,
+  type ClampCounter,
+} from '../values/index.js'
 
 export interface ReaderConnection {
   readonly client: pg.Client
-  /** True once the connection failed; then a cursor close would wait forever for the server. */
+  /** True once the connection failed; then a ROLLBACK would wait forever for the server. */
   readonly isLost: () => boolean
 }
+
+/** What a read runs: one COPY, or a cursor fetched page by page (built once: pg/sql.ts). */
+export type TableRead =
+  | { readonly kind: 'copy'; readonly sql: string }
+  | ({ readonly kind: 'cursor' } & CursorStatements)
+
+/** A table task's end of the batch channel. */
+export type TableBatchSender = BatchSender<BatchMessage, SnapshotImportedMessage>
 
 /** A batch is cut at whichever comes first; STATE follows every ~1000 rows (docs/behaviour.md#state). */
 const BATCH_ROWS = 1000
@@ -45,15 +65,15 @@ function isCancelled(e: unknown): boolean {
 export async function copyRows(
   conn: ReaderConnection,
   task: TableTask,
-  query: BoundQuery,
+  read: TableRead,
   config: TapConfig,
-  sender: BatchSender,
+  sender: TableBatchSender,
   clamps: ClampCounter,
   logger: Logger,
   progress: { rows: number },
 ): Promise<void> {
-  const sql = copyStatement(query)
-  logger.debug(`Running query: ${sql}`)
+  if (read.kind === 'copy') logger.debug(`Running query: ${read.sql}`)
+  else logger.debug(`Running query: ${read.declare.text}`, { parameters: read.declare.values })
   // Where the bookmark comes from: xmin after the columns, the replication key column, or nowhere.
   const keyColumn =
     task.kind === 'incremental' ? task.columns.findIndex((c) => c.name === task.replicationKey) : -1
@@ -114,7 +134,7 @@ export async function copyRows(
       loggedRows = total
       lastLog = t
     }
-    await sender.send({ type: 'batch', lines: bytes, rows, mark }, [bytes.buffer as ArrayBuffer])
+    await sender.send({ type: 'batch', lines: bytes, rows, mark })
     progress.rows += rows
   }
 
@@ -140,9 +160,12 @@ export async function copyRows(
     }
   }
 
-  const copy = copyOut(conn.client, sql)
   let cancelled: Promise<void> | undefined
   let failure: unknown
+  const rows =
+    read.kind === 'copy'
+      ? copyOut(conn.client, read.sql).rows()
+      : cursorRows(conn.client, read, () => cancelled !== undefined || failure !== undefined)
   const cancel = (): void => {
     cancelled ??= requestCancel(config, conn.client, 'read')
   }
@@ -151,7 +174,7 @@ export async function copyRows(
   sender.onStop = cancel
   let waitStart = performance.now()
   try {
-    for await (const chunk of copy.rows()) {
+    for await (const chunk of rows) {
       const now = performance.now()
       waited += now - waitStart
       if (cancelled || failure !== undefined) {
@@ -178,7 +201,7 @@ export async function copyRows(
     if (!(cancelled && isCancelled(e))) throw failure ?? e
   } finally {
     sender.onStop = undefined
-    // A cancel sent just before the COPY ended must not hit the next statement (COMMIT).
+    // A cancel sent just before the statement ended must not hit the next one (COMMIT).
     if (cancelled) await cancelled
   }
   if (failure !== undefined) throw failure

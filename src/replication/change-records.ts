@@ -34,12 +34,11 @@
  * them differently). A row moved between partitions is a DELETE in one and an INSERT in the
  * other, in that order: a target applying them in order ends with the row.
  */
-import type { ColumnInfo, PgValueType } from '../values/pg-type.js'
 import type { Logger } from '../log/logger.js'
-import { activateVersionLine, recordPrefix, recordSuffix } from '../singer/messages.js'
-import { streamSchemaLine } from '../catalog/stream-schema.js'
-import { ClampCounter, compileRecordRenderer, type RecordColumn } from '../values/index.js'
-import type { ReplicatedStream, StreamReport, VersionSwitch } from '../protocol/replication-messages.js'
+import type { ReplicatedStream, StreamReport } from '../protocol/messages.js'
+import type { ColumnInfo, TableName } from '../values/pg-type.js'
+import type { BatchBuilder } from './batch-builder.js'
+import { recheckColumns } from './column-check.js'
 import {
   attachedDuringRunError,
   identityProblem,
@@ -47,180 +46,11 @@ import {
   partitionTruncateRefusal,
   type RelationRoute,
 } from './replica-identity.js'
-import type { TableName } from '../values/pg-type.js'
+import { type Layout, StreamState } from './stream-layout.js'
 import { byteaText, type Wal2JsonEvent, type Wal2JsonTuple } from './wal2json.js'
 
 type ChangeEvent = Extract<Wal2JsonEvent, { action: 'I' | 'U' | 'D' }>
 type TruncateEvent = Extract<Wal2JsonEvent, { action: 'T' }>
-
-const DELETED_AT: RecordColumn = { name: '_sdc_deleted_at', type: { kind: 'timestamptz' } }
-const SDC_LSN: RecordColumn = { name: '_sdc_lsn', type: { kind: 'text' } }
-/** Type of a new column the live table no longer has (added and dropped since): its text. */
-const UNKNOWN_TYPE: PgValueType = { kind: 'text' }
-
-/** Records and lines gathered for the next batch. */
-export class BatchBuilder {
-  lines = ''
-  records = 0
-  messages = 0
-  readonly counts = new Map<string, number>()
-  /** TRUNCATEs whose ACTIVATE_VERSION lines are in `lines`, in order. */
-  versions: VersionSwitch[] = []
-  /** time_extracted of the batch's records: when their first change was read. */
-  #timeExtracted: Date | undefined
-  readonly #suffixes = new Map<string, string>()
-
-  /** RECORD line suffix for this batch (version and time_extracted), built once per stream. */
-  suffix(stream: string, version: number | undefined): string {
-    let s = this.#suffixes.get(stream)
-    if (s === undefined) {
-      this.#timeExtracted ??= new Date()
-      s = recordSuffix(version, this.#timeExtracted) + '\n'
-      this.#suffixes.set(stream, s)
-    }
-    return s
-  }
-
-  addRecord(stream: string, line: string): void {
-    this.lines += line
-    this.records++
-    this.counts.set(stream, (this.counts.get(stream) ?? 0) + 1)
-  }
-
-  addLine(line: string): void {
-    this.lines += line
-  }
-
-  /** The ACTIVATE_VERSION line of a switch; the stream's next records get a suffix with the new version. */
-  addVersionSwitch(sw: VersionSwitch): void {
-    this.lines += activateVersionLine(sw.stream, sw.version)
-    this.versions.push(sw)
-    this.#suffixes.delete(sw.stream)
-  }
-
-  reset(): void {
-    this.lines = ''
-    this.records = 0
-    this.messages = 0
-    this.counts.clear()
-    this.versions = []
-    this.#timeExtracted = undefined
-    this.#suffixes.clear()
-  }
-}
-
-/** How one column list (as wal2json sent it) maps onto a stream's record. */
-interface Layout {
-  readonly render: (values: readonly (string | null)[]) => string
-  /** For each emitted stream column, its index in the wal2json tuple. */
-  readonly pick: readonly number[]
-  /** Indexes of bytea values in the rendered row: wal2json's text needs its `\x` back (byteaText). */
-  readonly bytea: readonly number[]
-  /** Stream columns the tuple lacks. */
-  readonly missing: readonly string[]
-  /** The tuple's column names as one key (verdicts on `missing` are kept by it). */
-  readonly key: string
-  /** Tuple columns the stream has never seen (not deselected): a schema change. */
-  readonly unknown: readonly string[]
-}
-
-class StreamState {
-  columns: readonly ColumnInfo[]
-  #known = new Set<string>()
-  readonly deselected: ReadonlySet<string>
-  readonly prefix: string
-  /** The `version` of the stream's records: the bookmark's, then each TRUNCATE's. */
-  version: number | undefined
-  readonly clamps = new ClampCounter()
-  readonly #layouts = new Map<string, Layout>()
-  #lastNames: readonly string[] | undefined
-  #lastLayout: Layout | undefined
-  /** Re-reads done, by the set of unknown columns that caused them (docs/behaviour.md#new-columns-mid-stream: once per set). */
-  readonly rereads = new Set<string>()
-  /** Column lists whose missing columns were checked against the table (by Layout.key), for inserts. */
-  readonly checkedInserts = new Set<string>()
-  /** The same for updates, with the missing columns that are unchanged TOAST values. */
-  readonly toastByLayout = new Map<string, readonly string[]>()
-  /** Columns already named in a warning as dropped or renamed. */
-  readonly gone = new Set<string>()
-  toastRecords = 0
-  readonly toastColumns = new Set<string>()
-  skipped = 0
-
-  constructor(
-    readonly spec: ReplicatedStream,
-    readonly debugLsn: boolean,
-  ) {
-    this.columns = spec.columns
-    this.#known = new Set(spec.columns.map((c) => c.name))
-    this.deselected = new Set(spec.deselected)
-    this.prefix = recordPrefix(spec.stream)
-    this.version = spec.version
-  }
-
-  setColumns(columns: readonly ColumnInfo[]): void {
-    this.columns = columns
-    this.#known = new Set(columns.map((c) => c.name))
-    this.#layouts.clear()
-    this.#lastNames = undefined
-  }
-
-  /** The layout for a tuple's column names (a row, or a delete's identity). */
-  layout(names: readonly string[]): Layout {
-    // Consecutive changes of a table nearly always have the same columns: compare with the last
-    // ones before building a key. wal2json sends a table's columns in attnum order every time, so
-    // a handful of layouts (full row, row without TOAST columns, key only) serve a whole run.
-    if (this.#lastNames !== undefined && sameNames(this.#lastNames, names)) return this.#lastLayout as Layout
-    const key = names.join('\0')
-    let l = this.#layouts.get(key)
-    if (l === undefined) {
-      l = this.#compile(names, key)
-      this.#layouts.set(key, l)
-    }
-    this.#lastNames = names
-    this.#lastLayout = l
-    return l
-  }
-
-  #compile(names: readonly string[], key: string): Layout {
-    const at = new Map<string, number>()
-    for (const [i, n] of names.entries()) at.set(n, i)
-    const emitted: RecordColumn[] = []
-    const pick: number[] = []
-    const bytea: number[] = []
-    const missing: string[] = []
-    for (const c of this.columns) {
-      const i = at.get(c.name)
-      if (i === undefined) {
-        missing.push(c.name)
-        continue
-      }
-      if (c.type.kind === 'bytea') bytea.push(emitted.length)
-      emitted.push({ name: c.name, type: c.type })
-      pick.push(i)
-    }
-    const unknown = names.filter((n) => !this.#known.has(n) && !this.deselected.has(n))
-    emitted.push(DELETED_AT)
-    if (this.debugLsn) emitted.push(SDC_LSN)
-    return { render: compileRecordRenderer(emitted, this.clamps), pick, bytea, missing, key, unknown }
-  }
-
-  /** Whether this change's missing columns need a look at the table (once per column list and kind of change). */
-  needsMissingCheck(action: 'I' | 'U' | 'D', layout: Layout): boolean {
-    if (action === 'D' || layout.missing.length === 0) return false
-    return action === 'I' ? !this.checkedInserts.has(layout.key) : !this.toastByLayout.has(layout.key)
-  }
-
-  report(): StreamReport {
-    return {
-      stream: this.spec.stream,
-      toastRecords: this.toastRecords,
-      toastColumns: [...this.toastColumns],
-      skipped: this.skipped,
-      clamped: this.clamps.entries(),
-    }
-  }
-}
 
 export interface ChangeRecordsOptions {
   readonly streams: readonly ReplicatedStream[]
@@ -361,7 +191,9 @@ export class ChangeRecords {
     const tuple = ev.action === 'D' ? ev.identity : ev.columns
     const layout = st.layout(tuple.names)
     if (layout.unknown.length > 0 || st.needsMissingCheck(ev.action, layout)) {
-      return this.#reread(st, tuple.names, ev.action, out).then(() => this.#emit(st, lsn, ev, tuple, out))
+      return recheckColumns(st, tuple.names, ev.action, out, this.#opts).then(() =>
+        this.#emit(st, lsn, ev, tuple, out),
+      )
     }
     this.#emitWith(st, layout, lsn, ev, tuple, out)
   }
@@ -456,111 +288,6 @@ export class ChangeRecords {
     out.addRecord(st.spec.stream, st.prefix + layout.render(values) + out.suffix(st.spec.stream, st.version))
   }
 
-  /**
-   * One read of the table's columns for what this change's layout needs: new columns (docs/behaviour.md#new-columns-mid-stream,
-   * a SCHEMA before the record), and missing columns the table no longer has (dropped or renamed).
-   */
-  async #reread(
-    st: StreamState,
-    names: readonly string[],
-    action: 'I' | 'U' | 'D',
-    out: BatchBuilder,
-  ): Promise<void> {
-    const first = st.layout(names)
-    const unknownKey = [...first.unknown].sort().join('\0')
-    const newColumns = first.unknown.length > 0 && !st.rereads.has(unknownKey)
-    if (!newColumns && !st.needsMissingCheck(action, first)) return
-    const { schemaName, tableName } = st.spec
-    const table = await this.#opts.readColumns(schemaName, tableName)
-    const live = table ?? []
-    if (newColumns) {
-      st.rereads.add(unknownKey)
-      this.#newColumns(st, first.unknown, live, out)
-    }
-    const layout = st.layout(names)
-    if (!st.needsMissingCheck(action, layout)) return
-    const missing = layout.missing
-    const they = (n: number) => (n > 1 ? 'them' : 'it')
-    const s = (n: number) => (n > 1 ? 's' : '')
-    if (table === undefined) {
-      if (action === 'I') st.checkedInserts.add(layout.key)
-      else st.toastByLayout.set(layout.key, missing)
-      this.#opts.logger.warn(
-        `${schemaName}.${tableName} no longer exists: whether the column${s(missing.length)} ${missing.join(', ')} its changes lack ` +
-          `${action === 'U' ? 'were unchanged TOAST values or ' : ''}were dropped or renamed cannot be told; records leave ${they(missing.length)} out`,
-      )
-      return
-    }
-    const liveNames = new Set(live.map((c) => c.name))
-    const gone = missing.filter((c) => !liveNames.has(c))
-    const present = missing.filter((c) => liveNames.has(c))
-    // Columns the change carries and the table no longer has: it was made before a rename or drop.
-    const stale = names.filter((n) => !liveNames.has(n) && !st.deselected.has(n))
-    const newlyGone = gone.filter((c) => !st.gone.has(c))
-    for (const c of newlyGone) st.gone.add(c)
-    if (newlyGone.length > 0) {
-      const n = newlyGone.length
-      this.#opts.logger.warn(
-        `Column${s(n)} ${newlyGone.join(', ')} of ${schemaName}.${tableName} ${n > 1 ? 'are' : 'is'} no longer in the table (dropped or renamed): ` +
-          `changes made since come without ${they(n)}; stream ${st.spec.stream} keeps the column${s(n)} in its SCHEMA, its records leave ${they(n)} out`,
-        first.unknown.length > 0
-          ? { note: `new in the same change: ${first.unknown.join(', ')} (a rename shows as a new column)` }
-          : undefined,
-      )
-    }
-    if (action === 'I') {
-      st.checkedInserts.add(layout.key)
-      if (present.length > 0) {
-        const n = present.length
-        this.#opts.logger.warn(
-          `Inserts into ${schemaName}.${tableName} made before column${s(n)} ${present.join(', ')} existed under ${n > 1 ? 'those names' : 'that name'} ` +
-            `(added, or renamed, since) come without ${they(n)}; records leave ${they(n)} out`,
-          stale.length > 0
-            ? { note: `they carry ${stale.join(', ')}, which the table no longer has` }
-            : undefined,
-        )
-      }
-      return
-    }
-    if (present.length > 0 && stale.length > 0) {
-      const n = present.length
-      this.#opts.logger.warn(
-        `Updates of ${schemaName}.${tableName} made before a column was renamed or dropped (they carry ${stale.join(', ')}, which the table no longer has) ` +
-          `come without ${present.join(', ')}: added or renamed since, or unchanged TOAST value${s(n)}; records leave ${they(n)} out`,
-      )
-      st.toastByLayout.set(layout.key, [])
-      return
-    }
-    st.toastByLayout.set(layout.key, present)
-  }
-
-  /** Spec §7.4: the stream's columns from the table's, re-read once per new column set, then a SCHEMA before the next record. */
-  #newColumns(
-    st: StreamState,
-    unknown: readonly string[],
-    live: readonly ColumnInfo[],
-    out: BatchBuilder,
-  ): void {
-    const { schemaName, tableName } = st.spec
-    const byName = new Map(live.map((c) => [c.name, c]))
-    const added: ColumnInfo[] = unknown.map(
-      (name, i) => byName.get(name) ?? { name, sqlType: 'text', type: UNKNOWN_TYPE, position: 100_000 + i },
-    )
-    const columns = [...st.columns, ...added].sort((a, b) => a.position - b.position)
-    st.setColumns(columns)
-    const gone = added.filter((c) => !byName.has(c.name)).map((c) => c.name)
-    this.#opts.logger.info(
-      `New column${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} in ${schemaName}.${tableName}: SCHEMA of ${st.spec.stream} updated`,
-      gone.length > 0 ? { note: `${gone.join(', ')} no longer in the table; sent as text` } : undefined,
-    )
-    out.addLine(
-      streamSchemaLine(
-        { stream: st.spec.stream, method: 'LOG_BASED', columns, keyProperties: st.spec.keyProperties },
-        st.debugLsn,
-      ),
-    )
-  }
-
   /** Now as timestamptz text, as the server prints it (`2026-11-25 13:42:46.827+00`). */
   #nowText(): string {
     return (this.#opts.now?.() ?? new Date()).toISOString().replace('T', ' ').replace('Z', '+00')
@@ -570,12 +297,6 @@ export class ChangeRecords {
 /** The version a TRUNCATE switches to: now in epoch ms, as versions are, and always above the old one. */
 export function nextVersion(old: number | undefined, nowMs: number): number {
   return old === undefined || nowMs > old ? nowMs : old + 1
-}
-
-function sameNames(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }
 
 function tableKey(schemaName: string, tableName: string): string {

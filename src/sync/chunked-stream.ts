@@ -9,7 +9,7 @@
 import { TapError } from '../errors.js'
 import { smallestLsn } from '../pg/lsn.js'
 import type { Logger } from '../log/logger.js'
-import type { FullTableTask } from '../protocol/worker-messages.js'
+import type { FullTableTask } from '../protocol/messages.js'
 import { CHUNKS_KEY, chunkStateOf, chunkStateValue, type ChunkState } from './chunk-state.js'
 import { activateVersionLine } from '../singer/messages.js'
 import { getBookmark, type SingerState } from '../singer/state.js'

@@ -17,34 +17,17 @@
  * it returns, or a line went out after the runner's last STATE. LSNs are bigint; `commit(id, {lsn})`
  * is written into STATE as a JSON integer.
  *
- * The implementation: src/sync/run-log-based.ts, `export const runLogBased: LogBasedRunner`.
+ * The implementation: src/sync/run-log-based.ts, `export const runLogBased: LogBasedRunner`. A stream
+ * has one shape here and in the replication worker: `LogBasedStream` (src/protocol/messages.ts).
  */
-import type { ColumnInfo } from '../values/pg-type.js'
 import type { TapConfig } from '../config/tap-config.js'
 import type { Logger } from '../log/logger.js'
-import type { TableName } from '../values/pg-type.js'
+import type { LogBasedStream } from '../protocol/messages.js'
 import type { SingerState } from '../singer/state.js'
 import type { SyncEmitter } from './emitter.js'
 import type { ProgressSink } from './progress.js'
 
-export interface LogBasedStream {
-  readonly tapStreamId: string
-  /** Singer stream name of RECORD/SCHEMA lines (`<schema>-<stream>`). */
-  readonly stream: string
-  readonly schemaName: string
-  readonly tableName: string
-  /** The columns to emit (user selections applied; keys always in), in table order, with types. */
-  readonly columns: readonly ColumnInfo[]
-  readonly keyProperties: readonly string[]
-  /** Columns the user deselected: present in the WAL, never emitted, and not taken for new columns. */
-  readonly deselectedColumns: readonly string[]
-  /** True when this run already wrote the stream's SCHEMA (after its initial load). */
-  readonly schemaWritten: boolean
-  /** A partitioned table's leaf partitions at the start of the run (its changes come from them). */
-  readonly partitions?: readonly TableName[]
-  /** No usable replica identity, allowed by log_based_inserts_only: only inserts reach the WAL. */
-  readonly insertsOnly?: boolean
-}
+export type { LogBasedStream }
 
 export interface LogBasedRunArgs {
   readonly config: TapConfig

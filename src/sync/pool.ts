@@ -7,7 +7,7 @@
  * - atomics 'disabled': an idle thread's event loop keeps running, so its socket and the close
  *   channel are serviced between tasks.
  * - Tasks are never aborted through Piscina's `signal` (that terminates the thread and its
- *   connection); they are stopped by a message on their port (protocol/worker-messages.ts).
+ *   connection); they are stopped by a message on their port (protocol/messages.ts).
  * - At the end every thread is asked to close its connection, then the pool is destroyed.
  */
 import { BroadcastChannel, MessageChannel, type MessagePort } from 'node:worker_threads'
@@ -21,7 +21,7 @@ import type {
   TableTask,
   TableWorkerData,
   TaskResult,
-} from '../protocol/worker-messages.js'
+} from '../protocol/messages.js'
 
 /** dist/workers/table-sync.worker.js, from dist/src/sync/pool.js. */
 const TABLE_WORKER_URL = new URL('../../workers/table-sync.worker.js', import.meta.url)

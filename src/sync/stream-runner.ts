@@ -8,13 +8,8 @@ import type { TapConfig } from '../config/tap-config.js'
 import { deserializeError, TapError } from '../errors.js'
 import type { Logger } from '../log/logger.js'
 import type { SyncMetrics } from '../log/metrics.js'
-import type {
-  BatchMark,
-  BatchMessage,
-  ControlMessage,
-  TaskPortMessage,
-  TaskResult,
-} from '../protocol/worker-messages.js'
+import { BatchReceiver } from '../protocol/batch-channel.js'
+import type { BatchMark, BatchMessage, SnapshotImportedMessage, TaskResult } from '../protocol/messages.js'
 import { activateVersionLine } from '../singer/messages.js'
 import { getBookmark, rawJson, type BookmarkPatch } from '../singer/state.js'
 import type { OutputEmitter } from './emitter.js'
@@ -74,7 +69,7 @@ export class StreamRun {
   readonly #logger: Logger
   readonly #onSnapshotImported: (() => void) | undefined
   readonly #logEnd: boolean
-  #port: { postMessage(m: ControlMessage, transfer?: ArrayBuffer[]): void } | undefined
+  #channel: BatchReceiver<BatchMessage, SnapshotImportedMessage> | undefined
   #stopRequested = false
   #aborted = false
   #rowsSinceState = 0
@@ -82,8 +77,6 @@ export class StreamRun {
   /** A LOG_BASED initial load: where its first attempt started, the bookmark's lsn from its first xmin on. */
   #loadLsn: bigint | undefined
   #writeError: TapError | undefined
-  // Batches are handled one after another: a port delivers the next message while an async handler waits.
-  #chain: Promise<void> = Promise.resolve()
 
   constructor(ctx: StreamRunContext, stream: PlannedStream, options: StreamRunOptions = {}) {
     this.#ctx = ctx
@@ -96,13 +89,13 @@ export class StreamRun {
   /** Ask the worker to stop after the rows it has read (signal, or another stream failed). */
   stop(): void {
     this.#stopRequested = true
-    this.#port?.postMessage({ type: 'stop' })
+    this.#channel?.stop()
   }
 
   /** Drop everything at once (stdout is gone). */
   abort(): void {
     this.#aborted = true
-    this.#port?.postMessage({ type: 'abort' })
+    this.#channel?.abort()
   }
 
   async run(): Promise<StreamOutcome> {
@@ -195,14 +188,14 @@ export class StreamRun {
   /** Runs one pool task and writes its batches (a whole stream here; chunked-stream.ts runs chunks with it). */
   async runTask(task: TaskWithoutPort): Promise<StreamOutcome> {
     const running = this.#ctx.pool.run(task)
-    const port = running.port
-    this.#port = port
-    if (this.#aborted) port.postMessage({ type: 'abort' })
-    else if (this.#stopRequested) port.postMessage({ type: 'stop' })
-    port.on('message', (m: TaskPortMessage) => {
-      if (m.type === 'snapshotImported') this.#onSnapshotImported?.()
-      else this.#chain = this.#chain.then(() => this.#onBatch(m))
+    // Batches are handled one after another, each acknowledged once written (batch-channel.ts).
+    const channel = new BatchReceiver<BatchMessage, SnapshotImportedMessage>(running.port, {
+      batch: (m, written) => this.#onBatch(m, written),
+      other: () => this.#onSnapshotImported?.(),
     })
+    this.#channel = channel
+    if (this.#aborted) channel.abort()
+    else if (this.#stopRequested) channel.stop()
     let result: TaskResult
     try {
       result = await running.result
@@ -214,8 +207,8 @@ export class StreamRun {
         error: { code: 'SYNC_FAILED', message: `worker thread failed: ${(e as Error).message}`, exitCode: 1 },
       }
     }
-    await this.#chain
-    port.close()
+    await channel.idle()
+    channel.close()
     if (this.#writeError) return { status: 'failed', rows: this.#rows, error: this.#writeError }
     if (result.status === 'failed') {
       const cause = deserializeError(result.error)
@@ -236,22 +229,13 @@ export class StreamRun {
     return { status: result.status, rows: this.#rows }
   }
 
-  async #onBatch(m: BatchMessage): Promise<void> {
+  /** `written`: stdout is done with the batch's bytes (its buffer goes back to the worker). */
+  async #onBatch(m: BatchMessage, written: () => void): Promise<void> {
     if (this.#aborted || this.#writeError) return
     const { emitter, metrics, progress } = this.#ctx
     const s = this.stream
     try {
-      // Bytes go back to the worker once written, to be filled again (no allocation per batch).
-      const lines = m.lines
-      const port = this.#port
-      const giveBack =
-        typeof lines === 'string' || port === undefined
-          ? undefined
-          : () =>
-              port.postMessage({ type: 'buffer', buffer: lines.buffer as ArrayBuffer }, [
-                lines.buffer as ArrayBuffer,
-              ])
-      await emitter.writeRecords(lines, m.rows, giveBack)
+      await emitter.writeRecords(m.lines, m.rows, written)
       this.#rows += m.rows
       metrics.recordsWritten(s.stream, m.rows)
       progress.advanced(s.stream, m.rows)
@@ -265,7 +249,6 @@ export class StreamRun {
         this.#rowsSinceState = 0
         await emitter.writeState()
       }
-      this.#port?.postMessage({ type: 'ack' })
     } catch (e) {
       // stdout is gone: the worker must not wait for credits that will never come.
       this.#writeError = e instanceof TapError ? e : new TapError('OUTPUT_CLOSED', String(e))

@@ -162,7 +162,7 @@ describe('--config ENV', () => {
 
   it('without --config, a TAP_POSTGRES_* variable that is no setting does not stand in for the config', async () => {
     const cwd = workDir(connectionLines())
-    const r = await runTap(['discover'], { cwd, env: { ...CLEAN_ENV, TAP_POSTGRES_READ_PATH: 'cursor' } })
+    const r = await runTap(['discover'], { cwd, env: { ...CLEAN_ENV, TAP_POSTGRES_NOT_A_SETTING: '1' } })
     expect(r.code).toBe(2)
     expect(r.stderr).toBe(
       'error: missing --config: give a config JSON file (hint: or --config ENV to read every setting from TAP_POSTGRES_* variables and ./.env)\n',

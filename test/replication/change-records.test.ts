@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { ColumnInfo } from '../../src/values/pg-type.js'
 import { Logger } from '../../src/log/logger.js'
-import { BatchBuilder, ChangeRecords, nextVersion } from '../../src/replication/change-records.js'
-import type { ReplicatedStream } from '../../src/protocol/replication-messages.js'
+import { BatchBuilder } from '../../src/replication/batch-builder.js'
+import { ChangeRecords, nextVersion } from '../../src/replication/change-records.js'
+import type { ReplicatedStream } from '../../src/protocol/messages.js'
 import type { RelationRoute } from '../../src/replication/replica-identity.js'
 import type { TableName } from '../../src/values/pg-type.js'
 import { decodeWal2Json } from '../../src/replication/wal2json.js'
@@ -27,7 +28,8 @@ const stream = (patch: Partial<ReplicatedStream> = {}): ReplicatedStream => ({
   tableName: 't',
   columns,
   keyProperties: ['id'],
-  deselected: ['secret'],
+  deselectedColumns: ['secret'],
+  schemaWritten: false,
   bookmark: undefined,
   version: 7,
   ...patch,
@@ -411,7 +413,8 @@ describe('ChangeRecords: partitioned tables', () => {
     tableName: 'parted',
     columns: parentColumns,
     keyProperties: ['id', 'region'],
-    deselected: [],
+    deselectedColumns: [],
+    schemaWritten: false,
     bookmark: undefined,
     version: 1,
     partitions: [{ schemaName: 'public', tableName: 'parted_eu' }],

@@ -15,7 +15,7 @@ import {
 import { chunkStateOf, chunkStateValue } from '../../src/sync/chunk-state.js'
 import { parseState } from '../../src/singer/read-inputs.js'
 import { stateJson, type Bookmark } from '../../src/singer/state.js'
-import { fullTableQuery } from '../../src/pg/sql.js'
+import { fullTableCopy } from '../../src/pg/sql.js'
 
 describe('chunk plan', () => {
   it('cuts a table into even page ranges of at most about chunk_rows rows; the last range is open-ended', () => {
@@ -172,25 +172,22 @@ describe('chunk state in the bookmark', () => {
 describe('chunk query', () => {
   it('selects a page range by ctid (a TID Range Scan), open-ended for the last chunk, optionally rows a snapshot did not see', () => {
     const base = { schemaName: 'public', tableName: 'big', columns: ['id'], order: 'unordered' as const }
-    expect(fullTableQuery({ ...base, pages: { from: 100, to: 200 } })).toEqual({
-      text: `SELECT "id" FROM "public"."big" WHERE ctid >= '(100,0)'::tid AND ctid < '(200,0)'::tid`,
-      values: [],
-    })
-    expect(fullTableQuery({ ...base, pages: { from: 900 } }).text).toBe(
-      `SELECT "id" FROM "public"."big" WHERE ctid >= '(900,0)'::tid`,
+    expect(fullTableCopy({ ...base, pages: { from: 100, to: 200 } })).toBe(
+      `COPY (SELECT "id" FROM "public"."big" WHERE ctid >= '(100,0)'::tid AND ctid < '(200,0)'::tid) TO STDOUT`,
+    )
+    expect(fullTableCopy({ ...base, pages: { from: 900 } })).toBe(
+      `COPY (SELECT "id" FROM "public"."big" WHERE ctid >= '(900,0)'::tid) TO STDOUT`,
     )
     expect(
-      fullTableQuery({ ...base, pages: { from: 0, to: 100, changedSince: { xmax: 730, xip: [] } } }),
-    ).toEqual({
-      text: `SELECT "id" FROM "public"."big" WHERE ctid >= '(0,0)'::tid AND ctid < '(100,0)'::tid AND age(xmin) <= age($1::xid)`,
-      values: ['730'],
-    })
+      fullTableCopy({ ...base, pages: { from: 0, to: 100, changedSince: { xmax: 730, xip: [] } } }),
+    ).toBe(
+      `COPY (SELECT "id" FROM "public"."big" WHERE ctid >= '(0,0)'::tid AND ctid < '(100,0)'::tid AND age(xmin) <= age('730'::xid)) TO STDOUT`,
+    )
     expect(
-      fullTableQuery({ ...base, pages: { from: 0, to: 100, changedSince: { xmax: 730, xip: [726, 728] } } }),
-    ).toEqual({
-      text: `SELECT "id" FROM "public"."big" WHERE ctid >= '(0,0)'::tid AND ctid < '(100,0)'::tid AND (age(xmin) <= age($1::xid) OR xmin = ANY($2::xid[]))`,
-      values: ['730', '{726,728}'],
-    })
-    expect(() => fullTableQuery({ ...base, pages: { from: 1.5 } })).toThrow(RangeError)
+      fullTableCopy({ ...base, pages: { from: 0, to: 100, changedSince: { xmax: 730, xip: [726, 728] } } }),
+    ).toBe(
+      `COPY (SELECT "id" FROM "public"."big" WHERE ctid >= '(0,0)'::tid AND ctid < '(100,0)'::tid AND (age(xmin) <= age('730'::xid) OR xmin = ANY('{726,728}'::xid[]))) TO STDOUT`,
+    )
+    expect(() => fullTableCopy({ ...base, pages: { from: 1.5 } })).toThrow(RangeError)
   })
 })

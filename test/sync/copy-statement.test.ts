@@ -1,64 +1,47 @@
-/** COPY takes no parameters: the bound values are inlined as literals, and only outside quotes. */
+/**
+ * The FULL_TABLE read is one COPY, which takes no parameters: the builder writes its only values
+ * (transaction ids, page numbers) itself, as checked integers, and nothing else reaches the text.
+ */
 import { describe, expect, it } from 'vitest'
-import { copyStatement, fullTableQuery, incrementalQuery, quoteLiteral } from '../../src/pg/sql.js'
+import { fullTableCopy } from '../../src/pg/sql.js'
 
-describe('copyStatement', () => {
-  it('inlines the parameters of the read queries', () => {
-    expect(
-      copyStatement(
-        fullTableQuery({ schemaName: 's', tableName: 't', columns: ['a'], order: 'xmin', resumeXmin: 42 }),
-      ),
-    ).toBe(
+const base = { schemaName: 's', tableName: 't', columns: ['a'] }
+
+describe('fullTableCopy', () => {
+  it('writes the resume xmin as an xid literal', () => {
+    expect(fullTableCopy({ ...base, order: 'xmin', resumeXmin: 42 })).toBe(
       `COPY (SELECT "a", xmin::text FROM "s"."t" WHERE age(xmin) <= age('42'::xid) ORDER BY age(xmin) DESC) TO STDOUT`,
     )
-    expect(
-      copyStatement(
-        incrementalQuery({
-          schemaName: 's',
-          tableName: 't',
-          columns: ['k'],
-          replicationKey: 'k',
-          from: "it's",
-          limit: 10,
-        }),
-      ),
-    ).toBe(
-      `COPY (SELECT "k" FROM "s"."t" WHERE "k" >= 'it''s' AND "k" <= COALESCE((SELECT "k" FROM "s"."t" WHERE "k" > 'it''s' ORDER BY "k" ASC OFFSET '9'::bigint LIMIT 1), ` +
-        `(SELECT "k" FROM "s"."t" WHERE "k" IS NOT NULL ORDER BY "k" DESC LIMIT 1)) ORDER BY "k" ASC) TO STDOUT`,
-    )
-    // The bookmark appears twice: both are the same escaped literal, also with a backslash.
-    expect(
-      copyStatement(
-        incrementalQuery({
-          schemaName: 's',
-          tableName: 't',
-          columns: ['k'],
-          replicationKey: 'k',
-          from: "a\\'$2",
-          limit: 3,
-        }),
-      ),
-    ).toBe(
-      `COPY (SELECT "k" FROM "s"."t" WHERE "k" >=  E'a\\\\''$2' AND "k" <= COALESCE((SELECT "k" FROM "s"."t" WHERE "k" >  E'a\\\\''$2' ORDER BY "k" ASC OFFSET '2'::bigint LIMIT 1), ` +
-        `(SELECT "k" FROM "s"."t" WHERE "k" IS NOT NULL ORDER BY "k" DESC LIMIT 1)) ORDER BY "k" ASC) TO STDOUT`,
-    )
   })
 
-  it('leaves $n inside quoted names and literals alone', () => {
+  it("writes a chunk's pages and the snapshot's xmax and running transactions", () => {
     expect(
-      copyStatement({
-        text: `SELECT "$1", "a""$2", '$1''x' FROM t WHERE x = $1 AND y = $2`,
-        values: ['v', 'w'],
+      fullTableCopy({
+        ...base,
+        order: 'unordered',
+        pages: { from: 20, to: 30, changedSince: { xmax: 900, xip: [897, 899] } },
       }),
-    ).toBe(`COPY (SELECT "$1", "a""$2", '$1''x' FROM t WHERE x = 'v' AND y = 'w') TO STDOUT`)
+    ).toBe(
+      `COPY (SELECT "a" FROM "s"."t" WHERE ctid >= '(20,0)'::tid AND ctid < '(30,0)'::tid AND ` +
+        `(age(xmin) <= age('900'::xid) OR xmin = ANY('{897,899}'::xid[]))) TO STDOUT`,
+    )
+    expect(
+      fullTableCopy({ ...base, order: 'unordered', pages: { from: 20, changedSince: { xmax: 5, xip: [] } } }),
+    ).toBe(
+      `COPY (SELECT "a" FROM "s"."t" WHERE ctid >= '(20,0)'::tid AND age(xmin) <= age('5'::xid)) TO STDOUT`,
+    )
   })
 
-  it('quotes backslashes whatever standard_conforming_strings is', () => {
-    expect(quoteLiteral(`a\\'b`)).toBe(` E'a\\\\''b'`)
-    expect(quoteLiteral('plain')).toBe(`'plain'`)
-  })
-
-  it('fails on a placeholder without a value', () => {
-    expect(() => copyStatement({ text: 'SELECT $2', values: ['x'] })).toThrow(/\$2/)
+  it('refuses a value that is not a 32-bit transaction id or a page number', () => {
+    for (const bad of [-1, 1.5, 2 ** 32, Number.NaN])
+      expect(() => fullTableCopy({ ...base, order: 'xmin', resumeXmin: bad })).toThrow(RangeError)
+    expect(() =>
+      fullTableCopy({
+        ...base,
+        order: 'unordered',
+        pages: { from: 0, changedSince: { xmax: 1, xip: [2, -3] } },
+      }),
+    ).toThrow(RangeError)
+    expect(() => fullTableCopy({ ...base, order: 'unordered', pages: { from: -1 } })).toThrow(RangeError)
   })
 })

@@ -12,7 +12,7 @@ import { buildConfig } from '../../src/config/load-config.js'
 import type { ReplicationMethod } from '../../src/config/schema.js'
 import { Logger } from '../../src/log/logger.js'
 import { SyncMetrics } from '../../src/log/metrics.js'
-import type { BatchMessage, ControlMessage, TaskResult } from '../../src/protocol/worker-messages.js'
+import type { BatchMessage, ChannelControl, TaskResult } from '../../src/protocol/messages.js'
 import { SingerOutput } from '../../src/singer/output.js'
 import { EMPTY_STATE, type SingerState } from '../../src/singer/state.js'
 import { OutputEmitter } from '../../src/sync/emitter.js'
@@ -33,10 +33,10 @@ const TABLE: TableInfo = {
 /** The worker's side of one task: what the main thread sent back, and how to answer. */
 export interface FakeWorker {
   readonly task: TaskWithoutPort
-  readonly control: ControlMessage[]
+  readonly control: ChannelControl[]
   send(m: BatchMessage | { readonly type: 'snapshotImported' }): void
   /** Resolves once `count` messages of this type came back (a real worker finishes only after its last ack). */
-  received(type: ControlMessage['type'], count?: number): Promise<void>
+  received(type: ChannelControl['type'], count?: number): Promise<void>
   finish(result: TaskResult): void
 }
 
@@ -69,13 +69,13 @@ export function setup(options: { method?: ReplicationMethod; state?: SingerState
   const pool = {
     run(task: TaskWithoutPort) {
       const { port1, port2 } = new MessageChannel()
-      const control: ControlMessage[] = []
+      const control: ChannelControl[] = []
       const waits: Array<() => void> = []
-      port1.on('message', (m: ControlMessage) => {
+      port1.on('message', (m: ChannelControl) => {
         control.push(m)
         for (const w of waits.splice(0)) w()
       })
-      const received = async (type: ControlMessage['type'], count = 1): Promise<void> => {
+      const received = async (type: ChannelControl['type'], count = 1): Promise<void> => {
         while (control.filter((m) => m.type === type).length < count)
           await new Promise<void>((r) => waits.push(r))
       }
@@ -88,11 +88,7 @@ export function setup(options: { method?: ReplicationMethod; state?: SingerState
         control,
         received,
         // Bytes are moved, as a worker sends them.
-        send: (m) =>
-          port1.postMessage(
-            m,
-            'lines' in m && typeof m.lines !== 'string' ? [m.lines.buffer as ArrayBuffer] : [],
-          ),
+        send: (m) => port1.postMessage(m, 'lines' in m ? [m.lines.buffer as ArrayBuffer] : []),
         finish: (r) => {
           finish(r)
           port1.close()
@@ -149,10 +145,15 @@ export function setup(options: { method?: ReplicationMethod; state?: SingerState
 
 export const types = (lines: string[]) => lines.map((l) => (JSON.parse(l) as { type: string }).type)
 
-export const recordLines = (ids: number[], version = NOW) =>
-  ids
+/** RECORD lines as a worker sends them: UTF-8 bytes in a buffer of their own (moved, not copied). */
+export const recordLines = (ids: number[], version = NOW): Uint8Array => {
+  const text = ids
     .map((id) => `{"type":"RECORD","stream":"public-orders","record":{"id":${id}},"version":${version}}\n`)
     .join('')
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text))
+  bytes.write(text)
+  return bytes
+}
 
 /** Resolves once `ready()` holds (checked after each turn of the event loop); no time limit of its own. */
 export async function until(ready: () => boolean): Promise<void> {

@@ -1,26 +1,20 @@
 /**
  * The operator's row filter in the SQL of every read: each clause in its own parentheses, ANDed
  * with the tap's own conditions, in every subquery (INCREMENTAL `limit` counts and ends tie groups
- * among the filtered rows), and never touched by copyStatement's placeholder splicing.
+ * among the filtered rows), and put in as written: the statement is built once, so no later scan
+ * of the text can mistake a `$1` inside a clause for one of the read's parameters.
  */
 import { describe, expect, it } from 'vitest'
-import {
-  copyStatement,
-  fullTableQuery,
-  incrementalQuery,
-  rowFilterSql,
-  type BoundQuery,
-} from '../../src/pg/sql.js'
+import { fullTableCopy, incrementalQuery, rowFilterSql } from '../../src/pg/sql.js'
 
 const where = ["status = 'paid'", 'id > 10 OR id < 0']
 const F = `(status = 'paid'\n) AND (id > 10 OR id < 0\n)`
 
 /** Every FROM of the statement is followed by the filter: no subquery reads unfiltered rows. */
-function expectFilterInEveryFrom(q: BoundQuery): void {
-  const froms = q.text.split(' FROM ').length - 1
-  expect(q.text.split(F).length - 1).toBe(froms)
-  expect(q.verbatim).toHaveLength(froms)
-  for (const [start, end] of q.verbatim ?? []) expect(q.text.slice(start, end)).toBe(F)
+function expectFilterInEveryFrom(text: string): void {
+  const froms = text.split(' FROM ').length - 1
+  expect(froms).toBeGreaterThan(0)
+  expect(text.split(` FROM "public"."orders" WHERE ${F}`).length - 1).toBe(froms)
 }
 
 describe('row filter SQL', () => {
@@ -31,30 +25,28 @@ describe('row filter SQL', () => {
 
   it('FULL_TABLE: fresh, resumed, unordered, a chunk and a chunk recheck', () => {
     const base = { schemaName: 'public', tableName: 'orders', columns: ['id', 'status'], where }
-    expect(fullTableQuery({ ...base, order: 'xmin' }).text).toBe(
-      `SELECT "id", "status", xmin::text FROM "public"."orders" WHERE ${F} ORDER BY age(xmin) DESC`,
+    expect(fullTableCopy({ ...base, order: 'xmin' })).toBe(
+      `COPY (SELECT "id", "status", xmin::text FROM "public"."orders" WHERE ${F} ORDER BY age(xmin) DESC) TO STDOUT`,
     )
-    const resumed = fullTableQuery({ ...base, order: 'xmin', resumeXmin: 77 })
-    expect(resumed).toMatchObject({
-      text: `SELECT "id", "status", xmin::text FROM "public"."orders" WHERE ${F} AND age(xmin) <= age($1::xid) ORDER BY age(xmin) DESC`,
-      values: ['77'],
-    })
-    expect(fullTableQuery({ ...base, order: 'unordered' }).text).toBe(
-      `SELECT "id", "status" FROM "public"."orders" WHERE ${F}`,
+    const resumed = fullTableCopy({ ...base, order: 'xmin', resumeXmin: 77 })
+    expect(resumed).toBe(
+      `COPY (SELECT "id", "status", xmin::text FROM "public"."orders" WHERE ${F} AND age(xmin) <= age('77'::xid) ORDER BY age(xmin) DESC) TO STDOUT`,
     )
-    const chunk = fullTableQuery({ ...base, order: 'unordered', pages: { from: 10, to: 20 } })
-    expect(chunk.text).toBe(
-      `SELECT "id", "status" FROM "public"."orders" WHERE ${F} AND ctid >= '(10,0)'::tid AND ctid < '(20,0)'::tid`,
+    expect(fullTableCopy({ ...base, order: 'unordered' })).toBe(
+      `COPY (SELECT "id", "status" FROM "public"."orders" WHERE ${F}) TO STDOUT`,
     )
-    const recheck = fullTableQuery({
+    const chunk = fullTableCopy({ ...base, order: 'unordered', pages: { from: 10, to: 20 } })
+    expect(chunk).toBe(
+      `COPY (SELECT "id", "status" FROM "public"."orders" WHERE ${F} AND ctid >= '(10,0)'::tid AND ctid < '(20,0)'::tid) TO STDOUT`,
+    )
+    const recheck = fullTableCopy({
       ...base,
       order: 'unordered',
       pages: { from: 20, changedSince: { xmax: 900, xip: [897, 899] } },
     })
-    expect(recheck).toMatchObject({
-      text: `SELECT "id", "status" FROM "public"."orders" WHERE ${F} AND ctid >= '(20,0)'::tid AND (age(xmin) <= age($1::xid) OR xmin = ANY($2::xid[]))`,
-      values: ['900', '{897,899}'],
-    })
+    expect(recheck).toBe(
+      `COPY (SELECT "id", "status" FROM "public"."orders" WHERE ${F} AND ctid >= '(20,0)'::tid AND (age(xmin) <= age('900'::xid) OR xmin = ANY('{897,899}'::xid[]))) TO STDOUT`,
+    )
     for (const q of [resumed, chunk, recheck]) expectFilterInEveryFrom(q)
   })
 
@@ -99,11 +91,11 @@ describe('row filter SQL', () => {
         `(SELECT "k" FROM "public"."orders" WHERE ${F} AND "k" IS NOT NULL ORDER BY "k" DESC LIMIT 1)) ORDER BY "k" ASC`,
       values: ['5', '9'],
     })
-    expectFilterInEveryFrom(first)
-    expectFilterInEveryFrom(later)
+    expectFilterInEveryFrom(first.text)
+    expectFilterInEveryFrom(later.text)
   })
 
-  it('without clauses the statements are the ones of old (no verbatim ranges)', () => {
+  it('without clauses the statements are the ones without a filter', () => {
     const q = incrementalQuery({
       schemaName: 's',
       tableName: 't',
@@ -113,7 +105,6 @@ describe('row filter SQL', () => {
       limit: 2,
       where: [],
     })
-    expect(q.verbatim).toBeUndefined()
     expect(q).toEqual(
       incrementalQuery({
         schemaName: 's',
@@ -124,11 +115,11 @@ describe('row filter SQL', () => {
         limit: 2,
       }),
     )
+    expect(q.text).not.toContain('(\n)')
   })
 
-  it('copyStatement splices the bound values and leaves every placeholder-looking text of a clause alone', () => {
-    // `$1` in a dollar-quoted string, after an E'' escape and in a comment: the old scan, which knows
-    // only '...' and "...", would have spliced the bookmark into all three.
+  it('placeholder-looking text in a clause is put in as written, and the values stay bound', () => {
+    // `$1` in a dollar-quoted string, after an E'' escape and in a comment.
     const clauses = [`note <> $$ $1 $$`, `note <> E'\\' $1 '`, `true -- $2 ' "`]
     const q = incrementalQuery({
       schemaName: 's',
@@ -140,20 +131,23 @@ describe('row filter SQL', () => {
       where: clauses,
     })
     const f = `(note <> $$ $1 $$\n) AND (note <> E'\\' $1 '\n) AND (true -- $2 ' "\n)`
-    expect(copyStatement(q)).toBe(
-      `COPY (SELECT "k" FROM "s"."t" WHERE ${f} AND "k" >= 'it''s' AND "k" <= COALESCE(` +
-        `(SELECT "k" FROM "s"."t" WHERE ${f} AND "k" > 'it''s' ORDER BY "k" ASC OFFSET '2'::bigint LIMIT 1), ` +
-        `(SELECT "k" FROM "s"."t" WHERE ${f} AND "k" IS NOT NULL ORDER BY "k" DESC LIMIT 1)) ORDER BY "k" ASC) TO STDOUT`,
-    )
-    const full = fullTableQuery({
-      schemaName: 's',
-      tableName: 't',
-      columns: ['a'],
-      order: 'xmin',
-      resumeXmin: 42,
-      where: clauses,
+    expect(q).toEqual({
+      text:
+        `SELECT "k" FROM "s"."t" WHERE ${f} AND "k" >= $1 AND "k" <= COALESCE(` +
+        `(SELECT "k" FROM "s"."t" WHERE ${f} AND "k" > $1 ORDER BY "k" ASC OFFSET $2::bigint LIMIT 1), ` +
+        `(SELECT "k" FROM "s"."t" WHERE ${f} AND "k" IS NOT NULL ORDER BY "k" DESC LIMIT 1)) ORDER BY "k" ASC`,
+      values: ["it's", '2'],
     })
-    expect(copyStatement(full)).toBe(
+    expect(
+      fullTableCopy({
+        schemaName: 's',
+        tableName: 't',
+        columns: ['a'],
+        order: 'xmin',
+        resumeXmin: 42,
+        where: clauses,
+      }),
+    ).toBe(
       `COPY (SELECT "a", xmin::text FROM "s"."t" WHERE ${f} AND age(xmin) <= age('42'::xid) ORDER BY age(xmin) DESC) TO STDOUT`,
     )
   })

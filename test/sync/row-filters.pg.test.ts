@@ -1,6 +1,6 @@
 /**
  * Row filters (stream_options custom_where_clauses) end to end, through the built CLI: FULL_TABLE
- * (fresh and resumed), INCREMENTAL (with and without `limit`, both read paths), a chunked load,
+ * (fresh and resumed), INCREMENTAL (with and without `limit`), a chunked load,
  * the setting as TAP_POSTGRES_STREAM_OPTIONS JSON text, and the refusals before any output: a
  * clause that is not SQL, names an unknown column or is not boolean, a clause that would change
  * the statement, an unknown stream, and a LOG_BASED stream (its changes cannot be filtered).
@@ -152,8 +152,7 @@ describe('FULL_TABLE', () => {
   })
 })
 
-describe.each(['copy', 'cursor'])('INCREMENTAL (%s read path)', (readPath) => {
-  const env: Record<string, string> = readPath === 'cursor' ? { TAP_POSTGRES_READ_PATH: 'cursor' } : {}
+describe('INCREMENTAL', () => {
   const paid = (id: number): boolean => id % 5 !== 0
 
   it('from a bookmark; placeholder-looking text in a clause is not ours ($1 in a dollar-quoted string)', async () => {
@@ -169,7 +168,7 @@ describe.each(['copy', 'cursor'])('INCREMENTAL (%s read path)', (readPath) => {
     const r = await sync(
       { orders: { method: 'INCREMENTAL', key: 'k' } },
       filterOf('public-orders', "status = 'paid'", 'note <> $$n$1$$', 'id <= 40'),
-      { state, env },
+      { state },
     )
     expectSuccess(r)
     // k >= 1 means id >= 4; id 7 has the note `n$1`, which the second clause leaves out.
@@ -192,7 +191,7 @@ describe.each(['copy', 'cursor'])('INCREMENTAL (%s read path)', (readPath) => {
       const r = await sync(
         { orders: { method: 'INCREMENTAL', key: 'k' } },
         { limit, ...filterOf('public-orders', 'id % 3 = 0') },
-        { state, env },
+        { state },
       )
       expectSuccess(r)
       const got = ids(r, 'public-orders')

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { fullTableQuery, incrementalQuery, qualifiedName, quoteIdent } from '../../src/pg/sql.js'
+import {
+  cursorStatements,
+  fullTableCopy,
+  incrementalQuery,
+  qualifiedName,
+  quoteIdent,
+} from '../../src/pg/sql.js'
 
 describe('SQL builders', () => {
   it('quotes every identifier', () => {
@@ -9,18 +15,15 @@ describe('SQL builders', () => {
 
   it('FULL_TABLE: wraparound-safe xmin order matching the resume filter', () => {
     const base = { schemaName: 'public', tableName: 'orders', columns: ['id', 'Note'] }
-    expect(fullTableQuery({ ...base, order: 'xmin' })).toEqual({
-      text: 'SELECT "id", "Note", xmin::text FROM "public"."orders" ORDER BY age(xmin) DESC',
-      values: [],
-    })
-    expect(fullTableQuery({ ...base, order: 'xmin', resumeXmin: 123456 })).toEqual({
-      text: 'SELECT "id", "Note", xmin::text FROM "public"."orders" WHERE age(xmin) <= age($1::xid) ORDER BY age(xmin) DESC',
-      values: ['123456'],
-    })
-    expect(fullTableQuery({ ...base, order: 'unordered' })).toEqual({
-      text: 'SELECT "id", "Note" FROM "public"."orders"',
-      values: [],
-    })
+    expect(fullTableCopy({ ...base, order: 'xmin' })).toBe(
+      'COPY (SELECT "id", "Note", xmin::text FROM "public"."orders" ORDER BY age(xmin) DESC) TO STDOUT',
+    )
+    expect(fullTableCopy({ ...base, order: 'xmin', resumeXmin: 123456 })).toBe(
+      `COPY (SELECT "id", "Note", xmin::text FROM "public"."orders" WHERE age(xmin) <= age('123456'::xid) ORDER BY age(xmin) DESC) TO STDOUT`,
+    )
+    expect(fullTableCopy({ ...base, order: 'unordered' })).toBe(
+      'COPY (SELECT "id", "Note" FROM "public"."orders") TO STDOUT',
+    )
   })
 
   it('INCREMENTAL: bound parameters, >=, key order', () => {
@@ -65,5 +68,21 @@ describe('SQL builders', () => {
     expect(incrementalQuery({ ...base, limit: 1 }).values).toEqual(['0'])
     for (const bad of [0, -1, 1.5])
       expect(() => incrementalQuery({ ...base, limit: bad })).toThrow(RangeError)
+  })
+
+  it('INCREMENTAL through a cursor: the query after DECLARE as it is, its values bound, itersize rows per FETCH', () => {
+    const query = incrementalQuery({
+      schemaName: 'public',
+      tableName: 'events',
+      columns: ['id', 'updated_at'],
+      replicationKey: 'updated_at',
+      from: "2023-01-01'; --",
+    })
+    expect(cursorStatements(query, 5000)).toEqual({
+      declare: { text: `DECLARE tap_read NO SCROLL CURSOR FOR ${query.text}`, values: ["2023-01-01'; --"] },
+      fetch: 'FETCH FORWARD 5000 FROM tap_read',
+      pageRows: 5000,
+    })
+    for (const bad of [0, 1.5, -1]) expect(() => cursorStatements(query, bad)).toThrow(RangeError)
   })
 })

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import type { PgValueType } from '../../src/values/pg-type.js'
 import { copyOut } from '../../src/pg/copy-out.js'
-import { ByteSink, CopyRecordRenderer } from '../../src/values/copy-record.js'
+import { ByteSink, CopyRecordRenderer } from '../../src/values/index.js'
 import { compileRecordRenderer } from '../../src/values/index.js'
 import { adminConfig, createTestDatabase, dropTestDatabase } from '../harness/pg.js'
 

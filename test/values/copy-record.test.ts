@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { PgValueType } from '../../src/values/pg-type.js'
-import { ByteSink, copyFieldText, CopyRecordRenderer, parseUnsigned } from '../../src/values/copy-record.js'
+import { ByteSink, copyFieldText, CopyRecordRenderer, parseUnsigned } from '../../src/values/index.js'
 import { ClampCounter, compileRecordRenderer } from '../../src/values/index.js'
 
 /** A value as COPY TO writes it in text format. */
