@@ -195,6 +195,8 @@ export interface StartOptions {
   readonly slotName: string
   /** The slot's output plugin: the worker decodes with the matching decoder (src/replication/decoders.ts). */
   readonly plugin: string
+  /** pgoutput: the publication the slot streams through (publication_name, else the slot's name). */
+  readonly publication?: string
   /** START_REPLICATION position: the smallest bookmark. */
   readonly startLsn: bigint
   /** Smallest `lsn` of the input state over these streams (docs/lsn-and-state.md). */

@@ -1,5 +1,5 @@
 /**
- * Decoded wal2json changes → Singer RECORD (and SCHEMA) lines, in the replication worker (docs/behaviour.md#change-records,
+ * Decoded changes (change-event.ts: wal2json's or pgoutput's) → Singer RECORD (and SCHEMA) lines, in the replication worker (docs/behaviour.md#change-records,
  * §7.4). No I/O except the one re-read of a table's columns when a change carries a column the
  * stream does not know, which goes through the injected `readColumns` (the worker's one cached
  * connection).
@@ -47,10 +47,17 @@ import {
   type RelationRoute,
 } from './replica-identity.js'
 import { type Layout, StreamState } from './stream-layout.js'
-import { byteaText, type Wal2JsonEvent, type Wal2JsonTuple } from './wal2json.js'
+import type { ChangeTuple, RowChangeEvent, TruncateEvent } from './change-event.js'
+import { byteaText } from './wal2json.js'
 
-type ChangeEvent = Extract<Wal2JsonEvent, { action: 'I' | 'U' | 'D' }>
-type TruncateEvent = Extract<Wal2JsonEvent, { action: 'T' }>
+type ChangeEvent = RowChangeEvent
+
+/**
+ * Where the open transaction's commit record lies, as far as the plugin says up front: its end
+ * (wal2json's `nextlsn`) or its start (pgoutput's Begin). Either decides whether a bookmark covers
+ * the transaction (docs/lsn-and-state.md, "Skipping what a table already has").
+ */
+export type CommitBound = { readonly end: bigint } | { readonly start: bigint }
 
 export interface ChangeRecordsOptions {
   readonly streams: readonly ReplicatedStream[]
@@ -77,8 +84,8 @@ export class ChangeRecords {
   /** Relations looked up and found to be no partition of a streamed table (checked again at the end). */
   readonly #ignored: TableName[] = []
   readonly #opts: ChangeRecordsOptions
-  /** Commit end of the open transaction (B's `nextlsn`), for the per-stream skip. */
-  #commitEnd: bigint | undefined
+  /** Where the open transaction's commit record lies (from its B), for the per-stream skip. */
+  #commit: CommitBound | undefined
 
   constructor(opts: ChangeRecordsOptions) {
     this.#opts = opts
@@ -98,13 +105,13 @@ export class ChangeRecords {
     this.#followPartitions = opts.streams.some((s) => s.partitions !== undefined)
   }
 
-  /** A `B` message: `commitEnd` is where the transaction's commit record ends, when known. */
-  begin(commitEnd: bigint | undefined): void {
-    this.#commitEnd = commitEnd
+  /** A `B` message: where the transaction's commit record lies, when the plugin says. */
+  begin(commit: CommitBound | undefined): void {
+    this.#commit = commit
   }
 
   commit(): void {
-    this.#commitEnd = undefined
+    this.#commit = undefined
   }
 
   /**
@@ -138,7 +145,12 @@ export class ChangeRecords {
   /** The bookmark already covers the open transaction: its messages were written for `st` before (counted). */
   #covered(st: StreamState): boolean {
     const bookmark = st.spec.bookmark
-    if (bookmark === undefined || this.#commitEnd === undefined || this.#commitEnd > bookmark) return false
+    const c = this.#commit
+    if (bookmark === undefined || c === undefined) return false
+    // A bookmark covers a transaction whose commit record starts before it (docs/lsn-and-state.md,
+    // "What a bookmark means"); a commit record never spans a bookmark, so its end at or before it
+    // says the same.
+    if ('end' in c ? c.end > bookmark : c.start >= bookmark) return false
     st.skipped++
     return true
   }
@@ -256,7 +268,7 @@ export class ChangeRecords {
     return to
   }
 
-  #emit(st: StreamState, lsn: bigint, ev: ChangeEvent, tuple: Wal2JsonTuple, out: BatchBuilder): void {
+  #emit(st: StreamState, lsn: bigint, ev: ChangeEvent, tuple: ChangeTuple, out: BatchBuilder): void {
     this.#emitWith(st, st.layout(tuple.names), lsn, ev, tuple, out)
   }
 
@@ -265,7 +277,7 @@ export class ChangeRecords {
     layout: Layout,
     lsn: bigint,
     ev: ChangeEvent,
-    tuple: Wal2JsonTuple,
+    tuple: ChangeTuple,
     out: BatchBuilder,
   ): void {
     const pick = layout.pick

@@ -92,7 +92,7 @@ export class ReplicationSession {
     this.#opts = opts
     this.#ctx = ctx
     this.#port = new BatchSender(port, opts.maxInFlight)
-    this.#decoder = decoderFor(opts.plugin, opts.streams)
+    this.#decoder = decoderFor(opts.plugin, { streams: opts.streams, publication: opts.publication })
     this.#acker = new Acker({
       start: opts.startLsn,
       inputFloor: opts.inputFloor,
@@ -262,7 +262,13 @@ export class ReplicationSession {
     switch (ev.action) {
       case 'B':
         this.#acker.begin()
-        this.#records.begin(ev.nextLsn === undefined ? undefined : parseLsn(ev.nextLsn))
+        this.#records.begin(
+          ev.commitLsn !== undefined
+            ? { start: ev.commitLsn }
+            : ev.nextLsn !== undefined
+              ? { end: parseLsn(ev.nextLsn) }
+              : undefined,
+        )
         break
       case 'C':
         this.#records.commit()
@@ -281,6 +287,13 @@ export class ReplicationSession {
         if (pending) await pending
         break
       }
+      case 'truncate':
+        // pgoutput: one message for every table of a TRUNCATE, in order.
+        for (const t of ev.tables) {
+          const pending = this.#records.truncate(t, this.#batch)
+          if (pending) await pending
+        }
+        break
       default:
         break
     }

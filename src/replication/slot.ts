@@ -19,8 +19,8 @@ import { defaultSlotNames, pickExistingSlot, publicationNameOf, slotNameToCreate
  */
 export const SLOT_PLUGINS = ['pgoutput', 'wal2json'] as const
 export type SlotPlugin = (typeof SLOT_PLUGINS)[number]
-// wal2json until the replication worker decodes pgoutput (issue #13, phase 2), then pgoutput.
-export const DEFAULT_SLOT_PLUGIN: SlotPlugin = 'wal2json'
+/** What `slot create` makes: pgoutput is built in, wal2json an extension many servers lack. */
+export const DEFAULT_SLOT_PLUGIN: SlotPlugin = 'pgoutput'
 
 export function isSlotPlugin(plugin: string | null): plugin is SlotPlugin {
   return (SLOT_PLUGINS as readonly (string | null)[]).includes(plugin)

@@ -25,44 +25,16 @@
  * missing column as "unknown", never as null.
  */
 
-/** A column list as wal2json sends it: names and values in the same order. */
-export interface Wal2JsonTuple {
-  readonly names: readonly string[]
-  /** PostgreSQL text of each value; null for SQL NULL (and NaN/Infinity, which wal2json nulls). */
-  readonly values: ReadonlyArray<string | null>
-}
+import type { ChangeEvent, ChangeTuple } from './change-event.js'
 
-export type Wal2JsonEvent =
-  /** `nextLsn` (with include-lsn): the end of the transaction's commit record, as `X/Y`. */
-  | { readonly action: 'B'; readonly timestamp: string | undefined; readonly nextLsn: string | undefined }
-  | { readonly action: 'C'; readonly timestamp: string | undefined; readonly nextLsn: string | undefined }
-  | {
-      readonly action: 'I' | 'U'
-      readonly schema: string
-      readonly table: string
-      readonly timestamp: string | undefined
-      /** The new row. For U, unchanged TOAST columns are absent. */
-      readonly columns: Wal2JsonTuple
-      /** U only, when the key changed or REPLICA IDENTITY FULL: the old key (or row). */
-      readonly identity: Wal2JsonTuple | undefined
-    }
-  | {
-      readonly action: 'D'
-      readonly schema: string
-      readonly table: string
-      readonly timestamp: string | undefined
-      /** The replica identity columns of the deleted row (all columns with REPLICA IDENTITY FULL). */
-      readonly identity: Wal2JsonTuple
-    }
-  /** TRUNCATE of one table (a multi-table TRUNCATE sends one per table, in the same transaction). */
-  | {
-      readonly action: 'T'
-      readonly schema: string
-      readonly table: string
-      readonly timestamp: string | undefined
-    }
-  /** M (message) and any action a later wal2json adds: passed on, never guessed at. */
-  | { readonly action: 'other'; readonly kind: string }
+/** A column list as wal2json sends it: names and values in the same order. */
+export type Wal2JsonTuple = ChangeTuple
+
+/**
+ * A decoded wal2json message: the plugin-neutral change event (change-event.ts). B and C carry
+ * `nextlsn` (the commit end) with include-lsn; every message the commit time with include-timestamp.
+ */
+export type Wal2JsonEvent = ChangeEvent
 
 export class Wal2JsonError extends Error {
   override name = 'Wal2JsonError'

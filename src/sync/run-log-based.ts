@@ -4,6 +4,7 @@
  * lines, then hand over to the run of the replication worker (replication-run.ts).
  * The LSN rules are in docs/lsn-and-state.md.
  */
+import { publicationNameOf } from '../replication/slot-name.js'
 import { withClient } from '../pg/connect.js'
 import { formatLsn, smallestLsn, type Lsn } from '../pg/lsn.js'
 import { getBookmark } from '../singer/state.js'
@@ -55,7 +56,7 @@ export const runLogBased: LogBasedRunner = async (args) => {
   }
   logger.info(
     `LOG_BASED: ${streams.length} stream${streams.length === 1 ? '' : 's'} from ${formatLsn(startLsn)} to ${formatLsn(args.endLsn)} ` +
-      `(slot ${slot.name}, lag ${slot.lagBytes === null ? 'unknown' : prettyBytes(slot.lagBytes)})`,
+      `(slot ${slot.name}, ${slot.plugin ?? 'physical'}${slot.plugin === 'pgoutput' ? ` publication ${publicationNameOf(config, slot.name)}` : ''}, lag ${slot.lagBytes === null ? 'unknown' : prettyBytes(slot.lagBytes)})`,
   )
 
   // pipelinewise sends each LOG_BASED stream's SCHEMA before streaming; loaded streams already did.
@@ -68,6 +69,7 @@ export const runLogBased: LogBasedRunner = async (args) => {
   await run.execute({
     slotName: slot.name,
     plugin: slot.plugin ?? 'wal2json',
+    ...(slot.plugin === 'pgoutput' ? { publication: publicationNameOf(config, slot.name) } : {}),
     startLsn,
     inputFloor,
     slotConfirmed,

@@ -3,10 +3,9 @@ import type pg from 'pg'
 /**
  * The logical decoding plugins every LOG_BASED end-to-end test runs on. A test that streams changes
  * is written once and parameterised over this list (`describe.each(LOG_BASED_PLUGINS)`), so a new
- * plugin is covered by adding it here. Today the tap streams through wal2json only; pgoutput joins
- * this list when its decoder lands.
+ * plugin is covered by adding it here: pgoutput (the default for new slots) and wal2json.
  */
-export const LOG_BASED_PLUGINS = ['wal2json'] as const
+export const LOG_BASED_PLUGINS = ['pgoutput', 'wal2json'] as const
 export type LogBasedPlugin = (typeof LOG_BASED_PLUGINS)[number]
 
 /** `tap-postgres slot create` arguments for a slot of `plugin`. */
@@ -20,7 +19,7 @@ export function slotCreateArgs(config: string, plugin: LogBasedPlugin): string[]
  * its publication existed.
  */
 export async function createSlotSql(client: pg.Client, slot: string, plugin: LogBasedPlugin): Promise<void> {
-  if ((plugin as string) === 'pgoutput') {
+  if (plugin === 'pgoutput') {
     const exists = await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [slot])
     if (exists.rowCount === 0) await client.query(`CREATE PUBLICATION "${slot.replace(/"/g, '""')}"`)
   }
