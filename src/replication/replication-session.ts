@@ -297,10 +297,7 @@ export class ReplicationSession {
       default:
         break
     }
-    if (this.#batch.lines.length >= MAX_BATCH_CHARS) {
-      await this.#flush()
-      return
-    }
+    if (this.#batch.lines.length >= MAX_BATCH_CHARS) await this.#flush()
     if (hasMessagesBehind(this.#svc)) return
     this.#acker.drained()
     // The library clears its busy flag after this handler returns: a keepalive that arrives in
