@@ -334,11 +334,83 @@ export interface EnsureResult {
   readonly added: readonly TableName[]
 }
 
+/** What the publication is now, for the selected tables and their partitions (one connection, two queries). */
+export interface PublicationFacts {
+  readonly name: string
+  /** Undefined: it does not exist. */
+  readonly publication: PublicationInfo | undefined
+  readonly relations: readonly PublishedRelation[]
+}
+
+export async function readPublicationFacts(
+  client: pg.Client,
+  publication: string,
+  facts: readonly LogBasedTableFacts[],
+): Promise<PublicationFacts> {
+  const pub = await readPublication(client, publication)
+  if (pub === undefined) return { name: publication, publication: undefined, relations: [] }
+  const all = facts.flatMap((f) => [f as TableName, ...f.partitions])
+  return {
+    name: publication,
+    publication: pub,
+    relations: await readPublishedRelations(client, publication, all),
+  }
+}
+
 /**
- * Makes the publication cover the streams, or throws a PublicationError naming each stream it
- * cannot cover and the SQL an administrator runs, before anything is read. After adding tables it
- * waits for the transactions that could have written them unpublished (see the top of this file).
+ * The tables to add for these streams, or a PublicationError naming each stream the publication
+ * cannot cover and the SQL an administrator runs. Pure: decided before anything is read.
  */
+export function tablesToAdd(
+  found: PublicationFacts,
+  streams: readonly PublishedStream[],
+  facts: readonly LogBasedTableFacts[],
+): readonly TableName[] {
+  const pub = found.publication
+  if (pub === undefined) {
+    throw new PublicationError(
+      found.name,
+      `publication "${found.name}" does not exist; the pgoutput slot streams the tables it covers`,
+      {
+        hint: 'a publication created after the slot cannot be decoded for the WAL before it: drop the slot and run `tap-postgres slot create`, which creates the publication first (or set publication_name to the publication the slot was made with)',
+      },
+    )
+  }
+  const decision = decidePublication(pub, streams, facts, found.relations)
+  if (decision.refusals.length > 0) throw refusal(pub.name, decision)
+  return decision.add
+}
+
+/**
+ * Adds the tables (one statement: all or none), then waits for the transactions that could have
+ * written them unpublished (see the top of this file). A role that may not gets one line naming the
+ * tables and the statement an administrator runs.
+ */
+export async function addToPublication(
+  client: pg.Client,
+  publication: string,
+  tables: readonly TableName[],
+  opts: { readonly onWait?: (message: string) => void; readonly signal?: AbortSignal } = {},
+): Promise<void> {
+  if (tables.length === 0) return
+  const sql = `ALTER PUBLICATION ${quoteIdent(publication)} ADD TABLE ${tables.map((t) => qualifiedName(t.schemaName, t.tableName)).join(', ')}`
+  try {
+    await client.query(sql)
+  } catch (e) {
+    const code = (e as { code?: string }).code
+    if (code === '42501') {
+      throw new PublicationError(
+        publication,
+        `publication "${publication}" does not cover ${tables.map(name).join(', ')} and this role may not add ${tables.length > 1 ? 'them' : 'it'} (${firstLine(e)}); an administrator runs: ${sql}`,
+        { cause: e },
+      )
+    }
+    throw queryError(e, `adding ${tables.map(name).join(', ')} to publication "${publication}"`)
+  }
+  await waitForOlderWriters(client, opts)
+}
+
+/** readPublicationFacts, tablesToAdd and addToPublication on one connection. */
 export async function ensurePublication(
   client: pg.Client,
   publication: string,
@@ -346,38 +418,11 @@ export async function ensurePublication(
   facts: readonly LogBasedTableFacts[],
   opts: { readonly onWait?: (message: string) => void; readonly signal?: AbortSignal } = {},
 ): Promise<EnsureResult> {
-  const pub = await readPublication(client, publication)
-  if (pub === undefined) {
-    throw new PublicationError(
-      publication,
-      `publication "${publication}" does not exist; the pgoutput slot streams the tables it covers`,
-      {
-        hint: 'a publication created after the slot cannot be decoded for the WAL before it: drop the slot and run `tap-postgres slot create`, which creates the publication first (or set publication_name to the publication the slot was made with)',
-      },
-    )
-  }
-  const all = facts.flatMap((f) => [f as TableName, ...f.partitions])
-  const relations = await readPublishedRelations(client, publication, all)
-  const decision = decidePublication(pub, streams, facts, relations)
-  if (decision.refusals.length > 0) throw refusal(pub.name, decision)
-  if (decision.add.length === 0) return { publication: pub, added: [] }
-  const sql = `ALTER PUBLICATION ${quoteIdent(pub.name)} ADD TABLE ${decision.add.map((t) => qualifiedName(t.schemaName, t.tableName)).join(', ')}`
-  try {
-    await client.query(sql)
-  } catch (e) {
-    const code = (e as { code?: string }).code
-    if (code === '42501') {
-      const tables = decision.add.map(name).join(', ')
-      throw new PublicationError(
-        pub.name,
-        `publication "${pub.name}" does not cover ${tables} and this role may not add ${decision.add.length > 1 ? 'them' : 'it'} (${firstLine(e)}); an administrator runs: ${sql}`,
-        { cause: e },
-      )
-    }
-    throw queryError(e, `adding ${decision.add.map(name).join(', ')} to publication "${pub.name}"`)
-  }
-  await waitForOlderWriters(client, opts)
-  return { publication: (await readPublication(client, publication)) ?? pub, added: decision.add }
+  const found = await readPublicationFacts(client, publication, facts)
+  const add = tablesToAdd(found, streams, facts)
+  await addToPublication(client, publication, add, opts)
+  const pub = add.length === 0 ? found.publication : await readPublication(client, publication)
+  return { publication: pub as PublicationInfo, added: add }
 }
 
 function refusal(publication: string, d: PublicationDecision): PublicationError {

@@ -8,29 +8,33 @@
 import type { TapConfig } from '../config/tap-config.js'
 import type { Logger } from '../log/logger.js'
 import { withClient } from '../pg/connect.js'
-import { ensurePublication, type PublishedStream } from '../replication/publication.js'
+import {
+  addToPublication,
+  type PublicationFacts,
+  type PublishedStream,
+  tablesToAdd,
+} from '../replication/publication.js'
 import type { LogBasedTableFacts } from '../replication/replica-identity.js'
-import type { SlotInfo } from '../replication/slot.js'
-import { publicationNameOf } from '../replication/slot-name.js'
 import { getBookmark, type SingerState } from '../singer/state.js'
-import { currentWalLsn } from './wal-lsn.js'
 import type { PlannedStream } from './plan.js'
+import { currentWalLsn } from './wal-lsn.js'
 
 /**
- * Makes the publication cover `streams`; returns the end_lsn the run goes on with (`endLsn`, or a
- * newer one when tables were added). Throws a PublicationError naming what an administrator runs.
+ * Decides on the facts the run's main connection read (no connection when the publication already
+ * covers every stream, the usual case), adds what is missing on one more short connection, and
+ * returns the end_lsn the run goes on with (`endLsn`, or a newer one when tables were added).
+ * Throws a PublicationError naming what an administrator runs.
  */
 export async function coverPublication(
   config: TapConfig,
   logger: Logger,
-  slot: SlotInfo,
+  found: PublicationFacts,
   streams: readonly PlannedStream[],
   state: SingerState,
   facts: readonly LogBasedTableFacts[],
   endLsn: bigint,
   signal?: AbortSignal,
 ): Promise<bigint> {
-  const publication = publicationNameOf(config, slot.name)
   const published: PublishedStream[] = streams.map((s) => ({
     tapStreamId: s.tapStreamId,
     schemaName: s.schemaName,
@@ -38,14 +42,12 @@ export async function coverPublication(
     columns: s.columns.map((c) => c.name),
     loadsFromScratch: getBookmark(state, s.tapStreamId).lsn === undefined,
   }))
+  const add = tablesToAdd(found, published, facts)
+  if (add.length === 0) return endLsn
   return withClient(config, { target: 'primary' }, async (client) => {
-    const result = await ensurePublication(client, publication, published, facts, {
-      onWait: (m) => logger.warn(m),
-      signal,
-    })
-    if (result.added.length === 0) return endLsn
+    await addToPublication(client, found.name, add, { onWait: (m) => logger.warn(m), signal })
     logger.info(
-      `Added ${result.added.map((t) => `${t.schemaName}.${t.tableName}`).join(', ')} to publication ${publication}`,
+      `Added ${add.map((t) => `${t.schemaName}.${t.tableName}`).join(', ')} to publication ${found.name}`,
     )
     return currentWalLsn(client)
   })

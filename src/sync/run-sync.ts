@@ -6,6 +6,8 @@
  * at any moment: the main one alone, then the pool's (≤ max_workers, plus the exported snapshot's
  * as the main one while chunks start), then the replication run's; never two phases at once.
  */
+import { type PublicationFacts, readPublicationFacts } from '../replication/publication.js'
+import { publicationNameOf } from '../replication/slot-name.js'
 import type pg from 'pg'
 import { isColumnDeselected, isStreamSelected } from '../catalog/metadata.js'
 import type { TapConfig } from '../config/tap-config.js'
@@ -95,7 +97,10 @@ export async function runSync(args: SyncArgs): Promise<number> {
     return code
   }
   try {
-    const { live, slot, chunkFacts, logBasedTables, ...facts } = await readServerFacts(config, selected)
+    const { live, slot, chunkFacts, logBasedTables, publication, ...facts } = await readServerFacts(
+      config,
+      selected,
+    )
     let endLsn = facts.endLsn
     const plan = planStreams(selected, live)
     for (const w of plan.warnings) logger.warn(w)
@@ -114,11 +119,11 @@ export async function runSync(args: SyncArgs): Promise<number> {
     )
     for (const w of behind.warnings) logger.warn(w)
     // pgoutput: the publication covers every LOG_BASED table before any load takes its position.
-    if (slot?.plugin === 'pgoutput' && endLsn !== undefined && logStreams.length > 0)
+    if (publication !== undefined && endLsn !== undefined && logStreams.length > 0)
       endLsn = await coverPublication(
         config,
         logger,
-        slot,
+        publication,
         logStreams,
         behind.state,
         logBasedTables ?? [],
@@ -202,6 +207,8 @@ interface ServerFacts {
   chunkFacts?: ChunkFacts
   /** Replica identity and partitions of the selected LOG_BASED tables. */
   logBasedTables?: LogBasedTableFacts[]
+  /** A pgoutput slot's publication, as it covers the selected LOG_BASED tables. */
+  publication?: PublicationFacts
 }
 
 /** The main connection: live columns of the selected tables in one query, row filters parsed, and end_lsn for LOG_BASED. */
@@ -221,14 +228,30 @@ async function readServerFacts(config: TapConfig, selected: readonly SelectedStr
       : undefined
     const live = await readLiveTables(client, selected)
     await checkRowFilters(client, selected, live)
-    return { live, endLsn: lsn?.endLsn, slot: lsn?.slot, chunkFacts, logBasedTables }
+    const publication =
+      lsn === undefined ? undefined : await publicationFacts(client, config, lsn.slot, logBasedTables)
+    return { live, endLsn: lsn?.endLsn, slot: lsn?.slot, chunkFacts, logBasedTables, publication }
   })
   if (wantsLsn && !lsnOnReadConnection)
     Object.assign(
       facts,
-      await withClient(config, { target: 'primary' }, (client) => slotAndWalLsn(client, config)),
+      await withClient(config, { target: 'primary' }, async (client) => {
+        const lsn = await slotAndWalLsn(client, config)
+        return { ...lsn, publication: await publicationFacts(client, config, lsn.slot, facts.logBasedTables) }
+      }),
     )
   return facts
+}
+
+/** pgoutput: what the slot's publication covers of the LOG_BASED tables (on the primary). */
+async function publicationFacts(
+  client: pg.Client,
+  config: TapConfig,
+  slot: SlotInfo,
+  tables: readonly LogBasedTableFacts[] | undefined,
+): Promise<PublicationFacts | undefined> {
+  if (slot.plugin !== 'pgoutput') return undefined
+  return readPublicationFacts(client, publicationNameOf(config, slot.name), tables ?? [])
 }
 
 /** A missing or unusable slot fails the run here, before any table is read (docs/behaviour.md#bad-input). */

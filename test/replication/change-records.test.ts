@@ -244,15 +244,30 @@ describe('ChangeRecords', () => {
     expect(records.reports()[0].toastRecords).toBe(0)
   })
 
-  it('skips changes of transactions its bookmark already covers', () => {
+  it('skips changes of transactions its bookmark already covers (wal2json: the commit end is at or before it)', () => {
     const { records, out } = setup({ stream: { bookmark: 500n } })
-    records.begin(500n)
+    records.begin({ end: 500n })
     records.change(0x10n, change(INSERT), out)
     records.commit()
-    records.begin(501n)
+    records.begin({ end: 501n })
     records.change(0x10n, change(INSERT), out)
     records.commit()
     expect(out.records).toBe(1)
+    expect(records.reports()[0].skipped).toBe(1)
+  })
+
+  it('skips changes of transactions its bookmark already covers (pgoutput: the commit record starts before it)', () => {
+    const { records, out } = setup({ stream: { bookmark: 500n } })
+    records.begin({ start: 499n })
+    records.change(0x10n, change(INSERT), out)
+    records.commit()
+    records.begin({ start: 500n })
+    records.change(0x10n, change(INSERT), out)
+    records.commit()
+    records.begin(undefined)
+    records.change(0x10n, change(INSERT), out)
+    records.commit()
+    expect(out.records).toBe(2)
     expect(records.reports()[0].skipped).toBe(1)
   })
 
@@ -367,7 +382,7 @@ describe('ChangeRecords', () => {
 
   it('skips a TRUNCATE its bookmark already covers (the switch was written then)', () => {
     const { records, out } = setup({ stream: { bookmark: 500n } })
-    records.begin(500n)
+    records.begin({ end: 500n })
     records.truncate(truncate('t'), out)
     records.commit()
     expect(out.lines).toBe('')
