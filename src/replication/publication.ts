@@ -226,7 +226,7 @@ export function decidePublication(
       })
       if (problems.length > 0) {
         refusals.push(
-          `stream ${s.tapStreamId}: table ${name(s)} is not in publication "${pub.name}" and is not added: ${problems.join(', ')}, and in a publication that publishes UPDATEs and DELETEs PostgreSQL would then refuse the application's UPDATEs and DELETEs on it`,
+          `stream ${s.tapStreamId}: table ${name(s)} is not in publication "${pub.name}" and is not added: ${problems.join(', ')}, and in a publication that publishes UPDATEs and DELETEs PostgreSQL would then refuse the application's UPDATEs and DELETEs on it (log_based_inserts_only cannot change that); give it a replica identity, or stream it through a wal2json slot`,
         )
         continue
       }
