@@ -19,7 +19,7 @@ const CAPABILITY_NOTES: Record<(typeof CAPABILITIES)[number], string> = {
   state: '`--state` resumes every replication method',
   about: '`--about [--format json|markdown]`',
   'activate-version': 'FULL_TABLE streams emit ACTIVATE_VERSION',
-  'log-based': '`replication-method: LOG_BASED` (wal2json)',
+  'log-based': '`replication-method: LOG_BASED` (pgoutput, built in, or wal2json)',
   'structured-logging':
     "JSON log lines when SINGER_SDK_LOG_CONFIG names the Singer SDK's StructuredFormatter",
 }
@@ -41,7 +41,7 @@ export function aboutInfo(version: string): AboutInfo {
   return {
     name: 'tap-postgres',
     description:
-      'Singer tap for PostgreSQL: FULL_TABLE, INCREMENTAL and LOG_BASED (wal2json), with a bounded number of connections',
+      'Singer tap for PostgreSQL: FULL_TABLE, INCREMENTAL and LOG_BASED (pgoutput or wal2json), with a bounded number of connections',
     version,
     capabilities: CAPABILITIES,
     settings: settingsJsonSchema(),

@@ -30,7 +30,7 @@ export type ErrorCode =
   | 'SYNC_FAILED'
   /** The replication slot is missing, lost or in use. */
   | 'SLOT_ERROR'
-  /** The server cannot do logical replication as configured (wal_level, wal2json). */
+  /** The server cannot do logical replication as configured (wal_level, the output plugin). */
   | 'REPLICATION_UNAVAILABLE'
   /**
    * pgoutput: the slot's publication is missing, or leaves out a selected LOG_BASED table (or part of

@@ -11,7 +11,7 @@
  * - insert, update: the new row, `_sdc_deleted_at: null`;
  * - delete: the replica identity columns, `_sdc_deleted_at` = the transaction's commit time;
  * - `_sdc_lsn`: the change's LSN as a decimal string, with debug_lsn.
- * An update whose unchanged TOAST columns wal2json left out is written without those keys (a target
+ * An update whose unchanged TOAST columns the plugin left out is written without those keys (a target
  * merging by key keeps what it has; null would overwrite a real value) and counted.
  *
  * A TRUNCATE of a stream's table switches the stream to a new `version`: an ACTIVATE_VERSION line
@@ -27,7 +27,8 @@
  * unchanged TOAST value, unless the update also carries a column the table no longer has (made
  * before a rename or drop: then either). Each case is a warning saying so, never TOAST's.
  *
- * Partitioned tables: wal2json names the leaf partition a change was made in. Each relation name
+ * Partitioned tables: changes name the leaf partition they were made in (pgoutput too: the tap's
+ * publications never publish via the partition root, publication.ts). Each relation name
  * maps to the streams it feeds (its own, and each selected partitioned ancestor's), from the
  * partitions known at the start and, for a name seen for the first time, one catalog lookup
  * (cached). A change goes to each such stream, its columns matched by name (a partition may order

@@ -5,7 +5,7 @@
  * - Replica identity: an UPDATE or DELETE reaches the WAL with the row's key only when the table has
  *   a usable replica identity: a primary key under REPLICA IDENTITY DEFAULT, USING INDEX (while the
  *   index exists), or FULL. Without one (no primary key, or NOTHING) inserts still come through but
- *   wal2json drops every UPDATE and DELETE with nothing but a server log line. Such a stream is
+ *   the output plugin drops every UPDATE and DELETE with nothing but a server log line. Such a stream is
  *   refused, unless `log_based_inserts_only` lists it.
  * - Partitions: changes come from the leaf partitions and are named after them, never after the
  *   partitioned parent; so the leaves' identities are the ones that matter, and a leaf's changes

@@ -56,6 +56,13 @@ const MAX_BATCH_CHARS = 512 * 1024
  */
 const FLUSH_CHARS = 64 * 1024
 const FLUSH_DELAY_MS = 20
+/**
+ * Without data for this long, a status update asks the server for a keepalive (besides the one
+ * every poll_interval): its position shows whether the server is still reading towards end_lsn (a
+ * big transaction is read whole before its first change is sent), which the main thread's stop rule
+ * counts as activity (src/replication/stop-rule.ts).
+ */
+const IDLE_PING_MS = 250
 
 export interface SessionContext {
   readonly config: TapConfig
@@ -74,6 +81,8 @@ export class ReplicationSession {
   readonly #svc: LogicalReplicationService
   #columnsClient: pg.Client | undefined
   #timer: NodeJS.Timeout | undefined
+  #idleTimer: NodeJS.Timeout | undefined
+  #lastDataAt = Date.now()
   #streaming = false
   #stopping = false
   #failure: TapError | undefined
@@ -156,6 +165,9 @@ export class ReplicationSession {
     // Pre-flush (docs/behaviour.md#steps-of-a-run, 3), and a ping so the server answers with its position at once.
     this.#sendStatus(true)
     this.#timer = setInterval(() => this.#sendStatus(true), this.#opts.pollIntervalMs)
+    this.#idleTimer = setInterval(() => {
+      if (Date.now() - this.#lastDataAt >= IDLE_PING_MS) this.#sendStatus(true)
+    }, IDLE_PING_MS)
   }
 
   status(): ReplicationStatus {
@@ -180,6 +192,7 @@ export class ReplicationSession {
   async #end(): Promise<void> {
     this.#stopping = true
     if (this.#timer) clearInterval(this.#timer)
+    if (this.#idleTimer) clearInterval(this.#idleTimer)
     if (this.#flushTimer) clearTimeout(this.#flushTimer)
     // Flow control may have paused the socket; a paused socket never sees the server's end, and
     // the library's stop() waits for it.
@@ -245,6 +258,7 @@ export class ReplicationSession {
 
   #onData(lsn: string, payload: unknown): Promise<void> {
     if (this.#stopping) return Promise.resolve()
+    this.#lastDataAt = Date.now()
     this.#handling = this.#handle(parseLsn(lsn), payload).catch((e: unknown) => {
       this.#fail(
         e instanceof TapError

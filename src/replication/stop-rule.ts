@@ -17,7 +17,7 @@ export interface StopInputs {
   /** Milliseconds, same clock for all three. */
   readonly now: number
   readonly startedAt: number
-  /** When the last data message (any wal2json message) arrived; startedAt before the first. */
+  /** When the last data message (any message of the plugin) arrived; startedAt before the first. */
   readonly lastDataAt: number
   readonly maxRunSeconds: number
   /** logical_poll_total_seconds: how long to wait for data before giving up. */

@@ -1,6 +1,6 @@
 /**
  * One LOG_BASED stream inside the replication worker: its columns as they stand now, and how each
- * column list wal2json sends (a full row, a row without its unchanged TOAST columns, a delete's
+ * column list a change sends (a full row, a row without its unchanged TOAST columns, a delete's
  * identity) maps onto the stream's record (a `Layout`, compiled once per list), plus what the run
  * reports about the stream at its end.
  */
@@ -11,12 +11,12 @@ import type { ColumnInfo } from '../values/pg-type.js'
 
 const DELETED_AT: RecordColumn = { name: '_sdc_deleted_at', type: { kind: 'timestamptz' } }
 const SDC_LSN: RecordColumn = { name: '_sdc_lsn', type: { kind: 'text' } }
-/** How one column list (as wal2json sent it) maps onto a stream's record. */
+/** How one column list (as the change sent it) maps onto a stream's record. */
 export interface Layout {
   readonly render: (values: readonly (string | null)[]) => string
-  /** For each emitted stream column, its index in the wal2json tuple. */
+  /** For each emitted stream column, its index in the change's tuple. */
   readonly pick: readonly number[]
-  /** Indexes of bytea values in the rendered row: wal2json's text needs its `\x` back (byteaText). */
+  /** Indexes of bytea values in the rendered row: wal2json's text needs its `\x` back (byteaText; pgoutput's has it). */
   readonly bytea: readonly number[]
   /** Stream columns the tuple lacks. */
   readonly missing: readonly string[]
@@ -70,7 +70,7 @@ export class StreamState {
   /** The layout for a tuple's column names (a row, or a delete's identity). */
   layout(names: readonly string[]): Layout {
     // Consecutive changes of a table nearly always have the same columns: compare with the last
-    // ones before building a key. wal2json sends a table's columns in attnum order every time, so
+    // ones before building a key. both plugins send a table's columns in attnum order every time, so
     // a handful of layouts (full row, row without TOAST columns, key only) serve a whole run.
     if (this.#lastNames !== undefined && sameNames(this.#lastNames, names)) return this.#lastLayout as Layout
     const key = names.join('\0')

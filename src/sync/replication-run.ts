@@ -52,6 +52,10 @@ export class ReplicationRun {
   #lastStateAt = Date.now()
   readonly #startedAt = Date.now()
   #lastDataAt = Date.now()
+  /** The server's newest keepalive position as last sampled, and when it last moved forward. */
+  #serverLsn = 0n
+  #serverAdvancedAt: number | undefined
+  #serverSampling = false
   #stopping: StopReason | 'error' | undefined
   #stopTimeout: NodeJS.Timeout | undefined
   /** Ends the read loop when the worker does not answer a stop in time. */
@@ -113,7 +117,11 @@ export class ReplicationRun {
     const signal = this.#args.signal
     const onAbort = () => this.#checkStop()
     signal.addEventListener('abort', onAbort)
-    const stopTimer = setInterval(() => this.#checkStop(), STOP_CHECK_MS)
+    // The server's position is sampled first, so the rule sees the newest one.
+    const stopTimer = setInterval(
+      () => void this.#sampleServer().then(() => this.#checkStop()),
+      STOP_CHECK_MS,
+    )
     const metricsTimer = setInterval(() => this.#logMetrics(), METRICS_INTERVAL_MS)
     const walEndTimer = this.#progress.live
       ? setInterval(() => this.#sampleWalEnd(), WAL_END_SAMPLE_MS)
@@ -231,6 +239,8 @@ export class ReplicationRun {
       lastDataAt: this.#lastDataAt,
       maxRunSeconds: config.max_run_seconds,
       idleSeconds: config.logical_poll_total_seconds,
+      serverLsn: this.#serverLsn,
+      serverAdvancedAt: this.#serverAdvancedAt,
     }
     const reason = stopReason(inputs)
     if (reason === undefined) return
@@ -244,6 +254,28 @@ export class ReplicationRun {
     this.#stopping = reason
     this.#api?.stop().catch(() => undefined)
     this.#stopTimeout = setTimeout(() => this.#onStopTimeout?.(), STOP_TIMEOUT_MS)
+  }
+
+  /**
+   * For the stop rule: the position of the server's newest keepalive, which moves while the server
+   * reads WAL it has not sent anything of yet (the worker asks for keepalives while no data comes).
+   */
+  async #sampleServer(): Promise<void> {
+    if (this.#api === undefined || this.#stopping !== undefined || this.#serverSampling) return
+    this.#serverSampling = true
+    await Promise.resolve(this.#api.status())
+      .then(
+        (st) => {
+          if (st.keepaliveLsn > this.#serverLsn) {
+            this.#serverLsn = st.keepaliveLsn
+            this.#serverAdvancedAt = Date.now()
+          }
+        },
+        () => undefined,
+      )
+      .finally(() => {
+        this.#serverSampling = false
+      })
   }
 
   #walEndSampling = false
@@ -303,7 +335,7 @@ export class ReplicationRun {
       const log = this.#logger.child({ stream: r.stream })
       if (r.toastRecords > 0)
         log.warn(
-          `${r.toastRecords} update${r.toastRecords === 1 ? '' : 's'} written without unchanged TOAST column${r.toastColumns.length === 1 ? '' : 's'} ${r.toastColumns.join(', ')} (wal2json does not send them; set REPLICA IDENTITY FULL to get them)`,
+          `${r.toastRecords} update${r.toastRecords === 1 ? '' : 's'} written without unchanged TOAST column${r.toastColumns.length === 1 ? '' : 's'} ${r.toastColumns.join(', ')} (logical decoding does not send them; set REPLICA IDENTITY FULL to get them)`,
         )
       if (r.skipped > 0)
         log.info(

@@ -22,8 +22,15 @@ export interface ChangeFilterSupport {
   readonly publicationRowFilter: boolean
 }
 
-/** Every LOG_BASED stream streams through wal2json today. */
-export const WAL2JSON_CHANGES: ChangeFilterSupport = { decoder: 'wal2json', publicationRowFilter: false }
+/**
+ * What a LOG_BASED run can do today, whichever plugin: the refusal comes before any connection, so
+ * before the slot's plugin is known, and the tap sets up no publication row filter for a pgoutput
+ * slot (publication.ts refuses a publication that has one).
+ */
+export const LOG_BASED_CHANGES: ChangeFilterSupport = {
+  decoder: 'logical decoding',
+  publicationRowFilter: false,
+}
 
 export type LogBasedFilterDecision =
   /** No clauses: nothing to decide. */
@@ -50,7 +57,7 @@ export function logBasedFilterDecision(
     message: `stream ${tapStreamId}: LOG_BASED changes cannot be filtered by stream_options custom_where_clauses (${support.decoder} sends every change of the table)`,
     hint:
       `remove stream_options.${tapStreamId}.custom_where_clauses, or replicate the stream with FULL_TABLE or INCREMENTAL; ` +
-      'filtered LOG_BASED streams are planned through pgoutput with a publication row filter (PostgreSQL 15+)',
+      'a pgoutput publication row filter (PostgreSQL 15+) could filter changes on the server, which the tap does not set up yet',
   }
 }
 
@@ -71,7 +78,7 @@ export function attachRowFilters(
   catalogIds: ReadonlySet<string>,
   selected: readonly SelectedStream[],
   options: StreamOptions | undefined,
-  support: ChangeFilterSupport = WAL2JSON_CHANGES,
+  support: ChangeFilterSupport = LOG_BASED_CHANGES,
 ): RowFilterPlan {
   const warnings: string[] = []
   if (options !== undefined) {

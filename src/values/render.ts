@@ -1,6 +1,6 @@
 /**
  * The one value renderer (docs/types.md): PostgreSQL's text form of a value → JSON text, for table
- * reads (cursor rows, read as text) and LOG_BASED (wal2json values normalised to the same text)
+ * reads (cursor rows, read as text) and LOG_BASED (pgoutput's values, and wal2json's normalised to the same text)
  * alike, so a value looks the same whichever method read it. Output is JSON text to splice into a
  * message line; no value passes through a JS number or Date, so digits and fractions stay exact.
  *

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Catalog, CatalogEntry } from '../../src/singer/catalog-types.js'
 import { InputError } from '../../src/errors.js'
-import { attachRowFilters, logBasedFilterDecision, WAL2JSON_CHANGES } from '../../src/sync/row-filters.js'
+import { attachRowFilters, logBasedFilterDecision, LOG_BASED_CHANGES } from '../../src/sync/row-filters.js'
 import { clauseAt, rowFilterCheckStatement } from '../../src/sync/check-row-filters.js'
 import { selectStreams } from '../../src/sync/plan.js'
 import { thrownBy } from '../harness/thrown.js'
@@ -71,13 +71,13 @@ describe('attachRowFilters', () => {
     ])
   })
 
-  it('refuses a LOG_BASED stream with clauses (wal2json), naming the stream and what to do', () => {
+  it('refuses a LOG_BASED stream with clauses (either plugin), naming the stream and what to do', () => {
     const e = thrownBy(InputError, () =>
       attachRowFilters(ids, selected, { 'public-events': { custom_where_clauses: ['id > 1'] } }),
     )
     expect(e.code).toBe('STREAM_INVALID')
     expect(e.message).toBe(
-      'stream public-events: LOG_BASED changes cannot be filtered by stream_options custom_where_clauses (wal2json sends every change of the table)',
+      'stream public-events: LOG_BASED changes cannot be filtered by stream_options custom_where_clauses (logical decoding sends every change of the table)',
     )
     expect(e.hint).toMatch(
       /^remove stream_options\.public-events\.custom_where_clauses, or replicate the stream with FULL_TABLE or INCREMENTAL; .*pgoutput .*publication row filter/,
@@ -94,7 +94,7 @@ describe('attachRowFilters', () => {
       kind: 'publication-row-filter',
       expression: '(a = 1\n) AND (b OR c\n)',
     })
-    expect(logBasedFilterDecision('public-events', [], WAL2JSON_CHANGES)).toEqual({ kind: 'none' })
+    expect(logBasedFilterDecision('public-events', [], LOG_BASED_CHANGES)).toEqual({ kind: 'none' })
     const plan = attachRowFilters(
       ids,
       selected,
