@@ -199,7 +199,8 @@ describe('assessReplication', () => {
   })
 
   it('makes LOG_BASED problems failures only when LOG_BASED is the default', () => {
-    const facts = { walLevel: 'replica', outputPluginLibraries: 'pgoutput' }
+    // No slot yet: the plugin checked is what `slot create` makes (pgoutput).
+    const facts = { walLevel: 'replica', outputPluginLibraries: 'test_decoding' }
     const probe = { status: 'skipped' as const, reason: 'wal_level is not logical' }
     const soft = run({}, facts, [], probe)
     const hard = run({ default_replication_method: 'LOG_BASED' }, facts, [], probe)
@@ -210,12 +211,12 @@ describe('assessReplication', () => {
       'FAIL  wal_level: replica (LOG_BASED needs logical: set wal_level = logical and restart the server)',
     )
     expect(hard).toContain(
-      "FAIL  output_plugin_libraries: 'pgoutput' does not list wal2json (add it and reload the server configuration)",
+      "FAIL  output_plugin_libraries: 'test_decoding' does not list pgoutput (add it and reload the server configuration)",
     )
     expect(hard).toContain(
       'FAIL  replication slot: pipelinewise_shop does not exist; `tap-postgres slot create` creates pipelinewise_shop',
     )
-    expect(hard).toContain('warn  wal2json: not checked: wal_level is not logical')
+    expect(hard).toContain('warn  pgoutput: not checked: wal_level is not logical')
     expect(soft.some((l) => l.startsWith('FAIL'))).toBe(false)
   })
 
