@@ -11,6 +11,11 @@
  * replica that has not replayed that far yet is waited for (secondary_catchup_seconds), and the run
  * fails, before any RECORD, when it does not catch up in time.
  *
+ * A pgoutput slot adds a third floor: it sends a table's changes only from when the table joined
+ * its publication (src/replication/publication.ts), and when that was is not recorded; the table
+ * is in it at the run's end_lsn (checked, or added, before end_lsn was read), so a load read on the
+ * replica must be at least that recent.
+ *
  * FULL_TABLE and INCREMENTAL streams have no WAL position: nothing here concerns them.
  */
 import type pg from 'pg'
@@ -30,8 +35,11 @@ const LOG_EVERY_MS = 10_000
 /** The position a load's bookmark must reach, and which of the two rules set it. */
 export interface CatchupTarget {
   readonly lsn: Lsn
-  /** `slot`: the slot's confirmed position; `state`: the smallest `lsn` of the input state, further on. */
-  readonly source: 'slot' | 'state'
+  /**
+   * `slot`: the slot's confirmed position; `state`: the smallest `lsn` of the input state, further
+   * on; `publication`: the run's end_lsn, for a pgoutput slot, further still.
+   */
+  readonly source: 'slot' | 'state' | 'publication'
 }
 
 /**
@@ -40,11 +48,17 @@ export interface CatchupTarget {
  * (the run confirms it to the slot as soon as streaming starts, so a run stopped early would leave
  * the loaded stream's bookmark behind the slot).
  */
-export function catchupTarget(slotConfirmed: Lsn, inputLsns: Iterable<Lsn | undefined>): CatchupTarget {
+export function catchupTarget(
+  slotConfirmed: Lsn,
+  inputLsns: Iterable<Lsn | undefined>,
+  published?: Lsn,
+): CatchupTarget {
   const floor = smallestLsn(inputLsns)
-  return floor !== undefined && floor > slotConfirmed
-    ? { lsn: floor, source: 'state' }
-    : { lsn: slotConfirmed, source: 'slot' }
+  const base: CatchupTarget =
+    floor !== undefined && floor > slotConfirmed
+      ? { lsn: floor, source: 'state' }
+      : { lsn: slotConfirmed, source: 'slot' }
+  return published !== undefined && published > base.lsn ? { lsn: published, source: 'publication' } : base
 }
 
 export type CatchupStep = 'ready' | 'wait' | 'timeout'
@@ -68,7 +82,13 @@ export interface ReplicaLoadArgs {
   readonly state: SingerState
   /** The state as read: its `lsn` bookmarks are what the run confirms to the slot. */
   readonly inputState: SingerState
-  readonly slot: { readonly name: string; readonly confirmedFlushLsn: Lsn | null }
+  readonly slot: {
+    readonly name: string
+    readonly confirmedFlushLsn: Lsn | null
+    readonly plugin: string | null
+  }
+  /** The run's end_lsn: a pgoutput slot's loads must be at least as recent (see the top of this file). */
+  readonly endLsn?: Lsn
   /** A stop signal ends the wait (the result is then undefined). */
   readonly signal: AbortSignal
 }
@@ -88,6 +108,7 @@ export async function replicaLoadLsn(args: ReplicaLoadArgs): Promise<Lsn | undef
   const target = catchupTarget(
     args.slot.confirmedFlushLsn ?? 0n,
     logBased.map((s) => getBookmark(args.inputState, s.tapStreamId).lsn),
+    args.slot.plugin === 'pgoutput' ? args.endLsn : undefined,
   )
   return withClient(config, { target: 'read' }, (client) => waitForReplay(client, args, target))
 }
@@ -135,7 +156,9 @@ async function waitForReplay(
   const where =
     target.source === 'slot'
       ? `where replication slot "${slot.name}" streams from`
-      : `the smallest LOG_BASED bookmark of the state, which this run confirms to replication slot "${slot.name}"`
+      : target.source === 'state'
+        ? `the smallest LOG_BASED bookmark of the state, which this run confirms to replication slot "${slot.name}"`
+        : `the primary's position at the start of the run: pgoutput slot "${slot.name}" sends a table's changes only from when it joined the publication, which is no later than that`
   const replica = `replica ${config.secondary_host}:${config.secondary_port}`
   const limit = config.secondary_catchup_seconds
   const started = Date.now()

@@ -145,6 +145,7 @@ export async function runSync(args: SyncArgs): Promise<number> {
             state: emitter.state,
             inputState,
             slot,
+            endLsn,
             signal: signals.signal,
           })
     if (signals.stopped) return ended(await finish(emitter, signals, logger))

@@ -68,7 +68,8 @@ describe('check on the harness cluster (wal_level logical, wal2json)', () => {
     expect(r.lines).toContain('ok    privileges: 3 tables and views readable in 2 schemas')
     expect(r.lines).toContain('ok    wal_level: logical')
     expect(r.lines).toContain(`ok    replication privilege: ${user} has superuser`)
-    expect(r.lines).toContain('ok    wal2json: usable (a temporary slot with it was created and dropped)')
+    // No slot yet: the plugin checked is the one `slot create` makes.
+    expect(r.lines).toContain('ok    pgoutput: usable (a temporary slot with it was created and dropped)')
     expect(r.lines).toContain(
       `warn  replication slot: pipelinewise_${db} does not exist; \`tap-postgres slot create\` creates pipelinewise_${db}`,
     )
@@ -161,7 +162,7 @@ describe('check as less privileged roles', () => {
     expect(r.lines).toContain(
       `warn  replication privilege: ${plainRole} has neither REPLICATION nor superuser (LOG_BASED needs it: ALTER ROLE ... REPLICATION)`,
     )
-    expect(r.lines).toContain('warn  wal2json: not checked: the user lacks REPLICATION')
+    expect(r.lines).toContain('warn  pgoutput: not checked: the user lacks REPLICATION')
   })
 
   it('fails on a filtered schema the role cannot use', async () => {

@@ -25,11 +25,12 @@ describe('tap-postgres slot create|status|drop', () => {
     expect(r.stderr).not.toContain('    at ')
   })
 
-  it('creates a wal2json slot named after dbname and tap_id, and keeps it on a second create', async () => {
+  it('creates a pgoutput slot (the default) named after dbname and tap_id, and keeps it on a second create', async () => {
     const r = await runTap(['slot', 'create', '--config', config])
     expect(r.code).toBe(0)
     expect(r.stdout).toContain(`slot_name: pipelinewise_${db}_sales_eu`)
-    expect(r.stdout).toContain('plugin: wal2json')
+    expect(r.stdout).toContain('plugin: pgoutput')
+    expect(r.stdout).toContain(`publication: pipelinewise_${db}_sales_eu\n`)
     const again = await runTap(['slot', 'create', '--config', config])
     expect(again.code).toBe(0)
     expect(again.stderr).toContain('already exists')
@@ -38,7 +39,7 @@ describe('tap-postgres slot create|status|drop', () => {
         `pipelinewise_${db}_sales_eu`,
       ]),
     )
-    expect(rows.rows).toEqual([{ plugin: 'wal2json', database: db }])
+    expect(rows.rows).toEqual([{ plugin: 'pgoutput', database: db }])
   })
 
   it('status shows active, confirmed_flush_lsn, restart_lsn, wal_status and the lag in bytes', async () => {
@@ -60,7 +61,7 @@ describe('tap-postgres slot create|status|drop', () => {
     const s = JSON.parse(j.stdout) as Record<string, unknown>
     expect(s).toMatchObject({
       slot_name: `pipelinewise_${db}_sales_eu`,
-      plugin: 'wal2json',
+      plugin: 'pgoutput',
       active: false,
       wal_status: 'reserved',
     })
@@ -95,7 +96,7 @@ describe('tap-postgres slot create|status|drop', () => {
 
   it('refuses to drop a slot in use', async () => {
     const cfg = writeConfig(db, { replication_slot_name: 'busy_slot' })
-    expect((await runTap(['slot', 'create', '--config', cfg])).code).toBe(0)
+    expect((await runTap(['slot', 'create', '--plugin', 'wal2json', '--config', cfg])).code).toBe(0)
     // A walsender streaming from the slot makes it active.
     const walsender = new pg.Client({ ...adminConfig(db), replication: 'database' } as pg.ClientConfig)
     await walsender.connect()

@@ -34,3 +34,11 @@ describe('catchupStep', () => {
     expect(catchupStep(499n, 500n, 1_500, 1.5)).toBe('timeout')
   })
 })
+
+describe('catchupTarget with a pgoutput slot', () => {
+  it("takes the run's end_lsn when it is further than the slot and the state", () => {
+    expect(catchupTarget(1000n, [3000n], 5000n)).toEqual({ lsn: 5000n, source: 'publication' })
+    expect(catchupTarget(1000n, [3000n], 2000n)).toEqual({ lsn: 3000n, source: 'state' })
+    expect(catchupTarget(1000n, [], 1000n)).toEqual({ lsn: 1000n, source: 'slot' })
+  })
+})
