@@ -72,11 +72,14 @@ describe('slot create with pgoutput, and slot status', () => {
     expect(r.stdout).toContain('publication: pub_slot\n')
     expect(r.stdout).toContain('publication_covers: no table yet')
     expect(r.stderr).toContain('Created publication pub_slot')
-    // The slot's consistent point comes after the publication: its catalog row is older than the slot.
-    const order = await sql(
-      `SELECT (SELECT xmin::text::bigint FROM pg_publication WHERE pubname = 'pub_slot') < (SELECT catalog_xmin::text::bigint FROM pg_replication_slots WHERE slot_name = 'pub_slot') AS ok`,
+    // The publication is older than the slot: decoding a change made after both works (a
+    // publication younger than the slot's position fails with "publication ... does not exist").
+    await sql(`INSERT INTO plain VALUES (-1, 'probe')`)
+    const peeked = await sql(
+      `SELECT count(*)::int AS n FROM pg_logical_slot_peek_binary_changes('pub_slot', NULL, NULL, 'proto_version', '1', 'publication_names', 'pub_slot')`,
     )
-    expect(order.rows[0].ok).toBe('t')
+    expect(peeked.rows[0].n).toBe('0')
+    await sql('DELETE FROM plain WHERE id = -1')
     const again = await runTap(['slot', 'create', '--plugin', 'pgoutput', '--config', config()])
     expect(again.code).toBe(0)
     expect(again.stderr).toContain('already exists (pgoutput)')

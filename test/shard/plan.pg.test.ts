@@ -270,7 +270,8 @@ describe.each(LOG_BASED_PLUGINS)(
     let config: string
     let dir: string
     let plan: TapResult
-    const slots = (): string[] => [1, 2].map((i) => `pipelinewise_${db}_shard_${i}`)
+    // A tap_id per plugin: its own slots (the default names carry it) and tables, on one database.
+    const slots = (): string[] => [1, 2].map((i) => `pipelinewise_${db}_${plugin}_shard_${i}`)
     const states: Array<ReturnType<typeof lastState>> = []
 
     async function slotPositions(): Promise<bigint[]> {
@@ -290,15 +291,15 @@ describe.each(LOG_BASED_PLUGINS)(
 
     beforeAll(async () => {
       await sql(`
-      CREATE TABLE lb_orders (id int PRIMARY KEY, v text); INSERT INTO lb_orders SELECT g, 'o' || g FROM generate_series(1, 400) g;
-      CREATE TABLE lb_users (id int PRIMARY KEY, v text); INSERT INTO lb_users SELECT g, 'u' || g FROM generate_series(1, 300) g;
+      CREATE TABLE lb_orders_${plugin} (id int PRIMARY KEY, v text); INSERT INTO lb_orders_${plugin} SELECT g, 'o' || g FROM generate_series(1, 400) g;
+      CREATE TABLE lb_users_${plugin} (id int PRIMARY KEY, v text); INSERT INTO lb_users_${plugin} SELECT g, 'u' || g FROM generate_series(1, 300) g;
       ANALYZE;
     `)
-      config = writeConfig(db, { max_workers: 1 })
+      config = writeConfig(db, { max_workers: 1, tap_id: plugin })
       const cat = writeCatalog(
         selectStreams(await discoverCatalog(config), {
-          lb_orders: { method: 'LOG_BASED' },
-          lb_users: { method: 'LOG_BASED' },
+          [`lb_orders_${plugin}`]: { method: 'LOG_BASED' },
+          [`lb_users_${plugin}`]: { method: 'LOG_BASED' },
         }),
       )
       dir = outDir()
@@ -333,11 +334,11 @@ describe.each(LOG_BASED_PLUGINS)(
         states.push(lastState(r.messages))
         return [...streamsIn(r.messages)]
       })
-      expect(loaded.flat().sort()).toEqual(['public-lb_orders', 'public-lb_users'])
+      expect(loaded.flat().sort()).toEqual([`public-lb_orders_${plugin}`, `public-lb_users_${plugin}`])
       expect(records(first.flat().flatMap((r) => r.messages))).toHaveLength(700)
 
       await sql(
-        `INSERT INTO lb_orders VALUES (1001, 'new order'); UPDATE lb_users SET v = 'changed' WHERE id = 7; CHECKPOINT;`,
+        `INSERT INTO lb_orders_${plugin} VALUES (1001, 'new order'); UPDATE lb_users_${plugin} SET v = 'changed' WHERE id = 7; CHECKPOINT;`,
       )
       const second = await Promise.all(
         [1, 2].map((i) => sync(config, shardCatalog(i), states[i - 1], env(i))),
@@ -347,7 +348,7 @@ describe.each(LOG_BASED_PLUGINS)(
         const stream = loaded[k][0]
         const got = records(r.messages)
         expect(got, stream).toEqual([
-          stream === 'public-lb_orders'
+          stream === `public-lb_orders_${plugin}`
             ? { id: 1001, v: 'new order', _sdc_deleted_at: null }
             : { id: 7, v: 'changed', _sdc_deleted_at: null },
         ])
