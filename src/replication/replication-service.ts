@@ -6,8 +6,10 @@
  * - `acknowledge.auto: true` (the default) acks every message before anything was written;
  * - a 1 s timer acks the last LSN seen, keepalives included, unless `timeoutSeconds` is 0;
  * - `acknowledge(lsn)` reports `lsn + 1` as written, flushed and applied;
- * - with flow control, keepalives are emitted at once while data messages wait in a queue;
- * - `stop()` waits for the socket to end, which a flow-control pause can prevent.
+ * - its flow control queues every message and awaits each 'data' handler through a chain of
+ *   promises (emitAsync, the acknowledgement), about a quarter of the worker's time per change: it
+ *   is off, and the worker keeps its own queue and pauses the socket itself (pauseSocket);
+ * - `stop()` waits for the socket to end, which a pause can prevent (resumeSocket).
  */
 import type pg from 'pg'
 import {
@@ -19,10 +21,13 @@ import { formatLsn, type Lsn } from '../pg/lsn.js'
 import { quoteIdent } from '../pg/sql.js'
 import { pgoutputStartOptions } from './pgoutput.js'
 
-/** No automatic acknowledgement of any kind; backpressure from the 'data' handler to the socket. */
+/**
+ * No automatic acknowledgement of any kind; no flow control: 'data' is emitted synchronously for
+ * every XLogData, in order with 'heartbeat', and the worker queues and pauses (replication-session.ts).
+ */
 export const SERVICE_OPTIONS: LogicalReplicationConfig = {
   acknowledge: { auto: false, timeoutSeconds: 0 },
-  flowControl: { enabled: true },
+  flowControl: { enabled: false },
 }
 
 /**
@@ -42,7 +47,7 @@ export class Wal2JsonText extends Wal2JsonPlugin {
  * the XLogData payload as its bytes, decoded by the worker (pgoutput.ts), not by the stock parser,
  * which turns values into JS types. The bytes are copied: the library hands out a view of the
  * connection's read buffer, which pg-protocol reuses for later data while a message may still wait
- * in the flow-control queue.
+ * in the worker's queue.
  */
 export class PgoutputBytes {
   /** What the library's plugins carry (it reads none of it). */
@@ -68,27 +73,22 @@ export class PgoutputBytes {
 }
 
 interface ServiceInternals {
-  _processing?: boolean
-  _messageQueue?: unknown[]
-  _connection?: { stream?: { resume?: () => void } }
+  _connection?: { stream?: { pause?: () => void; resume?: () => void } }
 }
 
 function internals(svc: LogicalReplicationService): ServiceInternals {
   return svc as unknown as ServiceInternals
 }
 
-/** Received messages the flow-control queue has not finished (the one being handled included). */
-export function hasQueuedMessages(svc: LogicalReplicationService): boolean {
-  const s = internals(svc)
-  return s._processing === true || (s._messageQueue?.length ?? 0) > 0
+/**
+ * Stops reading the replication socket: the server then waits (TCP backpressure). Messages of the
+ * chunk being parsed are still emitted.
+ */
+export function pauseSocket(svc: LogicalReplicationService): void {
+  internals(svc)._connection?.stream?.pause?.()
 }
 
-/** Inside a 'data' handler the current message has left the queue: is anything behind it? */
-export function hasMessagesBehind(svc: LogicalReplicationService): boolean {
-  return (internals(svc)._messageQueue?.length ?? 0) > 0
-}
-
-/** Undoes a flow-control pause of the socket (before stop(), which waits for the socket's end). */
+/** Undoes pauseSocket (also before stop(), which waits for the socket's end). */
 export function resumeSocket(svc: LogicalReplicationService): void {
   internals(svc)._connection?.stream?.resume?.()
 }

@@ -4,8 +4,9 @@
  * the last batch.
  *
  * - pg-logical-replication streams from the slot with the decoder of its output plugin
- *   (decoders.ts); flow control is on, so while a 'data' handler awaits (no credit on the batch
- *   channel, a schema re-read) the library pauses the socket and the server waits.
+ *   (decoders.ts). Its flow control is off (it costs a chain of promises per message): messages
+ *   are queued here and handled in one synchronous loop; when one must wait (no credit on the batch
+ *   channel, a schema re-read) the socket is paused and the server waits.
  * - The library never acknowledges on its own (`auto: false`, `timeoutSeconds: 0`); every standby
  *   status is sent here and reports `Acker.confirm` (docs/lsn-and-state.md).
  * - Records are rendered here with the shared renderer (change-records.ts) and handed to the main
@@ -36,23 +37,17 @@ import type { ColumnInfo } from '../values/pg-type.js'
 import { Acker } from './acker.js'
 import { BatchBuilder } from './batch-builder.js'
 import { ChangeRecords } from './change-records.js'
+import type { TruncateEvent } from './change-event.js'
 import { type ChangeDecoder, decoderFor } from './decoders.js'
 import { readRelationRoutes } from './replica-identity.js'
-import {
-  hasMessagesBehind,
-  hasQueuedMessages,
-  resumeSocket,
-  SERVICE_OPTIONS,
-  sendStandbyStatus,
-} from './replication-service.js'
+import { pauseSocket, resumeSocket, SERVICE_OPTIONS, sendStandbyStatus } from './replication-service.js'
 import { replicationError } from './slot.js'
 
-/** Lines per batch are cut at about this many characters (~1 MB of UTF-16), as the table workers do. */
-const MAX_BATCH_CHARS = 512 * 1024
 /**
- * When the library's queue runs dry (the socket delivered everything it had), a batch this big goes
- * at once; a smaller one waits FLUSH_DELAY_MS for more. Posting every few records would cost more
- * in postMessage than the records cost to render.
+ * A batch goes once it has this many characters (while messages are handled, and when the queue
+ * runs dry); a smaller one waits FLUSH_DELAY_MS for more. Posting every few records would cost more
+ * in postMessage than the records cost to render; much bigger batches cost more in GC and in
+ * encoding one long string (measured on the bench's log case: 512K characters was about 10% slower).
  */
 const FLUSH_CHARS = 64 * 1024
 const FLUSH_DELAY_MS = 20
@@ -83,6 +78,13 @@ export class ReplicationSession {
   #timer: NodeJS.Timeout | undefined
   #idleTimer: NodeJS.Timeout | undefined
   #lastDataAt = Date.now()
+  /**
+   * XLogData received and not handled yet, oldest first, from `#queueHead` on (the library's flow
+   * control is off: replication-service.ts). `#draining`: the loop that handles them runs.
+   */
+  #queue: Array<{ readonly lsn: string; readonly payload: unknown }> = []
+  #queueHead = 0
+  #draining = false
   #streaming = false
   #stopping = false
   #failure: TapError | undefined
@@ -248,7 +250,7 @@ export class ReplicationSession {
 
   #onKeepalive(lsn: string, shouldRespond: boolean): void {
     if (this.#stopping) return
-    const queued = hasQueuedMessages(this.#svc)
+    const queued = this.#draining || this.#queueHead < this.#queue.length
     const walEnd = parseLsn(lsn)
     if (walEnd > this.#keepaliveLsn) this.#keepaliveLsn = walEnd
     this.#acker.keepalive(walEnd, queued)
@@ -256,20 +258,59 @@ export class ReplicationSession {
     if (!queued) this.#flushSoon()
   }
 
-  #onData(lsn: string, payload: unknown): Promise<void> {
-    if (this.#stopping) return Promise.resolve()
+  /** Emitted synchronously for each XLogData: queued, and handled by one loop at a time. */
+  #onData(lsn: string, payload: unknown): void {
+    if (this.#stopping) return
     this.#lastDataAt = Date.now()
-    this.#handling = this.#handle(parseLsn(lsn), payload).catch((e: unknown) => {
+    this.#queue.push({ lsn, payload })
+    if (this.#draining) return
+    this.#draining = true
+    this.#handling = this.#drain()
+  }
+
+  /**
+   * Handles the queued messages in order, synchronously as long as nothing needs waiting; when a
+   * message must wait (a column re-read, no credit for a full batch) the socket is paused, so the
+   * server waits instead of the queue growing. Resumes the socket once the queue is empty.
+   */
+  async #drain(): Promise<void> {
+    let lsn = ''
+    try {
+      while (this.#queueHead < this.#queue.length && !this.#stopping) {
+        const m = this.#queue[this.#queueHead++]
+        lsn = m.lsn
+        const pending = this.#handle(parseLsn(m.lsn), m.payload)
+        if (pending !== undefined) {
+          pauseSocket(this.#svc)
+          await pending
+        }
+        // A batch goes once it is worth a message; waiting for credit pauses the socket.
+        if (this.#batch.lines.length >= FLUSH_CHARS) {
+          pauseSocket(this.#svc)
+          await this.#flush()
+        }
+      }
+    } catch (e) {
       this.#fail(
         e instanceof TapError
           ? e
           : new TapError('REPLICATION_FAILED', `decoding the change at ${lsn}: ${(e as Error).message}`),
       )
-    })
-    return this.#handling
+    } finally {
+      this.#queue = []
+      this.#queueHead = 0
+      this.#draining = false
+    }
+    if (this.#stopping) return
+    resumeSocket(this.#svc)
+    // Every message received so far is handled: a keepalive held meanwhile applies now.
+    this.#acker.drained()
+    if (this.#batch.lines.length >= FLUSH_CHARS) await this.#flush()
+    else this.#flushSoon()
   }
 
-  async #handle(lsn: bigint, payload: unknown): Promise<void> {
+  /** One message; a promise only when it must wait for a query first. */
+  #handle(lsn: bigint, payload: unknown): Promise<void> | undefined {
     const ev = this.#decoder.decode(payload)
     this.#messages++
     this.#batch.messages++
@@ -291,40 +332,25 @@ export class ReplicationSession {
         break
       case 'I':
       case 'U':
-      case 'D': {
-        const pending = this.#records.change(lsn, ev, this.#batch)
-        if (pending) await pending
-        break
-      }
-      case 'T': {
-        const pending = this.#records.truncate(ev, this.#batch)
-        if (pending) await pending
-        break
-      }
+      case 'D':
+        return this.#records.change(lsn, ev, this.#batch) ?? undefined
+      case 'T':
+        return this.#records.truncate(ev, this.#batch) ?? undefined
       case 'truncate':
         // pgoutput: one message for every table of a TRUNCATE, in order.
-        for (const t of ev.tables) {
-          const pending = this.#records.truncate(t, this.#batch)
-          if (pending) await pending
-        }
-        break
+        return this.#truncateAll(ev.tables, 0)
       default:
-        break
+        return undefined
     }
-    if (this.#batch.lines.length >= MAX_BATCH_CHARS) await this.#flush()
-    if (hasMessagesBehind(this.#svc)) return
-    this.#acker.drained()
-    // The library clears its busy flag after this handler returns: a keepalive that arrives in
-    // between is held by the Acker; look again on the next turn.
-    setImmediate(() => this.#afterHandled())
-    if (this.#batch.lines.length >= FLUSH_CHARS) await this.#flush()
-    else this.#flushSoon()
+    return undefined
   }
 
-  #afterHandled(): void {
-    if (this.#stopping || hasQueuedMessages(this.#svc)) return
-    this.#acker.drained()
-    this.#flushSoon()
+  #truncateAll(tables: readonly TruncateEvent[], from: number): Promise<void> | undefined {
+    for (let i = from; i < tables.length; i++) {
+      const pending = this.#records.truncate(tables[i], this.#batch)
+      if (pending) return pending.then(() => this.#truncateAll(tables, i + 1))
+    }
+    return undefined
   }
 
   /** A flush in FLUSH_DELAY_MS, unless one is already due. */

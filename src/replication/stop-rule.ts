@@ -32,15 +32,26 @@ export interface StopInputs {
   readonly serverAdvancedAt?: number
 }
 
+/**
+ * How long a server short of end_lsn counts as working after its position last moved: keepalives
+ * only come between WAL records, and a single record can keep the server busy for a while (a big
+ * transaction spilled to disk, a slow disk, a loaded machine).
+ */
+export const SERVER_PROGRESS_WINDOW_MS = 10_000
+
 export function stopReason(s: StopInputs): StopReason | undefined {
   if (s.aborted) return 'signal'
   // Caught up also covers a database whose tables had no changes: keepalives move `written`.
   if (s.breakAtEndLsn && s.written >= s.endLsn) return 'caught-up'
   if (s.now - s.startedAt >= s.maxRunSeconds * 1000) return 'max-run'
+  if (s.now - s.lastDataAt < s.idleSeconds * 1000) return undefined
   const working =
-    s.breakAtEndLsn && s.serverLsn !== undefined && s.serverLsn < s.endLsn && s.serverAdvancedAt !== undefined
-  const lastActivity = working ? Math.max(s.lastDataAt, s.serverAdvancedAt as number) : s.lastDataAt
-  if (s.now - lastActivity >= s.idleSeconds * 1000) return 'idle'
+    s.breakAtEndLsn &&
+    s.serverLsn !== undefined &&
+    s.serverLsn < s.endLsn &&
+    s.serverAdvancedAt !== undefined &&
+    s.now - s.serverAdvancedAt < Math.max(s.idleSeconds * 1000, SERVER_PROGRESS_WINDOW_MS)
+  if (!working) return 'idle'
   return undefined
 }
 

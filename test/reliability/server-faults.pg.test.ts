@@ -283,7 +283,7 @@ describe.skipIf(!enabled)('a server that cannot do logical replication', () => {
       default_replication_method: 'LOG_BASED',
     })
     // A slot made while wal2json could be loaded, then a library path where it cannot be found.
-    expect((await runTap(['slot', 'create', '--config', config])).code).toBe(0)
+    expect((await runTap(['slot', 'create', '--plugin', 'wal2json', '--config', config])).code).toBe(0)
     const first = await runTap(['sync', '--config', config, '--catalog', cat])
     expect(first.code, first.stderr).toBe(0)
     // A change to stream, so the run must start decoding (a run already caught up stops before).
@@ -311,7 +311,7 @@ describe.skipIf(!enabled)('a server that cannot do logical replication', () => {
       )
       const other = configFor(cluster, RDB, { replication_slot_name: 'nologic_slot2' })
       expectCleanError(
-        await runTap(['slot', 'create', '--config', other]),
+        await runTap(['slot', 'create', '--plugin', 'wal2json', '--config', other]),
         1,
         /^error: creating replication slot "nologic_slot2": the wal2json output plugin is not installed on the server/,
       )

@@ -170,6 +170,10 @@ beforeAll(async () => {
     INSERT INTO a SELECT g, 'a' || g FROM generate_series(1, 3000) g;
     INSERT INTO b SELECT g, 'b' || g FROM generate_series(1, 3000) g;
     GRANT SELECT ON ALL TABLES IN SCHEMA public TO pwuser, certuser;
+    -- The least-privilege way to pgoutput: an administrator makes the publications (the roles own
+    -- neither the tables nor the database); slot create then only makes the slot.
+    CREATE PUBLICATION ssl_slot FOR TABLE a;
+    CREATE PUBLICATION secret_slot FOR TABLE b;
   `),
   )
   const r = await runTap(['discover', '--config', sslConfig()])

@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest'
 import { LogicalReplicationService } from 'pg-logical-replication'
 import {
-  hasMessagesBehind,
-  hasQueuedMessages,
   PgoutputBytes,
+  pauseSocket,
+  resumeSocket,
   sendStandbyStatus,
   SERVICE_OPTIONS,
   Wal2JsonText,
@@ -12,32 +12,26 @@ import {
 
 type Internals = {
   _stop: boolean
-  _processing: boolean
-  _messageQueue: unknown[]
   _connection: unknown
   config: typeof SERVICE_OPTIONS
 }
 
 describe('pg-logical-replication contract', () => {
-  it('is configured with no automatic acknowledgement and with flow control', () => {
+  it("is configured with no automatic acknowledgement and without the library's flow control", () => {
     const svc = new LogicalReplicationService({}, SERVICE_OPTIONS) as unknown as Internals
     expect(svc.config.acknowledge).toEqual({ auto: false, timeoutSeconds: 0 })
-    expect(svc.config.flowControl).toEqual({ enabled: true })
+    expect(svc.config.flowControl).toEqual({ enabled: false })
   })
 
-  it('still has the flow-control queue fields the worker reads', () => {
+  it('pauses and resumes the socket of the connection it keeps where the worker reaches it', () => {
     const svc = new LogicalReplicationService({}, SERVICE_OPTIONS)
-    const s = svc as unknown as Internals
-    expect(Array.isArray(s._messageQueue)).toBe(true)
-    expect(s._processing).toBe(false)
-    expect(hasQueuedMessages(svc)).toBe(false)
-    s._messageQueue.push({})
-    expect(hasQueuedMessages(svc)).toBe(true)
-    expect(hasMessagesBehind(svc)).toBe(true)
-    s._messageQueue.length = 0
-    s._processing = true
-    expect(hasQueuedMessages(svc)).toBe(true)
-    expect(hasMessagesBehind(svc)).toBe(false)
+    const calls: string[] = []
+    Object.assign(svc as unknown as Internals, {
+      _connection: { stream: { pause: () => calls.push('pause'), resume: () => calls.push('resume') } },
+    })
+    pauseSocket(svc)
+    resumeSocket(svc)
+    expect(calls).toEqual(['pause', 'resume'])
   })
 
   it.each([[0x1_0000_0100n], [0x1_0000_0000n], [1n]])(

@@ -35,6 +35,16 @@ describe('stopReason', () => {
       'idle',
     ],
     [
+      'a short idle limit: the server counts as working for 10 s after its position last moved',
+      { now: 14_000, lastDataAt: 2_000, idleSeconds: 1, serverLsn: 900n, serverAdvancedAt: 5_000 },
+      undefined,
+    ],
+    [
+      'a short idle limit: the server still for 10 s',
+      { now: 15_000, lastDataAt: 2_000, idleSeconds: 1, serverLsn: 900n, serverAdvancedAt: 5_000 },
+      'idle',
+    ],
+    [
       'the server past end_lsn: its progress is not waited for',
       { now: 40_000, serverLsn: 1000n, serverAdvancedAt: 39_000 },
       'idle',
