@@ -1,3 +1,4 @@
+// Long (~480 lines): one room for everything a publication is (its SQL, the pure decision of what to add or refuse, and the wait after an addition), because the three follow from the same catalog-history rules written below; the decision is pure and tested apart (test/replication/publication.test.ts).
 /**
  * The publication a pgoutput slot streams through (docs/behaviour.md#publications): read it, create
  * it, and make it cover the selected LOG_BASED tables before anything is read.

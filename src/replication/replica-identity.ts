@@ -1,3 +1,4 @@
+// Long (~430 lines): the identity rules and the partition routing share their pg_class facts and the refusal wording; splitting them would split one set of rules.
 /**
  * What logical decoding can deliver of a LOG_BASED table, decided before anything is read (README,
  * "What LOG_BASED refuses, and why"), and where a partition's changes belong.

@@ -1,3 +1,4 @@
+// Long (~410 lines): the one loop that owns the replication socket, its intake queue and the acker; cutting it would pass their shared state between files.
 /**
  * The replication worker's session (workers/replication.worker.ts is its thread entry): the run's
  * one replication connection (docs/behaviour.md#log_based, #connections), from START_REPLICATION to

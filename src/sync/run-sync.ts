@@ -1,3 +1,4 @@
+// Long (~410 lines): the top of a sync, read top to bottom in the order the run does things; each step it calls lives in its own module.
 /**
  * A sync run (docs/behaviour.md, STATE to Connections): inputs → plan → one short-lived main connection (live columns, end_lsn;
  * with use_secondary one to each server in turn, then one to the replica for the replay position of

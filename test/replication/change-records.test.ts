@@ -1,3 +1,4 @@
+// Long (~630 lines): one scenario per rule of ChangeRecords (routing, TOAST, TRUNCATE, versions), sharing one set of stream and event builders.
 import { describe, expect, it } from 'vitest'
 import type { ColumnInfo } from '../../src/values/pg-type.js'
 import { Logger } from '../../src/log/logger.js'

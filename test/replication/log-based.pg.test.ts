@@ -1,4 +1,4 @@
-// Long (~590 lines): LOG_BASED end-to-end scenarios sharing one server, database and slot helpers; each describe is one scenario.
+// Long (~640 lines): LOG_BASED end-to-end scenarios sharing one server, database and slot helpers; each describe is one scenario.
 /**
  * LOG_BASED end to end (docs/behaviour.md#log_based, #connections), through the built CLI on the throwaway server: initial load,
  * streaming of inserts/updates/deletes with arrays and hstore, exact values against a FULL_TABLE
